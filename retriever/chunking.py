@@ -105,6 +105,14 @@ def _split_long(text: str, span: tuple[int, int], limit: int) -> list[tuple[int,
     return pieces
 
 
+def _halve(text: str, span: tuple[int, int]) -> list[tuple[int, int]] | None:
+    words = list(re.finditer(r"\S+", text[span[0] : span[1]]))
+    if len(words) < 2:
+        return None
+    mid = words[len(words) // 2]
+    return [(span[0], span[0] + words[len(words) // 2 - 1].end()), (span[0] + mid.start(), span[1])]
+
+
 def chunk_document(
     doc: Document,
     target_tokens: int,
@@ -134,11 +142,17 @@ def chunk_document(
                 used += units[j][2]
                 j += 1
             chunk = _make_chunk(doc, len(chunks), section, [u[1] for u in units[i:j]])
-            if fits is None or fits(chunk.embed_text()) or j - i == 1:
+            model_ok = fits is None or fits(chunk.embed_text())
+            if j - i == 1 and not model_ok:  # one piece too long for the model: halve it at a word boundary
+                halves = _halve(doc.text, units[i][1])
+                if halves is None:
+                    raise ValueError(f"text in {doc.doc_id} at {chunk.char_start} is too long for the embedding model")
+                units[i : i + 1] = [(section, h, count_tokens(doc.text[h[0] : h[1]])) for h in halves]
+                budget = target_tokens
+                continue
+            if (model_ok and chunk.n_tokens <= target_tokens) or j - i == 1:
                 break
-            budget = max(16, used - units[j - 1][2])  # drop the last sentence and try again
-        if fits is not None and not fits(chunk.embed_text()):
-            raise ValueError(f"a sentence in {doc.doc_id} at {chunk.char_start} is too long for the embedding model")
+            budget = used - units[j - 1][2]  # drop the last sentence and try again (joins can tokenise longer)
         chunks.append(chunk)
         if j >= len(units):
             break

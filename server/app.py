@@ -18,7 +18,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -284,11 +284,11 @@ def create_app(settings: Settings | None = None, engine: Searcher | None = None)
         return FileResponse(STATIC / "document.html")
 
     @app.get("/docs", include_in_schema=False)
-    def docs_page() -> HTMLResponse:
+    def docs_page() -> FileResponse:
         return FileResponse(STATIC / "docs.html")
 
+    _mount_swagger(app)  # before /static, which would otherwise answer /static/swagger/* with 404
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    _mount_swagger(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
