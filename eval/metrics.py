@@ -1,8 +1,12 @@
 """Answer matching and ranking metrics shared by the gold-set eval and the BEIR benchmark.
 
-Ranking metrics (Success@k, RR@k, nDCG@k, R@k) come from ``ir-measures`` on its ``pytrec_eval`` provider, never from
-code written here: several IR frameworks have shipped a wrong MRR, and trec_eval's definitions are the reference
-the published figures use.  What this module adds is what trec_eval cannot know:
+Ranking metrics (Success@k, RR@k, nDCG@k, R@k) come from ``ir-measures``, never from code written here: several IR
+frameworks have shipped a wrong MRR, and trec_eval's definitions are the reference the published figures use.  They
+go through ir-measures' default pipeline, which gives each measure to a provider that supports it: pytrec_eval for
+Success, nDCG and R, its MS MARCO provider for RR@10.  pytrec_eval has no cutoff for RR; asked directly for RR@10 it
+silently scores a first relevant passage at rank 11 as 1/11 (tests/eval/test_metrics.py pins this).
+
+What this module adds is what those providers cannot know:
 
 * whether a passage answers a question (``contains_answer``): the gold set has answer strings, not chunk ids, so
   relevance is decided on the passage *text* and survives any change of chunking;
@@ -89,7 +93,7 @@ def per_query(rankings: dict[str, Sequence[str]], qrels: Qrels, measures: dict[s
     judged = {qid: dict(qrels.get(qid) or {_PLACEHOLDER: 0}) for qid in rankings}
     out: PerQuery = {qid: {} for qid in rankings}
     run = run_from_rankings(rankings)
-    for metric in ir_measures.pytrec_eval.iter_calc(list(measures.values()), judged, run):
+    for metric in ir_measures.iter_calc(list(measures.values()), judged, run):
         out[metric.query_id][names[metric.measure]] = float(metric.value)
     return out
 

@@ -211,10 +211,8 @@ class Searcher:
         cands = {r.chunk for r in dense} | {r.chunk for r in lexical}
         if ml_vec is not None and ix.ml_chunk_vectors is not None:
             ml_scores = ix.ml_chunk_vectors @ ml_vec
-            if allowed is not None:
-                ml_scores = np.where(allowed, ml_scores, -np.inf)
             cands |= set(np.argsort(-ml_scores)[: self.settings.candidates].tolist())
-        cand = np.array(sorted(cands), dtype=np.int64)
+        cand = np.array(sorted(c for c in cands if allowed is None or allowed[c]), dtype=np.int64)
         if len(cand) == 0:
             return [], {"top_sentence": 0.0, "coverage": 0.0}
         chunk_sim = ix.chunk_vectors[cand] @ qvec

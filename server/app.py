@@ -231,7 +231,11 @@ def create_app(settings: Settings | None = None, engine: Searcher | None = None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if exc.status_code != 404 or exc.detail != "Not Found" else f"no such page: {request.url.path}"
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no such page: {request.url.path}"
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = "the body could not be read: send UTF-8 encoded JSON"
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

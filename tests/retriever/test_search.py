@@ -51,10 +51,12 @@ def test_footnotes_travel_with_the_passage(engine):
     assert [f.marker for f in top_20b.citation.footnotes] == ["2"]
 
 
-def test_doc_filter(engine):
+@pytest.mark.parametrize("doc_id", [HERITAGE, KIEP])
+def test_doc_filter(engine, doc_id):
     for method in RETRIEVERS:
-        answer = engine.ask("greenfield investment", k=5, doc_ids=[HERITAGE], method=method)
-        assert answer.passages and {p.citation.doc_id for p in answer.passages} == {HERITAGE}
+        for question in ("greenfield investment", "한국의 투자"):
+            answer = engine.ask(question, k=20, doc_ids=[doc_id], method=method)
+            assert {p.citation.doc_id for p in answer.passages} == {doc_id}, (method, question)
 
 
 def test_rrf_fuses_by_rank():

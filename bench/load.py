@@ -1,0 +1,221 @@
+"""Load test: many clients asking at once, against a real server on loopback, for a bounded time.
+
+For each ``--workers`` value it starts ``alliance-qa serve --workers N`` on 127.0.0.1 over the project's index,
+waits until every worker has started, and runs ``--clients`` concurrent clients (httpx, asyncio) that POST the gold
+questions round-robin to ``/api/ask`` until ``--seconds`` have passed or ``--max-requests`` were sent.  Requests
+still in flight at the deadline are awaited and counted.  Then it stops the server.
+
+Reported per run: throughput (completed requests / wall time), client-side latency p50/p95/p99, the server's own
+``timings_ms.total`` (the difference is queueing: 16 clients on 2 cores mostly wait), errors (anything but a 200,
+including timeouts; there must be none), and the RSS of the server and its workers before and after, and at its
+peak, to catch growth under load.
+
+It only ever talks to 127.0.0.1.
+
+    python -m bench.load                                  # 16 clients x 30 s, workers 1 then 2
+    python -m bench.load --clients 4 --seconds 10 --workers 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bench import (LOOPBACK, RESULTS_DIR, ServeProcess, environment, fmt_ms, gold_questions, ratio, summarise, table,
+                   tree_rss, write_result)
+
+
+def _check_loopback(url: str) -> None:
+    host = urlsplit(url).hostname
+    if host not in (LOOPBACK, "localhost"):
+        raise ValueError(f"the load test only targets {LOOPBACK}, not {host!r}")
+
+
+class _MemoryWatch:
+    """Samples the server's process-tree RSS every ``interval`` seconds during the run, for the peak."""
+
+    def __init__(self, pid: int | None, interval: float = 0.5) -> None:
+        self.pid, self.interval, self.peak_mb = pid, interval, None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            total = tree_rss(self.pid)["total_mb"]
+            if total is not None:
+                self.peak_mb = max(self.peak_mb or 0.0, total)
+
+    def __enter__(self) -> "_MemoryWatch":
+        if self.pid:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self.pid:
+            self._thread.join()
+
+
+async def _drive(url: str, questions: list[str], clients: int, seconds: float, max_requests: int, k: int,
+                 timeout: float) -> tuple[list[dict], float]:
+    import httpx
+
+    counter = itertools.count()
+    deadline = time.perf_counter() + seconds
+    records: list[dict] = []
+
+    async def client(http: httpx.AsyncClient) -> None:
+        while time.perf_counter() < deadline:
+            n = next(counter)
+            if n >= max_requests:
+                return
+            question = questions[n % len(questions)]
+            t = time.perf_counter()
+            rec: dict = {"start": t}
+            try:
+                resp = await http.post(url + "/api/ask", json={"question": question, "k": k})
+                rec["status"] = resp.status_code
+                if resp.status_code == 200:
+                    rec["server_ms"] = resp.json().get("timings_ms", {}).get("total")
+                else:
+                    rec["error"] = f"HTTP {resp.status_code}: {resp.text[:200]}"
+            except httpx.HTTPError as exc:
+                rec["status"] = None
+                rec["error"] = f"{type(exc).__name__}: {exc}"[:200]
+            rec["latency_ms"] = (time.perf_counter() - t) * 1000
+            records.append(rec)
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        wall = time.perf_counter() - t0
+    return records, wall
+
+
+def run_load(url: str, questions: list[str], clients: int = 16, seconds: float = 30.0, max_requests: int = 10_000,
+             k: int = 5, timeout: float = 120.0, server_pid: int | None = None) -> dict:
+    """Drive a running server on loopback and summarise.  ``server_pid`` (optional) enables the memory readings."""
+    _check_loopback(url)
+    if not questions:
+        raise ValueError("no questions to ask")
+    rss_before = tree_rss(server_pid) if server_pid else None
+    with _MemoryWatch(server_pid) as watch:
+        records, wall = asyncio.run(_drive(url, questions, clients, seconds, max_requests, k, timeout))
+    rss_after = tree_rss(server_pid) if server_pid else None
+    ok = [r for r in records if r.get("status") == 200]
+    errors = [r for r in records if r.get("status") != 200]
+    error_kinds: dict[str, int] = {}
+    for r in errors:
+        kind = r["error"].split(":")[0]
+        error_kinds[kind] = error_kinds.get(kind, 0) + 1
+    growth = None
+    if rss_before and rss_after and rss_before["total_mb"] is not None and rss_after["total_mb"] is not None:
+        growth = round(rss_after["total_mb"] - rss_before["total_mb"], 1)
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "wall_seconds": round(wall, 2),
+        "requests": len(records),
+        "ok": len(ok),
+        "errors": len(errors),
+        "error_kinds": error_kinds,
+        "error_samples": [r["error"] for r in errors[:5]],
+        "throughput_rps": round(len(ok) / wall, 3) if wall > 0 else None,
+        "latency_ms": summarise(r["latency_ms"] for r in ok),
+        "server_total_ms": summarise(r["server_ms"] for r in ok if r.get("server_ms") is not None),
+        "memory_mb": {
+            "before": None if rss_before is None else rss_before["total_mb"],
+            "after": None if rss_after is None else rss_after["total_mb"],
+            "peak": watch.peak_mb,
+            "growth": growth,
+            "processes_after": None if rss_after is None else rss_after["processes"],
+        },
+    }
+
+
+def run_with_server(workers: int, questions: list[str], clients: int, seconds: float, max_requests: int, k: int,
+                    index_dir: Path, log_dir: Path, ready_timeout: float = 900.0) -> dict:
+    """Start ``alliance-qa serve --workers N``, warm every worker up, load it, stop it."""
+    server = ServeProcess(index_dir, log_dir / f"load-server-w{workers}.log", workers=workers)
+    try:
+        ready = server.wait_ready(timeout=ready_timeout, all_workers=True)
+        # Each worker's first few requests pay for lazy initialisation; do not count them.
+        warm = run_load(server.url, questions, clients=2 * workers, seconds=120.0, max_requests=4 * workers, k=k)
+        result = run_load(server.url, questions, clients=clients, seconds=seconds, max_requests=max_requests, k=k,
+                          server_pid=server.proc.pid)
+        result["warmup_errors"] = warm["errors"]
+        result["ready_seconds"] = round(ready, 1)
+    finally:
+        server.stop()
+    result["workers"] = workers
+    return result
+
+
+def print_report(runs: list[dict]) -> None:
+    rows = []
+    for r in runs:
+        m, lat = r["memory_mb"], r["latency_ms"]
+        rows.append([r.get("workers", "-"), r["clients"], r["requests"], r["errors"], r["throughput_rps"],
+                     fmt_ms(lat["median"]), fmt_ms(lat["p95"]), fmt_ms(lat["p99"]),
+                     fmt_ms(r["server_total_ms"]["median"]), m["before"], m["after"], m["peak"], m["growth"]])
+    print(table(["workers", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
+                 "server ms (p50)", "RSS before MB", "RSS after MB", "RSS peak MB", "growth MB"], rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load",
+        description="Load-test a real `alliance-qa serve` on 127.0.0.1: concurrent clients POST gold questions to "
+                    "/api/ask for a fixed time; report throughput, latency percentiles, errors and server memory.",
+        epilog="Exit status 1 if any request failed (non-200 or timeout).",
+    )
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long to send requests (default 30)")
+    parser.add_argument("--workers", default="1,2",
+                        help="server worker counts to compare, comma-separated (default 1,2)")
+    parser.add_argument("--max-requests", type=int, default=10_000, help="stop after this many requests")
+    parser.add_argument("-k", type=int, default=5, help="passages per answer (default 5)")
+    parser.add_argument("--index-dir", type=Path, default=None, help="index folder (default: the project's)")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "load.json", help="result file")
+    args = parser.parse_args(argv)
+
+    from retriever.config import Settings
+
+    workers = [int(w) for w in args.workers.split(",") if w.strip()]
+    settings = Settings.from_env(index_dir=args.index_dir)
+    questions = [q["question"] for q in gold_questions()]
+    env = environment()
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="alliance-qa-load-") as logs:
+        for n in workers:
+            print(f"workers={n}: {args.clients} clients for {args.seconds:g}s ...", file=sys.stderr)
+            runs.append(run_with_server(n, questions, args.clients, args.seconds, args.max_requests, args.k,
+                                        settings.index_dir, Path(logs)))
+    by_workers = {r["workers"]: r for r in runs}
+    comparison = {}
+    if 1 in by_workers and 2 in by_workers:
+        comparison = {
+            "throughput_2_over_1": ratio(by_workers[2]["throughput_rps"], by_workers[1]["throughput_rps"]),
+            "p50_2_over_1": ratio(by_workers[2]["latency_ms"]["median"], by_workers[1]["latency_ms"]["median"]),
+            "rss_after_2_over_1": ratio(by_workers[2]["memory_mb"]["after"], by_workers[1]["memory_mb"]["after"]),
+        }
+    result = {"benchmark": "load", "target": LOOPBACK, "questions": len(questions), "runs": runs,
+              "comparison": comparison, "environment": env, "load_average_after": environment()["load_average"]}
+    print_report(runs)
+    if comparison:
+        print(f"\n2 workers vs 1: throughput x{comparison['throughput_2_over_1']}, p50 x{comparison['p50_2_over_1']}, "
+              f"RSS x{comparison['rss_after_2_over_1']}")
+    print(f"wrote {write_result(result, args.out)}", file=sys.stderr)
+    return 1 if any(r["errors"] for r in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The HTTP API against a real uvicorn process on loopback: contract, offsets, errors, hostile input, headers."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+KIEP = "kiep-2025-korea-us-economic-alliance"
+QUESTION = "How much did Korea invest in US greenfield projects in 2024?"
+
+
+@pytest.fixture(scope="module")
+def client(live_server):
+    with httpx.Client(base_url=live_server.url, timeout=60) as c:
+        yield c
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "ok" and body["model"] == "all-MiniLM-L6-v2"
+    assert body["documents"] == 2 and body["chunks"] > 10
+
+
+def test_ask_contract_and_offsets(client):
+    r = client.post("/api/ask", json={"question": QUESTION, "k": 4})
+    assert r.status_code == 200
+    answer = r.json()
+    assert set(answer) == {"question", "abstained", "passages", "timings_ms"}
+    assert answer["question"] == QUESTION and answer["abstained"] is False and len(answer["passages"]) == 4
+    assert "$14.8 billion" in answer["passages"][0]["highlight"]["text"]
+    texts = {}
+    for p in answer["passages"]:
+        c = p["citation"]
+        assert set(c) == {"doc_id", "title", "authors", "publisher", "date", "url", "section", "char_start",
+                          "char_end", "footnotes"}
+        if c["doc_id"] not in texts:
+            texts[c["doc_id"]] = client.get(f"/api/documents/{c['doc_id']}").json()["text"]
+        assert texts[c["doc_id"]][c["char_start"]:c["char_end"]] == p["text"]
+        h = p["highlight"]
+        assert texts[c["doc_id"]][h["char_start"]:h["char_end"]] == h["text"]
+
+
+def test_doc_filter_and_default_k(client):
+    answer = client.post("/api/ask", json={"question": "defense spending", "doc_ids": [KIEP]}).json()
+    assert len(answer["passages"]) == 5 and {p["citation"]["doc_id"] for p in answer["passages"]} == {KIEP}
+
+
+def test_documents(client):
+    docs = client.get("/api/documents").json()
+    assert {d["doc_id"] for d in docs} == {KIEP, "heritage-ib5370-us-korea-economic-partnership"}
+    for d in docs:
+        assert d["chars"] > 1000 and d["chunks"] > 0 and d["title"] and d["authors"]
+        full = client.get(f"/api/documents/{d['doc_id']}").json()
+        assert len(full["text"]) == d["chars"] and full["sections"] and full["footnotes"]
+
+
+HOSTILE = [
+    # (description, method, path, kwargs, expected status, words the detail must contain)
+    ("empty question", "post", "/api/ask", {"json": {"question": ""}}, 422, "empty"),
+    ("whitespace question", "post", "/api/ask", {"json": {"question": " \n\t "}}, 422, "empty"),
+    ("2001 characters", "post", "/api/ask", {"json": {"question": "a" * 2001}}, 422, "limit is 2000"),
+    ("1,000,000 characters", "post", "/api/ask", {"json": {"question": "a" * 1_000_000}}, 413, "larger than"),
+    ("question is a number", "post", "/api/ask", {"json": {"question": 42}}, 422, "question"),
+    ("question is a list", "post", "/api/ask", {"json": {"question": ["a"]}}, 422, "question"),
+    ("question missing", "post", "/api/ask", {"json": {"k": 3}}, 422, "required"),
+    ("body is a list", "post", "/api/ask", {"json": ["question"]}, 422, "body"),
+    ("invalid JSON", "post", "/api/ask", {"content": b"{\"question\": ", "headers": {"content-type": "application/json"}}, 422, "not valid JSON"),
+    ("invalid UTF-8", "post", "/api/ask", {"content": b"{\"question\": \"\xff\xfe\"}", "headers": {"content-type": "application/json"}}, 400, "UTF-8"),
+    ("NUL character", "post", "/api/ask", {"json": {"question": "tariffs\x00"}}, 422, "NUL"),
+    ("k = 0", "post", "/api/ask", {"json": {"question": "tariffs", "k": 0}}, 422, "k"),
+    ("k = -1", "post", "/api/ask", {"json": {"question": "tariffs", "k": -1}}, 422, "k"),
+    ("k = 21", "post", "/api/ask", {"json": {"question": "tariffs", "k": 21}}, 422, "k"),
+    ("k = 10**9", "post", "/api/ask", {"json": {"question": "tariffs", "k": 10**9}}, 422, "k"),
+    ("k is a string", "post", "/api/ask", {"json": {"question": "tariffs", "k": "five"}}, 422, "k"),
+    ("unknown field", "post", "/api/ask", {"json": {"question": "tariffs", "temperature": 1}}, 422, "unknown field"),
+    ("unknown doc id", "post", "/api/ask", {"json": {"question": "tariffs", "doc_ids": ["nope"]}}, 422, "unknown doc_ids"),
+    ("doc_ids not a list", "post", "/api/ask", {"json": {"question": "tariffs", "doc_ids": "kiep"}}, 422, "doc_ids"),
+    ("huge body", "post", "/api/ask", {"content": b"{" + b" " * 200_000 + b"}", "headers": {"content-type": "application/json"}}, 413, "larger than"),
+    ("form encoding", "post", "/api/ask", {"data": {"question": "tariffs"}}, 422, "body"),
+    ("GET on ask", "get", "/api/ask", {}, 405, "Method Not Allowed"),
+    ("unknown document", "get", "/api/documents/nope", {}, 404, "no document"),
+    # Encoded slashes are decoded before routing, so these never reach a handler: 404 "no such page".
+    ("dot-dot path", "get", "/api/documents/..%2F..%2Fetc%2Fpasswd", {}, 404, "no such page"),
+    ("encoded slash", "get", "/api/documents/kiep%2F..%2Fsources.json", {}, 404, "no such page"),
+    ("dot-dot id", "get", "/api/documents/..", {}, 404, "no "),
+    ("traversal in static", "get", "/static/..%2F..%2Fapp.py", {}, 404, ""),
+    ("unknown page", "get", "/nope", {}, 404, "no such page"),
+]
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[c[0] for c in HOSTILE])
+def test_hostile_requests_get_clear_4xx(client, case):
+    _, method, path, kwargs, status, words = case
+    r = client.request(method.upper(), path, **kwargs)
+    assert r.status_code == status, r.text[:300]
+    assert r.headers["content-type"].startswith("application/json")
+    detail = r.json()["detail"]
+    assert words.lower() in json.dumps(detail).lower()
+    assert "Traceback" not in r.text and len(r.content) < 5000  # no stack trace, no echo of a huge input
+    ok = client.post("/api/ask", json={"question": "tariffs", "k": 1})  # and the server answers afterwards
+    assert ok.status_code == 200 and len(ok.json()["passages"]) == 1
+
+
+def test_security_headers_and_closed_cors(client):
+    for path in ("/", "/documents/" + KIEP, "/api/documents", "/docs"):
+        r = client.get(path, headers={"Origin": "http://evil.example"})
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert "access-control-allow-origin" not in r.headers
+    pre = client.options("/api/ask", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in pre.headers
+
+
+def test_openapi_and_docs_are_offline(client):
+    spec = client.get("/openapi.json").json()
+    assert "/api/ask" in spec["paths"] and "/healthz" in spec["paths"]
+    page = client.get("/docs").text
+    assert "/static/swagger/swagger-ui-bundle.js" in page and "http" not in page.replace("http-equiv", "")
+    assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
