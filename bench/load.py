@@ -8,7 +8,8 @@ still in flight at the deadline are awaited and counted.  Then it stops the serv
 Reported per run: throughput (completed requests / wall time), client-side latency p50/p95/p99, the server's own
 ``timings_ms.total`` (the difference is queueing: 16 clients on 2 cores mostly wait), errors (anything but a 200,
 including timeouts; there must be none), and the RSS of the server and its workers before and after, and at its
-peak, to catch growth under load.
+peak, to catch growth under load.  ``--rounds`` (default 3) repeats the load on the same server: growth in the
+first round only is warm-up, growth in every round is a leak.
 
 It only ever talks to 127.0.0.1.
 
@@ -28,8 +29,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import (LOOPBACK, RESULTS_DIR, ServeProcess, environment, fmt_ms, gold_questions, ratio, summarise, table,
-                   tree_rss, write_result)
+from bench import (LOOPBACK, RESULTS_DIR, ServeProcess, environment, fmt_ms, gold_questions, percentile, ratio,
+                   summarise, table, tree_rss, write_result)
 
 
 def _check_loopback(url: str) -> None:
@@ -142,21 +143,61 @@ def run_load(url: str, questions: list[str], clients: int = 16, seconds: float =
 
 
 def run_with_server(workers: int, questions: list[str], clients: int, seconds: float, max_requests: int, k: int,
-                    index_dir: Path, log_dir: Path, ready_timeout: float = 900.0) -> dict:
-    """Start ``alliance-qa serve --workers N``, warm every worker up, load it, stop it."""
+                    index_dir: Path, log_dir: Path, rounds: int = 3, ready_timeout: float = 900.0) -> dict:
+    """Start ``alliance-qa serve --workers N``, warm every worker up, load it ``rounds`` times, stop it.
+
+    The first round's figures are the headline.  Later rounds hit the same server again: memory that grows in the
+    first round and then stays put is warm-up (thread pools, allocator arenas); memory that keeps growing from
+    round to round is a leak.
+    """
     server = ServeProcess(index_dir, log_dir / f"load-server-w{workers}.log", workers=workers)
     try:
         ready = server.wait_ready(timeout=ready_timeout, all_workers=True)
         # Each worker's first few requests pay for lazy initialisation; do not count them.
         warm = run_load(server.url, questions, clients=2 * workers, seconds=120.0, max_requests=4 * workers, k=k)
-        result = run_load(server.url, questions, clients=clients, seconds=seconds, max_requests=max_requests, k=k,
-                          server_pid=server.proc.pid)
-        result["warmup_errors"] = warm["errors"]
-        result["ready_seconds"] = round(ready, 1)
+        results = [run_load(server.url, questions, clients=clients, seconds=seconds, max_requests=max_requests, k=k,
+                            server_pid=server.proc.pid) for _ in range(max(1, rounds))]
     finally:
         server.stop()
+    result = results[0]
     result["workers"] = workers
+    result["warmup_errors"] = warm["errors"]
+    result["ready_seconds"] = round(ready, 1)
+    result["rounds"] = [
+        {"round": i + 1, "requests": r["requests"], "errors": r["errors"], "throughput_rps": r["throughput_rps"],
+         "p50_ms": r["latency_ms"]["median"], "p95_ms": r["latency_ms"]["p95"],
+         "rss_before_mb": r["memory_mb"]["before"], "rss_after_mb": r["memory_mb"]["after"],
+         "rss_after_by_process_mb": {p["pid"]: p["rss_mb"] for p in r["memory_mb"]["processes_after"] or []}}
+        for i, r in enumerate(results)
+    ]
+    result["errors_all_rounds"] = sum(r["errors"] for r in results)
+    first, last = results[0]["memory_mb"]["after"], results[-1]["memory_mb"]["after"]
+    result["memory_mb"]["growth_after_first_round"] = (
+        round(last - first, 1) if len(results) > 1 and first is not None and last is not None else None)
     return result
+
+
+def compare_workers(runs: list[dict], a: int = 1, b: int = 2) -> dict:
+    """``b`` workers against ``a``, as ratios of medians over every round of every run with that worker count.
+
+    Background load on a shared machine drifts during a run; several rounds per configuration, rather than one
+    number each, keep a drift from passing for a difference between configurations.
+    """
+    def rounds(n: int, key: str) -> list[float]:
+        return [rd[key] for r in runs if r.get("workers") == n for rd in r.get("rounds", []) if rd[key] is not None]
+
+    if not rounds(a, "throughput_rps") or not rounds(b, "throughput_rps"):
+        return {}
+    med = {(n, key): percentile(rounds(n, key), 50) for n in (a, b) for key in ("throughput_rps", "p50_ms",
+                                                                               "rss_after_mb")}
+    return {
+        "rounds_per_config": {a: len(rounds(a, "throughput_rps")), b: len(rounds(b, "throughput_rps"))},
+        f"median_throughput_rps_{a}": med[(a, "throughput_rps")],
+        f"median_throughput_rps_{b}": med[(b, "throughput_rps")],
+        f"throughput_{b}_over_{a}": ratio(med[(b, "throughput_rps")], med[(a, "throughput_rps")]),
+        f"p50_{b}_over_{a}": ratio(med[(b, "p50_ms")], med[(a, "p50_ms")]),
+        f"rss_after_{b}_over_{a}": ratio(med[(b, "rss_after_mb")], med[(a, "rss_after_mb")]),
+    }
 
 
 def print_report(runs: list[dict]) -> None:
@@ -165,9 +206,16 @@ def print_report(runs: list[dict]) -> None:
         m, lat = r["memory_mb"], r["latency_ms"]
         rows.append([r.get("workers", "-"), r["clients"], r["requests"], r["errors"], r["throughput_rps"],
                      fmt_ms(lat["median"]), fmt_ms(lat["p95"]), fmt_ms(lat["p99"]),
-                     fmt_ms(r["server_total_ms"]["median"]), m["before"], m["after"], m["peak"], m["growth"]])
+                     fmt_ms(r["server_total_ms"]["median"]), m["before"], m["after"], m["growth"],
+                     m.get("growth_after_first_round", "-")])
     print(table(["workers", "clients", "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
-                 "server ms (p50)", "RSS before MB", "RSS after MB", "RSS peak MB", "growth MB"], rows))
+                 "server ms (p50)", "RSS before MB", "RSS after MB", "growth MB", "later rounds +MB"], rows))
+    for r in runs:
+        for rd in r.get("rounds", [])[1:]:
+            print(f"  workers={r.get('workers')} round {rd['round']}: {rd['requests']} requests, "
+                  f"{rd['errors']} errors, "
+                  f"{rd['throughput_rps']} req/s, p50 {fmt_ms(rd['p50_ms'])} ms, RSS after {rd['rss_after_mb']} MB "
+                  f"{sorted(rd['rss_after_by_process_mb'].values())}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,7 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long to send requests (default 30)")
     parser.add_argument("--workers", default="1,2",
                         help="server worker counts to compare, comma-separated (default 1,2)")
-    parser.add_argument("--max-requests", type=int, default=10_000, help="stop after this many requests")
+    parser.add_argument("--max-requests", type=int, default=10_000,
+                        help="stop a round after this many requests (default 10000)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of --seconds against the same server; the first is the headline, the "
+                             "others show whether memory keeps growing (default 3)")
     parser.add_argument("-k", type=int, default=5, help="passages per answer (default 5)")
     parser.add_argument("--index-dir", type=Path, default=None, help="index folder (default: the project's)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "load.json", help="result file")
@@ -198,23 +250,16 @@ def main(argv: list[str] | None = None) -> int:
         for n in workers:
             print(f"workers={n}: {args.clients} clients for {args.seconds:g}s ...", file=sys.stderr)
             runs.append(run_with_server(n, questions, args.clients, args.seconds, args.max_requests, args.k,
-                                        settings.index_dir, Path(logs)))
-    by_workers = {r["workers"]: r for r in runs}
-    comparison = {}
-    if 1 in by_workers and 2 in by_workers:
-        comparison = {
-            "throughput_2_over_1": ratio(by_workers[2]["throughput_rps"], by_workers[1]["throughput_rps"]),
-            "p50_2_over_1": ratio(by_workers[2]["latency_ms"]["median"], by_workers[1]["latency_ms"]["median"]),
-            "rss_after_2_over_1": ratio(by_workers[2]["memory_mb"]["after"], by_workers[1]["memory_mb"]["after"]),
-        }
+                                        settings.index_dir, Path(logs), rounds=args.rounds))
+    comparison = compare_workers(runs)
     result = {"benchmark": "load", "target": LOOPBACK, "questions": len(questions), "runs": runs,
               "comparison": comparison, "environment": env, "load_average_after": environment()["load_average"]}
     print_report(runs)
     if comparison:
-        print(f"\n2 workers vs 1: throughput x{comparison['throughput_2_over_1']}, p50 x{comparison['p50_2_over_1']}, "
-              f"RSS x{comparison['rss_after_2_over_1']}")
+        print(f"\n2 workers vs 1 (medians over all rounds): throughput x{comparison['throughput_2_over_1']}, "
+              f"p50 x{comparison['p50_2_over_1']}, RSS x{comparison['rss_after_2_over_1']}")
     print(f"wrote {write_result(result, args.out)}", file=sys.stderr)
-    return 1 if any(r["errors"] for r in runs) else 0
+    return 1 if any(r["errors_all_rounds"] or r["warmup_errors"] for r in runs) else 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``alliance-qa eval-beir``: the project's retrievers on a public BEIR collection (e.g. SciFact), beside published figures.
+"""``alliance-qa eval-beir``: the project's retrievers on a public BEIR collection (SciFact), beside published figures.
 
 The gold set is small and written by us; a BEIR collection checks the same code (cleaned documents, the chunker, the
 encoders, BM25, fusion and the second stage) against numbers others have published.  Only what BEIR needs differs:
@@ -38,7 +38,7 @@ from retriever.chunking import Chunk
 from retriever.config import PROJECT_ROOT, Settings
 from retriever.documents import Document
 from retriever.index import Index, make_index, pipeline_version
-from retriever.search import PIPELINE, Ranked
+from retriever.search import PIPELINE, Ranked, Searcher
 
 from .metrics import BEIR_MEASURES, Qrels, latency, mean_over, per_query
 from .runner import fmt, format_table, parse_retrievers
@@ -214,7 +214,7 @@ def rank_documents(ranked: Sequence[Ranked], chunks: Sequence[Chunk], depth: int
     return order[:depth]
 
 
-def run_queries(engine, queries: dict[str, str], retrievers: Sequence[str], progress: bool):
+def run_queries(engine: Searcher, queries: dict[str, str], retrievers: Sequence[str], progress: bool):
     """Ranked document ids and wall times per retriever and query."""
     from tqdm import tqdm
 
@@ -281,8 +281,8 @@ def markdown(report: dict) -> str:
         table(report),
         "",
         "nDCG@10 (graded judgements as given) and Recall@100 from ir-measures; a document scores as its best chunk. "
-        "Latency is the wall time of `Searcher.retrieve` for 200 chunks (no highlight). The pipeline's weights are "
-        "the service's, not tuned on this collection. Published figures are for the test split "
+        f"Latency is the wall time of `Searcher.retrieve` for {CHUNK_DEPTH} chunks (no highlight). The pipeline's "
+        "weights are the service's, not tuned on this collection. Published figures are for the test split "
         "(shared/beir/README.md).",
         "",
     ])
@@ -290,8 +290,6 @@ def markdown(report: dict) -> str:
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
     """``alliance-qa eval-beir DIR``: the table on stdout (or one JSON object with ``--json``), reports in --out."""
-    from retriever.search import Searcher
-
     dataset: Path = args.dataset
     if not dataset.is_dir():
         raise ValueError(f"{dataset} is not a folder; give the folder holding corpus.jsonl, queries.jsonl and qrels/")

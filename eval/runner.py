@@ -18,19 +18,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retriever.config import PROJECT_ROOT
 from retriever.search import PIPELINE, RETRIEVERS
 
-from .metrics import CURVE_MEASURES, GOLD_MEASURES, Qrels, contains_answer, latency, mean_over, passage_id, per_query, rate
+if TYPE_CHECKING:
+    from retriever.chunking import Chunk
+    from retriever.schema import Answer
+    from retriever.search import Searcher
 
-log = logging.getLogger("alliance_qa.eval")
+from .metrics import (
+    CURVE_MEASURES,
+    GOLD_MEASURES,
+    Qrels,
+    contains_answer,
+    latency,
+    mean_over,
+    passage_id,
+    per_query,
+    rate,
+)
 
 DEFAULT_GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
 DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports" / "latest"
@@ -116,11 +129,12 @@ def parse_retrievers(value: str) -> list[str]:
     names = [n.strip() for n in value.split(",") if n.strip()]
     unknown = [n for n in names if n not in RETRIEVERS]
     if unknown or not names:
-        raise ValueError(f"unknown retriever(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(RETRIEVERS)}")
+        given = ", ".join(unknown) or "(none given)"
+        raise ValueError(f"unknown retriever(s) {given}; choose from {', '.join(RETRIEVERS)}")
     return list(dict.fromkeys(names))
 
 
-def to_outcome(answer, question: Question, latency_ms: float) -> Outcome:
+def to_outcome(answer: Answer, question: Question, latency_ms: float) -> Outcome:
     passages = answer.passages
     top = passages[0] if passages else None
     return Outcome(
@@ -137,7 +151,9 @@ def to_outcome(answer, question: Question, latency_ms: float) -> Outcome:
     )
 
 
-def ask_all(engine, questions: Sequence[Question], retrievers: Sequence[str], k: int, progress: bool) -> Results:
+def ask_all(
+    engine: Searcher, questions: Sequence[Question], retrievers: Sequence[str], k: int, progress: bool
+) -> Results:
     """Ask every question of every retriever, timing each ``ask`` (wall clock, what a caller waits).
 
     Retrievers take turns question by question, so a slow spell of a shared machine hits them alike; one untimed
@@ -163,7 +179,7 @@ def ask_all(engine, questions: Sequence[Question], retrievers: Sequence[str], k:
 # ------------------------------------------------------------------------------------------------------ figures
 
 
-def judgements(questions: Sequence[Question], results: Results, chunks: Sequence) -> Qrels:
+def judgements(questions: Sequence[Question], results: Results, chunks: Sequence[Chunk]) -> Qrels:
     """Binary qrels keyed on passage spans: every answering chunk of the index, plus any answering passage returned."""
     qrels: Qrels = {}
     for q in questions:
@@ -204,7 +220,9 @@ def languages(questions: Sequence[Question]) -> list[str]:
     return sorted(dict.fromkeys(q.lang for q in questions), key=lambda lang: lang != HEADLINE_LANG)
 
 
-def build_report(questions: Sequence[Question], results: Results, chunks: Sequence, gold: Path, k: int) -> dict:
+def build_report(
+    questions: Sequence[Question], results: Results, chunks: Sequence[Chunk], gold: Path, k: int
+) -> dict:
     """The summary (what ``--json`` prints) followed by everything report.json keeps."""
     qrels = judgements(questions, results, chunks)
     langs = languages(questions)
@@ -244,19 +262,20 @@ def build_report(questions: Sequence[Question], results: Results, chunks: Sequen
                 "lang": q.lang,
                 "question": q.question,
                 "answers": list(q.answers),
-                "retrievers": {
-                    name: {
-                        "first_rank": o.first_rank,
-                        "abstained": o.abstained,
-                        "highlight_hit": o.highlight_hit,
-                        "latency_ms": round(o.latency_ms, 2),
-                        "top": o.top,
-                    }
-                    for name, o in ((name, results[name][q.id]) for name in results)
-                },
+                "retrievers": {name: question_row(outcomes[q.id]) for name, outcomes in results.items()},
             }
             for q in questions
         ],
+    }
+
+
+def question_row(o: Outcome) -> dict:
+    return {
+        "first_rank": o.first_rank,
+        "abstained": o.abstained,
+        "highlight_hit": o.highlight_hit,
+        "latency_ms": round(o.latency_ms, 2),
+        "top": o.top,
     }
 
 
@@ -443,7 +462,7 @@ def write_reports(report: dict, out: Path) -> None:
 # ---------------------------------------------------------------------------------------------------------- CLI
 
 
-def evaluate(engine, gold: Path, retrievers: Sequence[str], k: int, progress: bool) -> dict:
+def evaluate(engine: Searcher, gold: Path, retrievers: Sequence[str], k: int, progress: bool) -> dict:
     """Run the gold set and return the full report (the CI floor test calls this without the CLI)."""
     if k < 1:
         raise ValueError("k must be at least 1")
@@ -452,8 +471,8 @@ def evaluate(engine, gold: Path, retrievers: Sequence[str], k: int, progress: bo
     return build_report(questions, results, engine.index.chunks, gold, k)
 
 
-def main(args: argparse.Namespace, engine) -> int:
-    """``alliance-qa eval``: the table on stdout (or the summary as one JSON object with ``--json``), reports in --out."""
+def main(args: argparse.Namespace, engine: Searcher) -> int:
+    """``alliance-qa eval``: the table on stdout (one JSON object with ``--json``), the reports in ``--out``."""
     gold = args.gold or DEFAULT_GOLD
     out = args.out or DEFAULT_OUT
     report = evaluate(engine, gold, parse_retrievers(args.retrievers), args.k, progress=not args.quiet)

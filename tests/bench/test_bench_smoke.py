@@ -37,15 +37,25 @@ def test_scale_runs_on_a_tiny_corpus(tmp_path):
     from bench import scale
 
     result = scale.run([2000], [2000], n_queries=10, log=lambda m: None)
-    (row,) = result["faiss"]
-    assert row["n"] == 2000 and row["flat"]["latency_ms"]["n"] == 10
-    assert 0.0 <= row["hnsw"]["recall_at_10"] <= 1.0
-    assert set(row["hnsw"]["by_ef_search"]) == {str(ef) for ef in scale.EF_SEARCH}
+    assert [r["vectors"] for r in result["faiss"]] == list(scale.VECTOR_KINDS)
+    for row in result["faiss"]:
+        assert row["n"] == 2000 and row["flat"]["latency_ms"]["n"] == 10
+        assert 0.0 <= row["hnsw"]["recall_at_10"] <= 1.0
+        assert set(row["hnsw"]["by_ef_search"]) == {str(ef) for ef in scale.EF_SEARCH}
     (bm,) = result["bm25"]
     assert bm["n"] == 2000 and bm["vocabulary"] > 100 and bm["latency_ms"]["median"] is not None
     assert 60 <= bm["mean_words_per_chunk"] <= 200
     result["faiss_hnsw_above"] = 50_000
     assert scale.plot(result, tmp_path / "scale.png").stat().st_size > 1000
+
+
+def test_clustered_vectors_are_unit_length_and_share_topics_with_their_queries():
+    from bench.scale import make_vectors
+
+    corpus, queries = make_vectors("clustered", 500, seed=0), make_vectors("clustered", 20, seed=0, queries=True)
+    assert corpus.shape == (500, 384) and abs(float((corpus[0] ** 2).sum()) - 1.0) < 1e-4
+    assert not (corpus[:20] == queries).all()
+    assert float((queries @ corpus.T).max(axis=1).mean()) > 0.5  # a topic neighbour exists for every query
 
 
 def test_scale_skips_what_would_not_fit():
@@ -58,9 +68,9 @@ def test_scale_skips_what_would_not_fit():
 def test_stages_breaks_down_a_question(engine):
     from bench import stages
 
-    measured = stages.measure(engine, gold_questions(limit=3), warmup=1)
+    measured = stages.measure(engine, gold_questions(limit=2), warmup=1)
     result = stages.report(measured)
-    assert result["questions"] == 3
+    assert result["questions"] == 2
     assert {"encode", "faiss", "bm25", "rerank", "highlight", "serialize"} <= set(result["stages_ms"])
     assert result["totals_ms"]["bare_encode_floor"]["median"] > 0
     assert result["ratios"]["end_to_end_over_floor"] > 0 and result["ratios"]["pipeline_over_dense"] > 0

@@ -143,7 +143,7 @@ def test_reports_are_written(scripted_report, tmp_path):
     assert "| retriever" in md and "| pipeline [ko]" in md and "## pipeline by kind" in md
     failed = md.split("failed questions")[1].split("false abstentions")[0]
     assert "**q4**" in failed and "**q1**" not in failed  # not abstained on an unanswerable question
-    assert "Delta four." in failed  # what came back
+    assert "Gamma three." in failed  # what came back
     assert "**q2**" in md.split("false abstentions")[1]
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
