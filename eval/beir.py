@@ -29,7 +29,6 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +36,7 @@ import numpy as np
 from retriever.chunking import Chunk
 from retriever.config import PROJECT_ROOT, Settings
 from retriever.documents import Document
-from retriever.index import Index, make_index, pipeline_version
+from retriever.index import Index, make_index, pipeline_version, read_parts, write_parts
 from retriever.search import PIPELINE, Ranked, Searcher
 
 from .metrics import BEIR_MEASURES, Qrels, latency, mean_over, per_query
@@ -46,7 +45,7 @@ from .runner import fmt, format_table, parse_retrievers
 log = logging.getLogger("alliance_qa.eval")
 
 CACHE_DIR = PROJECT_ROOT / "eval" / "reports" / "beir-cache"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 DOC_DEPTH = 100  # documents scored per query (Recall@100)
 # Chunks asked for per query: an abstract is often two chunks, so 100 chunks would hold fewer than 100 documents
 # and understate Recall@100.
@@ -152,47 +151,23 @@ def cache_key(corpus: Path, limit_docs: int | None, settings: Settings) -> str:
 
 def save_index(index: Index, folder: Path) -> None:
     """Write what ``load_cached`` reads, into a temporary folder first, so a killed run leaves no half cache."""
-    import faiss
-
     tmp = folder.with_name(f".{folder.name}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    faiss.write_index(index.dense, str(tmp / "dense.faiss"))
-    np.save(tmp / "chunk_vectors.npy", index.chunk_vectors)
-    np.save(tmp / "sentences.npy", index.sentence_vectors)
-    chunks = {
-        "manifest": index.manifest,
-        "chunks": [asdict(c) for c in index.chunks],
-        "sentences": index.sentence_spans,
-        "chunk_sentences": index.chunk_sentences,
-    }
-    (tmp / "chunks.json").write_text(json.dumps(chunks), encoding="utf-8")
+    write_parts(index, tmp)
+    (tmp / "manifest.json").write_text(json.dumps(index.manifest), encoding="utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     os.rename(tmp, folder)
 
 
 def load_cached(folder: Path, docs: list[Document]) -> Index:
-    import faiss
-
-    data = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
-    return Index(
-        path=folder,
-        manifest=data["manifest"],
-        documents={d.doc_id: d for d in docs},
-        chunks=[Chunk(**{**c, "sentences": [tuple(s) for s in c["sentences"]]}) for c in data["chunks"]],
-        sentence_spans=[tuple(s) for s in data["sentences"]],
-        chunk_sentences=data["chunk_sentences"],
-        dense=faiss.read_index(str(folder / "dense.faiss")),
-        chunk_vectors=np.load(folder / "chunk_vectors.npy"),
-        sentence_vectors=np.load(folder / "sentences.npy"),
-        ml_chunk_vectors=None,
-        ml_sentence_vectors=None,
-    )
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return read_parts(folder, manifest, {d.doc_id: d for d in docs})
 
 
 def cached_index(docs: list[Document], settings: Settings, key: str, progress: bool) -> Index:
     folder = CACHE_DIR / key
-    if (folder / "chunks.json").is_file():
+    if (folder / "manifest.json").is_file():
         log.info("using the cached index in %s", folder)
         return load_cached(folder, docs)
     log.info("indexing %d documents (cached in %s for the next run)", len(docs), folder)

@@ -20,13 +20,13 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retriever.config import PROJECT_ROOT
-from retriever.search import PIPELINE, RETRIEVERS
+from retriever.search import FEATURES, PIPELINE, RETRIEVERS
 
 if TYPE_CHECKING:
     from retriever.chunking import Chunk
@@ -57,6 +57,9 @@ TABLE_HEADER = (
     "retriever", "hit@1", "hit@3", "hit@5", "hit@10", "MRR@10", "nDCG@10", "HL@1",
     "abst P", "abst R", "false abst", "p50 ms", "p95 ms",
 )
+# The served pipeline with one second-stage term switched off (``--ablate``): what each term adds.
+ABLATIONS = tuple(f"{PIPELINE}-{term}" for term in FEATURES)
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))  # abstention thresholds swept for the trade-off
 FAIL_CUTOFF = 5  # an answerable question with no answering passage in the top 5 is listed as failed
 SNIPPET = 200
 
@@ -82,6 +85,7 @@ class Outcome:
     relevant: list[bool]  # per passage, in rank order: does its text contain an answer?
     highlight_hit: bool  # does the top passage's highlight contain an answer?
     abstained: bool
+    confidence: float | None
     latency_ms: float
     top: dict | None  # doc_id, section and the first characters of the top passage
 
@@ -127,10 +131,13 @@ def load_gold(path: Path) -> list[Question]:
 
 def parse_retrievers(value: str) -> list[str]:
     names = [n.strip() for n in value.split(",") if n.strip()]
-    unknown = [n for n in names if n not in RETRIEVERS]
+    unknown = [n for n in names if n not in RETRIEVERS + ABLATIONS]
     if unknown or not names:
         given = ", ".join(unknown) or "(none given)"
-        raise ValueError(f"unknown retriever(s) {given}; choose from {', '.join(RETRIEVERS)}")
+        raise ValueError(
+            f"unknown retriever(s) {given}; choose from {', '.join(RETRIEVERS)} (or {PIPELINE}-TERM, the pipeline "
+            f"without one term: {', '.join(FEATURES)})"
+        )
     return list(dict.fromkeys(names))
 
 
@@ -142,6 +149,7 @@ def to_outcome(answer: Answer, question: Question, latency_ms: float) -> Outcome
         relevant=[contains_answer(p.text, question.answers) for p in passages],
         highlight_hit=bool(top and top.highlight and contains_answer(top.highlight.text, question.answers)),
         abstained=answer.abstained,
+        confidence=answer.confidence,
         latency_ms=latency_ms,
         top=None if top is None else {
             "doc_id": top.citation.doc_id,
@@ -162,18 +170,27 @@ def ask_all(
     from tqdm import tqdm
 
     engine.warm()
+    ask = {name: asker(engine, name) for name in retrievers}
     for name in retrievers:
-        engine.ask(questions[0].question, k=k, method=name)
+        ask[name](questions[0].question, k)
     results: Results = {name: {} for name in retrievers}
     with tqdm(total=len(questions) * len(retrievers), desc="eval", unit="query", disable=not progress,
               file=sys.stderr) as bar:
         for q in questions:
             for name in retrievers:
                 t0 = time.perf_counter()
-                answer = engine.ask(q.question, k=k, method=name)
+                answer = ask[name](q.question, k)
                 results[name][q.id] = to_outcome(answer, q, (time.perf_counter() - t0) * 1000)
                 bar.update()
     return results
+
+
+def asker(engine: Searcher, name: str) -> Callable[[str, int], Answer]:
+    """``question, k -> Answer`` for a retriever name, an ablation of the pipeline included."""
+    if name in ABLATIONS:
+        twin = engine.with_weights(engine.weights.without(name.removeprefix(PIPELINE + "-")))
+        return lambda question, k: twin.ask(question, k=k, method=PIPELINE)
+    return lambda question, k: engine.ask(question, k=k, method=name)
 
 
 # ------------------------------------------------------------------------------------------------------ figures
@@ -255,6 +272,7 @@ def build_report(
         },
         "hit_curves": {name: {lang: f[lang]["hit_curve"] for lang in langs} for name, f in figures.items()},
         "by_kind": by_kind(questions, results[focus], qrels),
+        "abstention_curve": abstention_curve([q for q in questions if q.lang == headline], results[focus]),
         "per_question": [
             {
                 "id": q.id,
@@ -269,10 +287,28 @@ def build_report(
     }
 
 
+def abstention_curve(questions: Sequence[Question], outcomes: dict[str, Outcome]) -> list[dict]:
+    """Abstention precision/recall and false abstentions had the service abstained below each threshold."""
+    scored = [(q, outcomes[q.id].confidence) for q in questions if outcomes[q.id].confidence is not None]
+    rows = []
+    for t in THRESHOLDS:
+        abstain = {q.id for q, c in scored if c < t}
+        unanswerable = [q for q, _ in scored if not q.answerable]
+        answerable = [q for q, _ in scored if q.answerable]
+        rows.append({
+            "threshold": t,
+            "abstain_precision": rate(sum(q.id in abstain for q in unanswerable), len(abstain)),
+            "abstain_recall": rate(sum(q.id in abstain for q in unanswerable), len(unanswerable)),
+            "false_abstain": rate(sum(q.id in abstain for q in answerable), len(answerable)),
+        })
+    return rows
+
+
 def question_row(o: Outcome) -> dict:
     return {
         "first_rank": o.first_rank,
         "abstained": o.abstained,
+        "confidence": o.confidence,
         "highlight_hit": o.highlight_hit,
         "latency_ms": round(o.latency_ms, 2),
         "top": o.top,
@@ -380,11 +416,24 @@ def markdown(report: dict) -> str:
             ],
         ),
         "",
-        f"## {focus}: failed questions",
-        "",
-        f"Answerable with no answering passage in the top {FAIL_CUTOFF}, or unanswerable and not abstained on.",
-        "",
     ]
+    curve = [r for r in report["abstention_curve"] if r["abstain_recall"] is not None]
+    if curve:
+        lines += [
+            f"## {focus}: abstention trade-off [{report['headline_lang']}]",
+            "",
+            "Had the service abstained below each confidence threshold (it serves "
+            f"{report.get('threshold', '–')}; plotted in report.png):",
+            "",
+            format_table(
+                ("threshold", "abst P", "abst R", "false abst"),
+                [[f"{r['threshold']:.2f}", fmt(r["abstain_precision"]), fmt(r["abstain_recall"]),
+                  fmt(r["false_abstain"])] for r in curve],
+            ),
+            "",
+        ]
+    lines += [f"## {focus}: failed questions", "", f"Answerable with no answering passage in the top {FAIL_CUTOFF}, "
+              "or unanswerable and not abstained on.", ""]
     failed = [q for q in report["per_question"] if failed_question(q, focus)]
     lines += [failure(q, focus) for q in failed] or ["None."]
     false_abstentions = [q for q in report["per_question"] if q["answers"] and q["retrievers"][focus]["abstained"]]
@@ -424,7 +473,7 @@ def plot(report: dict, path: Path) -> None:
 
     headline = report["headline_lang"]
     names = list(report["retrievers"])
-    fig, (curves, bars) = plt.subplots(1, 2, figsize=(13, 5))
+    fig, (curves, bars, trade) = plt.subplots(1, 3, figsize=(19, 5.5))
     ks = list(range(1, len(CURVE_MEASURES) + 1))
     for name in names:
         curves.plot(ks, report["hit_curves"][name][headline], marker="o", label=f"{name} [{headline}]")
@@ -446,6 +495,18 @@ def plot(report: dict, path: Path) -> None:
     bars.set(title=f"query latency [{headline}] (Searcher.ask wall time)", xlabel="retriever", ylabel="ms")
     bars.grid(axis="y", alpha=0.3)
     bars.legend()
+    curve = report["abstention_curve"]
+    ts = [r["threshold"] for r in curve]
+    for key, label in (("abstain_recall", "unanswerable abstained (recall)"),
+                       ("abstain_precision", "abstentions that were right (precision)"),
+                       ("false_abstain", "answerable abstained (false abstention)")):
+        trade.plot(ts, [r[key] if r[key] is not None else float("nan") for r in curve], marker=".", label=label)
+    if report.get("threshold") is not None:
+        trade.axvline(report["threshold"], color="grey", linestyle=":", label=f"served threshold {report['threshold']}")
+    trade.set(title=f"abstention trade-off, {report['focus']} [{headline}]", xlabel="confidence threshold",
+              ylabel="share", ylim=(-0.02, 1.02))
+    trade.grid(alpha=0.3)
+    trade.legend(loc="center right", fontsize="small")
     fig.suptitle(f"alliance-qa retrieval eval — {counts_line(report)}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -468,14 +529,21 @@ def evaluate(engine: Searcher, gold: Path, retrievers: Sequence[str], k: int, pr
         raise ValueError("k must be at least 1")
     questions = load_gold(gold)
     results = ask_all(engine, questions, retrievers, k, progress)
-    return build_report(questions, results, engine.index.chunks, gold, k)
+    report = build_report(questions, results, engine.index.chunks, gold, k)
+    settings = getattr(engine, "settings", None)
+    report["threshold"] = getattr(settings, "abstain_threshold", None)
+    return report
 
 
 def main(args: argparse.Namespace, engine: Searcher) -> int:
     """``alliance-qa eval``: the table on stdout (one JSON object with ``--json``), the reports in ``--out``."""
     gold = args.gold or DEFAULT_GOLD
     out = args.out or DEFAULT_OUT
-    report = evaluate(engine, gold, parse_retrievers(args.retrievers), args.k, progress=not args.quiet)
+    retrievers = parse_retrievers(args.retrievers)
+    if args.ablate:
+        retrievers += [name for name in ABLATIONS if getattr(engine.weights, name.split("-", 1)[1]) and name not in
+                       retrievers]
+    report = evaluate(engine, gold, retrievers, args.k, progress=not args.quiet)
     write_reports(report, out)
     if args.json:
         summary = {key: report[key] for key in ("pipeline", "questions", "retrievers")}

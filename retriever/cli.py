@@ -27,7 +27,7 @@ examples:
   alliance-qa ask "How much did Korea invest in US greenfield projects in 2024?"
   alliance-qa ask "Who wrote the Heritage brief?" -k 3 --json
   alliance-qa serve --port 8000
-  alliance-qa eval --retrievers bm25,dense,hybrid,pipeline
+  alliance-qa eval --retrievers bm25,dense,hybrid,pipeline --ablate
   alliance-qa eval-beir ../shared/beir/scifact
 """
 
@@ -163,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retrievers", default=",".join(RETRIEVERS), help="comma-separated retrievers to compare")
     p.add_argument("-k", type=int, default=10, help="passages per question (default 10)")
     p.add_argument("--out", type=Path, default=None, help="report folder (default eval/reports/latest)")
+    p.add_argument("--ablate", action="store_true",
+                   help="also run the pipeline without each second-stage term (pipeline-maxsim, ...)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.set_defaults(func=cmd_eval)
 

@@ -78,6 +78,23 @@ class SentenceTransformerEncoder:
         ]
         return _normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
 
+    def encode_with_tokens(self, texts: list[str], progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Pooled vectors and the per-token vectors of the same forward pass, for late interaction (MaxSim).
+
+        Token rows are L2-normalised, without [CLS], [SEP] and padding, as float16: they are only compared, never
+        summed, and half the bytes keep the on-disk index small.
+        """
+        pooled: list[np.ndarray] = []
+        tokens: list[np.ndarray] = []
+        for batch in _batches(texts, 32, progress, f"embedding tokens ({self.name})"):
+            for out in self.model.encode(batch, batch_size=32, output_value=None, show_progress_bar=False):
+                n = int(out["attention_mask"].sum())
+                rows = out["token_embeddings"][1 : max(n - 1, 2)].float().cpu().numpy()
+                tokens.append(_normalise(rows).astype(np.float16))
+                pooled.append(out["sentence_embedding"].float().cpu().numpy())
+        vectors = _normalise(np.stack(pooled)) if pooled else np.zeros((0, self.dim), np.float32)
+        return vectors, tokens
+
     def token_count(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 

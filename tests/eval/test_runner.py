@@ -223,3 +223,20 @@ def test_cli_rejects_an_unknown_retriever(engine, settings, tmp_path, capsys):
                      "eval", "--retrievers", "bm25,splade", "--out", str(tmp_path)])
     assert code == 1
     assert "unknown retriever" in capsys.readouterr().err
+
+
+def test_abstention_curve_sweeps_thresholds():
+    qs = [runner.Question("a", "?", ("x",), "fact", "en"), runner.Question("u1", "?", (), "none-far", "en"),
+          runner.Question("u2", "?", (), "none-near", "en")]
+    outcomes = {qid: runner.Outcome([], [], False, False, conf, 1.0, None)
+                for qid, conf in (("a", 0.9), ("u1", 0.1), ("u2", 0.6))}
+    curve = {row["threshold"]: row for row in runner.abstention_curve(qs, outcomes)}
+    assert curve[0.5] == {"threshold": 0.5, "abstain_precision": 1.0, "abstain_recall": 0.5, "false_abstain": 0.0}
+    assert curve[0.95]["abstain_precision"] == pytest.approx(2 / 3) and curve[0.95]["false_abstain"] == 1.0
+    assert curve[0.05]["abstain_precision"] is None  # nothing abstained: precision undefined, not 0
+
+
+def test_ablation_names_are_retrievers():
+    assert runner.parse_retrievers("pipeline,pipeline-maxsim") == ["pipeline", "pipeline-maxsim"]
+    with pytest.raises(ValueError, match="pipeline-TERM"):
+        runner.parse_retrievers("pipeline-magic")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from retriever.search import RETRIEVERS, Ranked, rrf
+from retriever.search import FEATURES, RETRIEVERS, Ranked, Weights, rrf
 
 KIEP = "kiep-2025-korea-us-economic-alliance"
 HERITAGE = "heritage-ib5370-us-korea-economic-partnership"
@@ -72,3 +74,82 @@ def test_rrf_fuses_by_rank():
 def test_unknown_retriever(engine):
     with pytest.raises(ValueError, match="unknown retriever"):
         engine.ask("anything", method="magic")
+
+
+# ------------------------------------------------------------------------------------- second stage (issue 5)
+
+
+def test_maxsim_reads_each_chunks_own_tokens(engine, index):
+    """A chunk's own token vectors match it perfectly and match other chunks less: the offsets line up."""
+    import numpy as np
+
+    for c in (0, len(index.chunks) // 2, len(index.chunks) - 1):
+        own = index.chunk_tokens(c)
+        scores = engine._maxsim(own, np.arange(len(index.chunks)))
+        assert scores[c] == pytest.approx(1.0, abs=1e-2)
+        assert np.argmax(scores) == c and np.sort(scores)[-2] < 0.99
+
+
+def test_naming_a_source_prefers_that_document(engine):
+    """"The KIEP piece" is a filter on the paper, not words to match: the authors' biography repeats "KIEP"."""
+    q = engine.parse("What does the KIEP piece say about incentives and penalties?", strip_sources=True)
+    assert q.sources == {KIEP} and "KIEP" not in q.text and "incentives" in q.text
+    assert engine.parse("What is KIEP?", strip_sources=True).sources == set()  # nothing would be left to match
+    answer = engine.ask("What does the KIEP piece say about incentives and penalties?", k=3)
+    assert answer.passages[0].citation.doc_id == KIEP
+    assert answer.passages[0].citation.section != "About the authors"
+
+
+def test_second_stage_follows_its_weights(engine):
+    """With one term alone the second stage ranks as that term does; the default blend lifts a paraphrase's answer."""
+    import numpy as np
+
+    question = "What knock-on cascade might result if U.S. tariffs rose to record heights?"
+    only_bm25 = engine.with_weights(Weights(**{**{f: 0.0 for f in FEATURES}, "bm25": 1.0}))
+    bm25_order = [p.citation.char_start for p in engine.ask(question, k=5, method="bm25").passages]
+    assert [p.citation.char_start for p in only_bm25.ask(question, k=5).passages] == bm25_order
+    only_maxsim = engine.with_weights(Weights(**{**{f: 0.0 for f in FEATURES}, "maxsim": 1.0}))
+    r = only_maxsim.retrieve(question, k=50)
+    by_maxsim = engine._maxsim(r.qtokens, np.array([x.chunk for x in r.ranked]))
+    assert list(by_maxsim) == sorted(by_maxsim, reverse=True)
+
+    def rank(method: str) -> float:
+        passages = engine.ask(question, k=10, method=method).passages
+        return next((p.rank for p in passages if "domino effect" in p.text), math.inf)
+
+    assert rank("pipeline") < rank("bm25") and rank("pipeline") <= rank("dense")
+
+
+def test_highlight_is_one_or_two_adjacent_sentences(engine, index):
+    for question in QUESTIONS:
+        for p in engine.ask(question, k=5).passages:
+            spans = [index.sentence_spans[row][1:] for row in index.chunk_sentences[
+                next(i for i, c in enumerate(index.chunks) if c.char_start == p.citation.char_start
+                     and c.doc_id == p.citation.doc_id)]]
+            starts, ends = [a for a, _ in spans], [b for _, b in spans]
+            assert p.highlight.char_start in starts and p.highlight.char_end in ends
+            assert ends.index(p.highlight.char_end) - starts.index(p.highlight.char_start) in (0, 1)
+
+
+@pytest.mark.parametrize("question", [
+    "What is the boiling point of water at sea level?",
+    "Who composed the Moonlight Sonata?",
+    "How do I teach a puppy to sit?",
+])
+def test_off_topic_questions_abstain(engine, question):
+    answer = engine.ask(question, k=3)
+    assert answer.abstained and answer.confidence < 0.5
+    assert answer.passages  # the nearest passages still come back, for the reader to judge
+
+
+def test_on_topic_questions_do_not_abstain(engine):
+    for question in QUESTIONS:
+        answer = engine.ask(question, k=3)
+        assert not answer.abstained and answer.confidence >= 0.5, question
+    assert engine.ask(QUESTIONS[0], method="bm25").confidence is None  # only the served pipeline abstains
+
+
+def test_korean_question_finds_the_english_passage(engine):
+    answer = engine.ask("한국은 2024년에 미국 그린필드 프로젝트에 얼마를 투자했나요?", k=3)
+    assert any("$14.8 billion" in p.text for p in answer.passages)
+    assert not answer.abstained
