@@ -491,7 +491,7 @@ def plot(report: dict, path: Path) -> None:
     p95 = [report["retrievers"][n]["p95_ms"] or 0 for n in names]
     bars.bar_label(bars.bar([i - 0.2 for i in x], p50, width=0.4, label="median"), fmt="%.0f")
     bars.bar_label(bars.bar([i + 0.2 for i in x], p95, width=0.4, label="p95"), fmt="%.0f")
-    bars.set_xticks(list(x), names)
+    bars.set_xticks(list(x), names, rotation=30, ha="right")
     bars.set(title=f"query latency [{headline}] (Searcher.ask wall time)", xlabel="retriever", ylabel="ms")
     bars.grid(axis="y", alpha=0.3)
     bars.legend()
