@@ -83,10 +83,17 @@ class Chunk:
     text: str
     n_tokens: int
     sentences: list[tuple[int, int]] = field(default_factory=list)
+    # Said to the encoders before the text: the document's catalogue record, for the chunk that opens it.
+    preamble: str = ""
 
     def embed_text(self) -> str:
-        """What the encoders see: the passage with its section title, which often names the topic it omits."""
-        return f"{self.section}. {self.text}" if self.section else self.text
+        """What the encoders and BM25 see: the passage with its section title, which often names the topic it omits.
+
+        The opening chunk (title, byline) also carries the document's record, labelled ("Published: ..."), so a
+        question about who wrote a paper, when or in which series, finds the passage that shows it.
+        """
+        text = f"{self.section}. {self.text}" if self.section else self.text
+        return f"{self.preamble}\n{text}" if self.preamble else text
 
 
 def _split_long(text: str, span: tuple[int, int], limit: int) -> list[tuple[int, int]]:
@@ -142,6 +149,7 @@ def chunk_document(
                 used += units[j][2]
                 j += 1
             chunk = _make_chunk(doc, len(chunks), section, [u[1] for u in units[i:j]])
+            chunk.preamble = "" if chunks else catalogue_record(doc)
             model_ok = fits is None or fits(chunk.embed_text())
             if j - i == 1 and not model_ok:  # one piece too long for the model: halve it at a word boundary
                 halves = _halve(doc.text, units[i][1])
@@ -163,6 +171,17 @@ def chunk_document(
             carried += units[back][2]
         i = back if units[j][0] == section else j
     return chunks
+
+
+def catalogue_record(doc: Document) -> str:
+    fields = [
+        ("Title", doc.title),
+        ("Authors", ", ".join(doc.authors)),
+        ("Publisher", doc.publisher),
+        ("Published", doc.date),
+        ("Series", doc.series),
+    ]
+    return " ".join(f"{label}: {value}." for label, value in fields if value)
 
 
 def _make_chunk(doc: Document, n: int, section: str | None, spans: list[tuple[int, int]]) -> Chunk:

@@ -73,3 +73,11 @@ def test_model_limit_is_enforced(docs):
 def test_bad_parameters(docs):
     with pytest.raises(ValueError, match="chunk_overlap"):
         chunk_document(docs[0], target_tokens=64, overlap_tokens=64)
+
+
+def test_opening_chunk_carries_the_catalogue_record(docs):
+    for doc in docs:
+        first, *rest = chunk_document(doc, 128, 32)
+        assert first.char_start == 0 and f"Published: {doc.date}." in first.preamble
+        assert all(a in first.embed_text() for a in doc.authors) and first.preamble not in first.text
+        assert all(c.preamble == "" and c.embed_text().endswith(c.text) for c in rest)
