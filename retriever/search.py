@@ -318,21 +318,21 @@ class Searcher:
     def confidence(self, q: QueryText, evidence: dict) -> float | None:
         """A 0..1 answerability score from the top passages' evidence; below 0.5 the service abstains.
 
-        * MaxSim of the top passage: off-topic questions find no token of theirs matched well anywhere.
-        * A year or figure the question names that none of the top passages contains: the papers give other
-          years' figures, not this one.
-        * Two or more names the corpus never mentions (people, places, firms): it is not about them.
-        For questions in Korean only the multilingual model's best sentence is comparable, and it separates far
-        less well, so the bar is low.  The constants were set on the gold set's unanswerable questions, trading
-        towards answering (a false abstention costs more than a missed one); ``alliance-qa eval`` reports the
-        precision/recall of every threshold.
+        Either of two similarities can say "off topic": the top passage's best sentence (MiniLM) and its MaxSim
+        (does any of its tokens match each of the question's).  Two more signs lower it whatever the similarity:
+        a year or figure the question names that none of the top three passages contains (the papers give other
+        years' figures, not this one), and two or more names the corpus never uses (it is not about them).
+        For Korean only the multilingual model's best sentence is comparable, and it separates far less well, so
+        the bar is low.  The constants sit just under the lowest values of the gold set's answerable questions,
+        trading towards answering (a false abstention costs more than a missed one); ``alliance-qa eval``
+        reports the precision/recall of every threshold.
         """
         if not evidence:
             return None
         if q.foreign:
             z = 30.0 * (evidence["top_sentence"] - 0.76)
         else:
-            z = 20.0 * (evidence["top_maxsim"] - 0.28)
+            z = min(25.0 * (evidence["top_sentence"] - 0.21), 25.0 * (evidence["top_maxsim"] - 0.28))
             z -= 15.0 * (evidence["numbers_found"] == 0.0)
             z -= 15.0 * (len(q.unknown_names) >= 2)
         return 1.0 / (1.0 + math.exp(-z))

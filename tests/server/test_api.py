@@ -29,8 +29,9 @@ def test_ask_contract_and_offsets(client):
     r = client.post("/api/ask", json={"question": QUESTION, "k": 4})
     assert r.status_code == 200
     answer = r.json()
-    assert set(answer) == {"question", "abstained", "passages", "timings_ms"}
+    assert set(answer) == {"question", "abstained", "confidence", "passages", "timings_ms"}
     assert answer["question"] == QUESTION and answer["abstained"] is False and len(answer["passages"]) == 4
+    assert 0.5 <= answer["confidence"] <= 1.0
     assert "$14.8 billion" in answer["passages"][0]["highlight"]["text"]
     texts = {}
     for p in answer["passages"]:

@@ -27,7 +27,7 @@ ANSWER_TIMEOUT_MS = 60_000
 
 GREENFIELD_Q = "How much did Korea invest in US greenfield projects in 2024?"
 KIEP_TITLE = "Challenges and Tasks Ahead for the Korea-US Economic Alliance"
-COOKIES_Q = "What is the best recipe for chocolate chip cookies?"
+OFF_TOPIC_Q = "How many legs does a spider have?"
 ABSTAIN_TEXT = "These documents do not answer this question."
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -218,7 +218,7 @@ def test_network_failure_is_shown(page, live_server):
 
 def test_out_of_scope_question_abstains(page, live_server):
     page.goto(live_server.url + "/")
-    ask(page, COOKIES_Q)
+    ask(page, OFF_TOPIC_Q)
     wait_for_answer(page)
     expect(page.locator(".notice.abstained")).to_have_text(ABSTAIN_TEXT)
     if page.locator(".answer .card").count():
