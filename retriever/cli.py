@@ -126,7 +126,7 @@ def cmd_eval_beir(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .search import PIPELINE, RETRIEVERS
+    from .config import PIPELINE, RETRIEVERS
 
     parser = argparse.ArgumentParser(
         prog="alliance-qa",

@@ -15,6 +15,10 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "ALLIANCE_QA_"
+# Retrievers, each a ranking over chunks (retriever.search); the service answers with PIPELINE.  Here, not in
+# retriever.search, so that `alliance-qa --help` lists them without importing numpy.
+RETRIEVERS = ("bm25", "dense", "hybrid", "pipeline")
+PIPELINE = "pipeline"
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,11 @@ def create_app(settings: Settings | None = None, engine: Searcher | None = None)
             from retriever.index import open_index
 
             def load() -> Searcher:
+                import faiss
+
+                # Requests already run in parallel; one question's search split over OpenMP threads was 1.3-13x
+                # slower than on one thread here (bench/README.md, scale).
+                faiss.omp_set_num_threads(1)
                 searcher = Searcher(open_index(settings), settings)
                 searcher.warm()
                 return searcher

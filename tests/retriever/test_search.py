@@ -153,3 +153,13 @@ def test_korean_question_finds_the_english_passage(engine):
     answer = engine.ask("한국은 2024년에 미국 그린필드 프로젝트에 얼마를 투자했나요?", k=3)
     assert any("$14.8 billion" in p.text for p in answer.passages)
     assert not answer.abstained
+
+
+def test_endnotes_and_biographies_answer_only_questions_about_them(engine):
+    apparatus = {"Endnotes", "About the authors"}
+    for question in ("Is Korea a big investor in America?", "What does the Heritage paper argue?"):
+        assert engine.ask(question, k=1).passages[0].citation.section not in apparatus, question
+    assert engine.ask("Which article reported Korea as a top US investor?", k=1).passages[0].citation.section == \
+        "Endnotes"
+    assert engine.ask("Where did the KIEP author earn his Ph.D.?", k=1).passages[0].citation.section == \
+        "About the authors"
