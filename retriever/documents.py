@@ -144,7 +144,14 @@ def load_sources(corpus_dir: Path) -> dict[str, dict]:
 
 def load_corpus(corpus_dir: Path) -> list[Document]:
     sources = load_sources(corpus_dir)
-    docs = [load_document(path, sources.get(path.name, {})) for path in corpus_files(corpus_dir)]
+    files = corpus_files(corpus_dir)
+    missing = sorted(set(sources) - {p.name for p in files})
+    if missing:  # a document that was meant to be here is gone: refuse rather than quietly answer without it
+        raise CorpusError(
+            f"{corpus_dir / 'sources.json'} lists {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+            f"not in {corpus_dir}: put the file back, or remove its entry from sources.json to drop the document"
+        )
+    docs = [load_document(path, sources.get(path.name, {})) for path in files]
     ids = [d.doc_id for d in docs]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:

@@ -44,18 +44,22 @@ CSP = (
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="The question, 1-2000 characters after trimming")
+    # minLength/maxLength document the limits; the validator enforces them with messages a person can act on.
+    question: str = Field(
+        description=f"The question: at most {MAX_QUESTION_CHARS} characters, not blank, no NUL",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS},
+    )
     k: int = Field(5, ge=1, le=20, description="How many passages to return")
     doc_ids: list[str] | None = Field(None, max_length=100, description="Only search these documents")
 
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
+        if len(value) > MAX_QUESTION_CHARS:
+            raise ValueError(f"the question is {len(value)} characters long; the limit is {MAX_QUESTION_CHARS}")
         value = value.strip()
         if not value:
             raise ValueError("the question is empty")
-        if len(value) > MAX_QUESTION_CHARS:
-            raise ValueError(f"the question is {len(value)} characters long; the limit is {MAX_QUESTION_CHARS}")
         if "\x00" in value:
             raise ValueError("the question contains a NUL character")
         return value
@@ -83,6 +87,24 @@ class DocumentDetail(DocumentInfo):
     text: str = Field(description="The canonical text that citation offsets point into")
     sections: list[SectionInfo]
     footnotes: dict[str, str]
+
+
+class FieldError(BaseModel):
+    loc: str = Field(description="The field, e.g. question or k")
+    msg: str
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx/5xx body: what is wrong, in words, never an echo of the input or a stack trace."""
+
+    detail: str
+    errors: list[FieldError] | None = Field(None, description="Each invalid field (request validation only)")
+
+
+def _errors(*codes: int) -> dict[int | str, dict]:
+    reasons = {400: "The body is not UTF-8 JSON", 404: "No such document or page", 413: "The body is too large",
+               422: "The request is invalid (the detail says which field and why)", 503: "The index is still loading"}
+    return {code: {"model": ErrorResponse, "description": reasons[code]} for code in codes}
 
 
 class Health(BaseModel):
@@ -225,6 +247,7 @@ def create_app(settings: Settings | None = None, engine: Searcher | None = None)
         summary="Cited answers from the U.S.–South Korea economic alliance papers",
         version="0.1.0",
         lifespan=lifespan,
+        responses=_errors(413, 503),
         docs_url=None,
         redoc_url=None,
     )
@@ -248,7 +271,8 @@ def create_app(settings: Settings | None = None, engine: Searcher | None = None)
         log.exception("unhandled error on %s", request.url.path)
         return JSONResponse({"detail": "internal error; the server log has the details"}, status_code=500)
 
-    @app.post("/api/ask", response_model=Answer, summary="Ask a question; get cited passages")
+    @app.post("/api/ask", response_model=Answer, summary="Ask a question; get cited passages",
+              responses=_errors(400, 422))
     def ask(body: AskRequest, engine: Engine) -> Answer:
         if body.doc_ids:
             unknown = sorted(set(body.doc_ids) - set(engine.index.documents))
@@ -260,7 +284,8 @@ def create_app(settings: Settings | None = None, engine: Searcher | None = None)
     def documents(engine: Engine) -> list[DocumentInfo]:
         return [_info(engine, doc_id) for doc_id in engine.doc_ids]
 
-    @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, summary="One document with its text")
+    @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, summary="One document with its text",
+             responses=_errors(404, 422))
     def document(doc_id: str, engine: Engine) -> DocumentDetail:
         if doc_id not in engine.index.documents:
             raise HTTPException(404, f"no document with doc_id {doc_id[:200]!r}; GET /api/documents lists them")
