@@ -14,7 +14,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from conftest import LiveServer
 from playwright import sync_api as playwright_sync
+
+from retriever.config import Settings
 
 expect = playwright_sync.expect
 
@@ -379,3 +382,38 @@ def test_swagger_ui(page, live_server, context):
     page.wait_for_load_state("networkidle")
     assert context.watch.foreign_requests() == []
     context.watch.assert_clean(page)
+
+
+def test_html_inside_a_corpus_document_stays_text(context, tmp_path):
+    """A real document whose text holds markup, indexed and served for real: the chat page and the document view
+    show the markup as characters and run none of it."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    evil = '<img src=x onerror=alert(5)><script>alert(6)</script><b>bold</b>'
+    (corpus / "evil.txt").write_text(
+        f"Tariff Notes {evil}\n\nTariffs on steel rose to 25 percent in 2018 {evil} and buyers paid more.\n\n"
+        "Shipbuilders in Busan ordered more plate that year.\n"
+    )
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", multilingual_model="none")
+    server = LiveServer(settings, {"ALLIANCE_QA_MULTILINGUAL_MODEL": "none"})
+    try:
+        server.wait_ready(timeout=240)
+        page = context.new_page()
+        page.goto(server.url + "/")
+        ask(page, "How much did tariffs on steel rise?")
+        card = wait_for_answer(page).locator(".card").first
+        expect(card).to_contain_text("<script>alert(6)</script>")
+        expect(card.locator(".card-title")).to_contain_text("<img src=x onerror=alert(5)>")
+        with context.expect_page() as opened:
+            card.locator("a.source-link").click()
+        doc_page = opened.value
+        doc_page.wait_for_load_state()
+        expect(doc_page.locator("mark").first).to_be_visible()
+        expect(doc_page.locator("body")).to_contain_text("<b>bold</b>")
+        page.wait_for_timeout(300)
+        for p in context.pages:
+            assert p.locator("img, b, main script, #conversation script").count() == 0, p.url
+        assert context.watch.dialogs == []
+        assert not [u for u in context.watch.requests if urlsplit(u).path.endswith("/x")]
+    finally:
+        server.stop()
