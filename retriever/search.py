@@ -461,16 +461,23 @@ _GENERIC_NAME_WORDS = {
 
 
 def source_names(documents: dict) -> dict[str, str]:
-    """Words that name one document's publisher and no other's ("KIEP", "Heritage"), mapped to that doc_id."""
-    names = {
-        doc.doc_id: {
-            w for w in re.findall(r"[A-Z][A-Za-z&-]+", doc.publisher or "")
+    """Names of one document's publisher and no other's, mapped to that doc_id, longest first.
+
+    The publisher's full name ("Korea Institute for International Economic Policy", "Heritage Foundation") and
+    its distinctive words ("KIEP", "Heritage"), so "the Heritage Foundation's brief" loses the whole name.
+    """
+    names: dict[str, set[str]] = {}
+    for doc in documents.values():
+        publisher = doc.publisher or ""
+        full = re.sub(r"\s*\(.*?\)", "", publisher).strip()
+        words = {
+            w for w in re.findall(r"[A-Z][A-Za-z&-]+", publisher)
             if w.lower() not in _GENERIC_NAME_WORDS and (w.isupper() or len(w) > 3)
         }
-        for doc in documents.values()
-    }
+        names[doc.doc_id] = words | ({full, full.removeprefix("The ")} if words and full else set())
     counts = Counter(w for words in names.values() for w in words)
-    return {w: doc_id for doc_id, words in names.items() for w in words if counts[w] == 1}
+    unique = [(w, doc_id) for doc_id, words in names.items() for w in words if counts[w] == 1]
+    return dict(sorted(unique, key=lambda pair: -len(pair[0])))
 
 
 def rrf(rankings: list[list[Ranked]], k: int = RRF_K) -> list[Ranked]:

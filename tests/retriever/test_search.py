@@ -95,6 +95,8 @@ def test_naming_a_source_prefers_that_document(engine):
     q = engine.parse("What does the KIEP piece say about incentives and penalties?", strip_sources=True)
     assert q.sources == {KIEP} and "KIEP" not in q.text and "incentives" in q.text
     assert engine.parse("What is KIEP?", strip_sources=True).sources == set()  # nothing would be left to match
+    full = engine.parse("What does the Heritage Foundation's brief propose for energy?", strip_sources=True)
+    assert full.sources == {HERITAGE} and "Heritage" not in full.text and "Foundation" not in full.text
     answer = engine.ask("What does the KIEP piece say about incentives and penalties?", k=3)
     assert answer.passages[0].citation.doc_id == KIEP
     assert answer.passages[0].citation.section != "About the authors"
