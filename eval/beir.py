@@ -18,14 +18,11 @@ train`` and report ``test``.  Embedding SciFact takes minutes on two cores, so t
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
 import logging
-import os
 import re
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -33,19 +30,21 @@ from pathlib import Path
 
 import numpy as np
 
+from retriever import store
 from retriever.chunking import Chunk
-from retriever.config import PROJECT_ROOT, Settings
+from retriever.config import PIPELINE, PROJECT_ROOT, RETRIEVERS, Settings
 from retriever.documents import Document
-from retriever.index import Index, make_index, pipeline_version, read_parts, write_parts
-from retriever.search import PIPELINE, Ranked, Searcher
+from retriever.index import Index, make_index
+from retriever.rank import Ranked
+from retriever.search import Searcher
 
 from .metrics import BEIR_MEASURES, Qrels, latency, mean_over, per_query
-from .runner import fmt, format_table, parse_retrievers
+from .runner import check_retrievers
 
 log = logging.getLogger("alliance_qa.eval")
 
 CACHE_DIR = PROJECT_ROOT / "eval" / "reports" / "beir-cache"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: written by retriever.store.save (documents and checksums included)
 DOC_DEPTH = 100  # documents scored per query (Recall@100)
 # Chunks asked for per query: an abstract is often two chunks, so 100 chunks would hold fewer than 100 documents
 # and understate Recall@100.
@@ -145,34 +144,23 @@ def beir_settings(settings: Settings) -> Settings:
 def cache_key(corpus: Path, limit_docs: int | None, settings: Settings) -> str:
     h = hashlib.sha256()
     h.update(hashlib.sha256(corpus.read_bytes()).digest())
-    h.update(json.dumps([CACHE_FORMAT, limit_docs, settings.index_params(), pipeline_version()]).encode())
+    h.update(json.dumps([CACHE_FORMAT, limit_docs, settings.index_params(), store.pipeline_version()]).encode())
     return h.hexdigest()[:16]
 
 
-def save_index(index: Index, folder: Path) -> None:
-    """Write what ``load_cached`` reads, into a temporary folder first, so a killed run leaves no half cache."""
-    tmp = folder.with_name(f".{folder.name}-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    write_parts(index, tmp)
-    (tmp / "manifest.json").write_text(json.dumps(index.manifest), encoding="utf-8")
-    shutil.rmtree(folder, ignore_errors=True)
-    os.rename(tmp, folder)
-
-
-def load_cached(folder: Path, docs: list[Document]) -> Index:
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    return read_parts(folder, manifest, {d.doc_id: d for d in docs})
-
-
 def cached_index(docs: list[Document], settings: Settings, key: str, progress: bool) -> Index:
+    """The index of ``docs``, from the cache when a checksummed copy is there, else built and cached."""
     folder = CACHE_DIR / key
     if (folder / "manifest.json").is_file():
-        log.info("using the cached index in %s", folder)
-        return load_cached(folder, docs)
+        try:
+            index = store.read(folder)
+            log.info("using the cached index in %s", folder)
+            return index
+        except store.IndexCorrupt as exc:
+            log.warning("%s; indexing again", exc)
     log.info("indexing %d documents (cached in %s for the next run)", len(docs), folder)
     index = make_index(docs, settings, progress=progress)
-    save_index(index, folder)
+    store.save(index, folder)
     return index
 
 
@@ -189,21 +177,21 @@ def rank_documents(ranked: Sequence[Ranked], chunks: Sequence[Chunk], depth: int
     return order[:depth]
 
 
-def run_queries(engine: Searcher, queries: dict[str, str], retrievers: Sequence[str], progress: bool):
+def run_queries(searcher: Searcher, queries: dict[str, str], retrievers: Sequence[str], progress: bool):
     """Ranked document ids and wall times per retriever and query."""
     from tqdm import tqdm
 
     rankings: dict[str, dict[str, list[str]]] = {name: {} for name in retrievers}
     times: dict[str, list[float]] = {name: [] for name in retrievers}
-    engine.warm()
+    searcher.warm()
     with tqdm(total=len(queries) * len(retrievers), desc="beir", unit="query", disable=not progress,
               file=sys.stderr) as bar:
         for qid, text in queries.items():
             for name in retrievers:
                 t0 = time.perf_counter()
-                r = engine.retrieve(text, k=CHUNK_DEPTH, method=name)
+                r = searcher.retrieve(text, k=CHUNK_DEPTH, method=name)
                 times[name].append((time.perf_counter() - t0) * 1000)
-                rankings[name][qid] = rank_documents(r.ranked, engine.index.chunks)
+                rankings[name][qid] = rank_documents(r.ranked, searcher.index.chunks)
                 bar.update()
     return rankings, times
 
@@ -225,6 +213,7 @@ def build_report(dataset: Path, split: str, docs: list[Document], index: Index, 
         "documents": len(docs),
         "chunks": len(index.chunks),
         "limit_docs": limit_docs,
+        "chunk_depth": CHUNK_DEPTH,
         "published": published,
         "per_query": {
             qid: {name: {m: scores[name].get(qid, {}).get(m, 0.0) for m in BEIR_MEASURES} for name in rankings}
@@ -233,59 +222,23 @@ def build_report(dataset: Path, split: str, docs: list[Document], index: Index, 
     }
 
 
-def table(report: dict) -> str:
-    rows = [
-        [name, fmt(r["ndcg@10"]), fmt(r["recall@100"]), fmt(r["p50_ms"], ms=True), fmt(r["p95_ms"], ms=True)]
-        for name, r in report["retrievers"].items()
-    ]
-    rows += [[f"published: {p['system']}", fmt(p["ndcg@10"]), fmt(p["recall@100"]), "–", "–"]
-             for p in report["published"]]
-    return format_table(("system", "nDCG@10", "R@100", "p50 ms", "p95 ms"), rows)
+# --------------------------------------------------------------------------------------------------- entry point
 
 
-def heading(report: dict) -> str:
-    limited = f" (first {report['limit_docs']} documents only)" if report["limit_docs"] else ""
-    return (f"BEIR {report['dataset']}, split {report['split']}: {report['questions']} queries, "
-            f"{report['documents']} documents in {report['chunks']} chunks{limited}")
+def default_out(dataset: Path) -> Path:
+    return PROJECT_ROOT / "eval" / "reports" / f"beir-{dataset.name}"
 
 
-def markdown(report: dict) -> str:
-    return "\n".join([
-        f"# {heading(report)}",
-        "",
-        table(report),
-        "",
-        "nDCG@10 (graded judgements as given) and Recall@100 from ir-measures; a document scores as its best chunk. "
-        f"Latency is the wall time of `Searcher.retrieve` for {CHUNK_DEPTH} chunks (no highlight). The pipeline's "
-        "weights are the service's, not tuned on this collection. Published figures are for the test split "
-        "(shared/beir/README.md).",
-        "",
-    ])
-
-
-def main(args: argparse.Namespace, settings: Settings) -> int:
-    """``alliance-qa eval-beir DIR``: the table on stdout (or one JSON object with ``--json``), reports in --out."""
-    dataset: Path = args.dataset
+def evaluate(dataset: Path, settings: Settings, split: str = "test", retrievers: Sequence[str] = RETRIEVERS,
+             limit_docs: int | None = None, progress: bool = False) -> dict:
+    """Index a BEIR folder (cached), run every retriever on the split's judged queries, return the report."""
     if not dataset.is_dir():
         raise ValueError(f"{dataset} is not a folder; give the folder holding corpus.jsonl, queries.jsonl and qrels/")
-    if args.limit_docs is not None and args.limit_docs < 1:
+    if limit_docs is not None and limit_docs < 1:
         raise ValueError("--limit-docs must be at least 1")
-    retrievers = parse_retrievers(args.retrievers)
-    out = args.out or PROJECT_ROOT / "eval" / "reports" / f"beir-{dataset.name}"
-    docs, queries, qrels = load_beir(dataset, args.split, args.limit_docs)
+    names = check_retrievers(retrievers)
+    docs, queries, qrels = load_beir(dataset, split, limit_docs)
     bsettings = beir_settings(settings)
-    key = cache_key(dataset / "corpus.jsonl", args.limit_docs, bsettings)
-    index = cached_index(docs, bsettings, key, progress=not args.quiet)
-    engine = Searcher(index, bsettings)
-    rankings, times = run_queries(engine, queries, retrievers, progress=not args.quiet)
-    report = build_report(dataset, args.split, docs, index, qrels, rankings, times, args.limit_docs)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (out / "report.md").write_text(markdown(report), encoding="utf-8")
-    if args.json:
-        print(json.dumps({k: v for k, v in report.items() if k != "per_query"}))
-    else:
-        print(heading(report))
-        print(table(report))
-    print(f"reports written to {out}", file=sys.stderr)
-    return 0
+    index = cached_index(docs, bsettings, cache_key(dataset / "corpus.jsonl", limit_docs, bsettings), progress)
+    rankings, times = run_queries(Searcher(index, bsettings), queries, names, progress)
+    return build_report(dataset, split, docs, index, qrels, rankings, times, limit_docs)

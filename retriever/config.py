@@ -1,5 +1,7 @@
-"""Every tunable of alliance-qa in one place.
+"""The settings of a deployment: where the corpus and the index live, which models, how to serve.
 
+Numbers calibrated by measurement (weights, confidence floors, HNSW parameters) live in ``retriever.tuning``; the
+two of them an operator may want to override (``candidates``, ``abstain_threshold``) take their defaults from there.
 Each field can be overridden by an environment variable ``ALLIANCE_QA_<FIELD>`` (upper case), so the CLI, the
 server and the tests all read the same configuration without passing flags through every layer.  Fields that
 change what the index contains are listed in ``INDEX_FIELDS``: the index manifest records them, and a change to any
@@ -12,6 +14,8 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import tuning
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "ALLIANCE_QA_"
@@ -37,10 +41,10 @@ class Settings:
     faiss_hnsw_above: int = 50_000
     # Rebuild a corrupt index at start-up instead of refusing to start.
     rebuild_on_error: bool = False
-    # Retrieval: candidates drawn from each retriever before fusion and reranking.
-    candidates: int = 30
-    # Abstain when the calibrated answerability score falls below this (see retriever.search).
-    abstain_threshold: float = 0.5
+    # Retrieval: candidates drawn from each retriever before fusion and reranking (calibrated in retriever.tuning).
+    candidates: int = tuning.CANDIDATES
+    # Abstain when the answerability score falls below this (retriever.answer; calibrated in retriever.tuning).
+    abstain_threshold: float = tuning.ABSTAIN_THRESHOLD
     # HTTP server.
     host: str = "127.0.0.1"
     port: int = 8000

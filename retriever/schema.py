@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from .documents import DocumentRecord, Footnote
+
 
 class Highlight(BaseModel):
     text: str
@@ -11,22 +13,13 @@ class Highlight(BaseModel):
     char_end: int
 
 
-class FootnoteRef(BaseModel):
-    marker: str
-    text: str
+class Citation(DocumentRecord):
+    """The passage's document (its catalogue record) and where in its canonical text the passage stands."""
 
-
-class Citation(BaseModel):
-    doc_id: str
-    title: str
-    authors: list[str]
-    publisher: str | None
-    date: str | None
-    url: str | None
     section: str | None
     char_start: int = Field(description="Start of the passage in the document's canonical text")
     char_end: int = Field(description="End (exclusive) of the passage in the document's canonical text")
-    footnotes: list[FootnoteRef]
+    footnotes: list[Footnote]
 
 
 class Passage(BaseModel):

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retriever.config import Settings
+from retriever.documents import DocumentRecord, Section
 from retriever.schema import Answer
 from retriever.search import Searcher
 
@@ -65,27 +66,14 @@ class AskRequest(BaseModel):
         return value
 
 
-class DocumentInfo(BaseModel):
-    doc_id: str
-    title: str
-    authors: list[str]
-    publisher: str | None
-    date: str | None
-    url: str | None
-    series: str | None
-    chars: int
-    chunks: int
-
-
-class SectionInfo(BaseModel):
-    title: str
-    char_start: int
-    char_end: int
+class DocumentInfo(DocumentRecord):
+    chars: int = Field(description="Length of the canonical text")
+    chunks: int = Field(description="Passages the document is indexed as")
 
 
 class DocumentDetail(DocumentInfo):
     text: str = Field(description="The canonical text that citation offsets point into")
-    sections: list[SectionInfo]
+    sections: list[Section]
     footnotes: dict[str, str]
 
 
@@ -188,14 +176,14 @@ class SecurityHeaders:
 # ------------------------------------------------------------------------------------------------------- app
 
 
-def get_engine(request: Request) -> Searcher:
-    engine = getattr(request.app.state, "engine", None)
-    if engine is None:
+def get_searcher(request: Request) -> Searcher:
+    searcher = getattr(request.app.state, "searcher", None)
+    if searcher is None:
         raise HTTPException(503, "the index is still loading; try again in a moment")
-    return engine
+    return searcher
 
 
-Engine = Annotated[Searcher, Depends(get_engine)]
+SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 
 
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
@@ -214,16 +202,16 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
     return "; ".join(f"{e['loc']}: {e['msg']}" for e in errors) or "invalid request", errors
 
 
-def create_app(settings: Settings | None = None, engine: Searcher | None = None) -> FastAPI:
-    """Build the app.  Without an engine, the lifespan opens the index (building it if needed) and warms the models."""
+def create_app(settings: Settings | None = None, searcher: Searcher | None = None) -> FastAPI:
+    """Build the app.  Without a searcher, the lifespan opens the index (building it if needed) and warms the models."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if engine is None:
+        if searcher is None:
             import anyio
 
-            from retriever.index import open_index
+            from retriever.store import open_index
 
             def load() -> Searcher:
                 import faiss
@@ -231,14 +219,14 @@ def create_app(settings: Settings | None = None, engine: Searcher | None = None)
                 # Requests already run in parallel; one question's search split over OpenMP threads was 1.3-13x
                 # slower than on one thread here (bench/README.md, scale).
                 faiss.omp_set_num_threads(1)
-                searcher = Searcher(open_index(settings), settings)
-                searcher.warm()
-                return searcher
+                loaded = Searcher(open_index(settings), settings)
+                loaded.warm()
+                return loaded
 
-            app.state.engine = await anyio.to_thread.run_sync(load)
+            app.state.searcher = await anyio.to_thread.run_sync(load)
         else:
-            app.state.engine = engine
-        idx = app.state.engine.index
+            app.state.searcher = searcher
+        idx = app.state.searcher.index
         log.info("ready: %d documents, %d chunks", len(idx.documents), len(idx.chunks))
         yield
 
@@ -273,40 +261,37 @@ def create_app(settings: Settings | None = None, engine: Searcher | None = None)
 
     @app.post("/api/ask", response_model=Answer, summary="Ask a question; get cited passages",
               responses=_errors(400, 422))
-    def ask(body: AskRequest, engine: Engine) -> Answer:
+    def ask(body: AskRequest, searcher: SearcherDep) -> Answer:
         if body.doc_ids:
-            unknown = sorted(set(body.doc_ids) - set(engine.index.documents))
+            unknown = sorted(set(body.doc_ids) - set(searcher.index.documents))
             if unknown:
-                raise HTTPException(422, f"unknown doc_ids {unknown}; known: {engine.doc_ids}")
-        return engine.ask(body.question, k=body.k, doc_ids=body.doc_ids)
+                raise HTTPException(422, f"unknown doc_ids {unknown}; known: {searcher.doc_ids}")
+        return searcher.ask(body.question, k=body.k, doc_ids=body.doc_ids)
 
     @app.get("/api/documents", response_model=list[DocumentInfo], summary="List the documents")
-    def documents(engine: Engine) -> list[DocumentInfo]:
-        return [_info(engine, doc_id) for doc_id in engine.doc_ids]
+    def documents(searcher: SearcherDep) -> list[DocumentInfo]:
+        return [_info(searcher, doc_id) for doc_id in searcher.doc_ids]
 
     @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, summary="One document with its text",
              responses=_errors(404, 422))
-    def document(doc_id: str, engine: Engine) -> DocumentDetail:
-        if doc_id not in engine.index.documents:
+    def document(doc_id: str, searcher: SearcherDep) -> DocumentDetail:
+        if doc_id not in searcher.index.documents:
             raise HTTPException(404, f"no document with doc_id {doc_id[:200]!r}; GET /api/documents lists them")
-        doc = engine.index.documents[doc_id]
+        doc = searcher.index.documents[doc_id]
         return DocumentDetail(
-            **_info(engine, doc_id).model_dump(),
-            text=doc.text,
-            sections=[SectionInfo(title=s.title, char_start=s.char_start, char_end=s.char_end) for s in doc.sections],
-            footnotes=doc.footnotes,
+            **_info(searcher, doc_id).model_dump(), text=doc.text, sections=doc.sections, footnotes=doc.footnotes
         )
 
     @app.get("/healthz", response_model=Health, summary="200 once the index is loaded and the models warm")
-    def healthz(engine: Engine) -> Health:
-        m = engine.index.manifest
+    def healthz(searcher: SearcherDep) -> Health:
+        index = searcher.index
         return Health(
             status="ok",
-            model=m["model"]["name"],
-            multilingual_model=(m.get("multilingual") or {}).get("name"),
-            documents=len(engine.index.documents),
-            chunks=len(engine.index.chunks),
-            index_built=m.get("created"),
+            model=index.model,
+            multilingual_model=index.multilingual_model,
+            documents=len(index.documents),
+            chunks=len(index.chunks),
+            index_built=index.built,
         )
 
     @app.get("/", include_in_schema=False)
@@ -340,19 +325,9 @@ def _mount_swagger(app: FastAPI) -> None:
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
 
-def _info(engine: Searcher, doc_id: str) -> DocumentInfo:
-    doc = engine.index.documents[doc_id]
-    return DocumentInfo(
-        doc_id=doc.doc_id,
-        title=doc.title,
-        authors=doc.authors,
-        publisher=doc.publisher,
-        date=doc.date,
-        url=doc.url,
-        series=doc.series,
-        chars=len(doc.text),
-        chunks=sum(1 for c in engine.index.chunks if c.doc_id == doc_id),
-    )
+def _info(searcher: Searcher, doc_id: str) -> DocumentInfo:
+    doc = searcher.index.documents[doc_id]
+    return DocumentInfo(**doc.record(), chars=len(doc.text), chunks=searcher.index.chunk_counts()[doc_id])
 
 
 def app_factory() -> FastAPI:
@@ -364,7 +339,7 @@ def serve(settings: Settings, workers: int = 1, progress: bool = True) -> int:
     """Build the index if needed (once, here, not in every worker), then run uvicorn."""
     import uvicorn
 
-    from retriever.index import open_index
+    from retriever.store import open_index
 
     open_index(settings, progress=progress)
     # Workers are fresh processes: hand them the resolved settings through the environment.

@@ -1,4 +1,5 @@
-"""Smoke tests of the benchmark code (bench/): it runs and returns well-formed results.
+"""Smoke tests of the benchmark code (bench/): it runs, returns well-formed results, and measures the service's own
+code rather than a copy of it.
 
 Behaviour only: on a shared machine any time threshold would be flaky, so nothing here asserts a duration.
 The real runs are `python -m bench.<name>` (see bench/README.md).
@@ -8,14 +9,17 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pytest
 
+from retriever import tuning
 from retriever.config import PROJECT_ROOT
 
 if str(PROJECT_ROOT) not in sys.path:  # bench/ is not an installed package; `pytest` alone may not see it
     sys.path.insert(0, str(PROJECT_ROOT))
 
-from bench import gold_questions, percentile, summarise  # noqa: E402
+from bench.stats import percentile, summarise  # noqa: E402
+from eval.gold import load_gold  # noqa: E402
 
 
 def test_summary_statistics_are_the_usual_ones():
@@ -33,24 +37,55 @@ def test_help_path_imports_no_torch():
     assert imported["torch"] is False
 
 
+def test_scale_bm25_times_the_services_own_top_n():
+    from bench.scale import served_bm25
+    from retriever.lexical import Lexical
+    from retriever.rank import lexical_top
+
+    # More matching chunks than the service keeps, with ties, so the top-n cut and its tie order both matter.
+    texts = [f"steel tariffs {'steel ' * (i % 7)}shipbuilding report number {i}" for i in range(3 * tuning.CANDIDATES)]
+    lexical = Lexical(texts)
+    question = "How high were the steel tariffs?"
+    scores = lexical.scores(lexical.terms(question))
+
+    ids, _, _ = served_bm25(lexical, question)
+    assert ids == [r.chunk for r in lexical_top(scores, tuning.CANDIDATES)]
+    assert len(ids) == tuning.CANDIDATES
+    # The n best scores, as a full sort would keep (which chunks of a tie straddling the cut is argpartition's pick).
+    assert np.array_equal(scores[ids], np.sort(scores)[::-1][: tuning.CANDIDATES])
+
+
+def test_scale_hnsw_is_the_services_hnsw():
+    from bench.scale import EF_SEARCH, faiss_size
+
+    hnsw = faiss_size(300, 5, build_hnsw=True, kind="clustered")["hnsw"]
+    assert (hnsw["M"], hnsw["ef_construction"], hnsw["ef_search_service"]) == (
+        tuning.HNSW_M, tuning.HNSW_EF_CONSTRUCTION, tuning.HNSW_EF_SEARCH)
+    assert tuning.HNSW_EF_SEARCH in EF_SEARCH
+    assert hnsw["recall_at_10"] == hnsw["by_ef_search"][str(tuning.HNSW_EF_SEARCH)]["recall_at_10"]
+
+
 def test_scale_runs_on_a_tiny_corpus(tmp_path):
     from bench import scale
+    from bench.scale_report import plot
+    from bench.synthetic import VECTOR_KINDS
 
     result = scale.run([2000], [2000], n_queries=10, log=lambda m: None)
-    assert [r["vectors"] for r in result["faiss"]] == list(scale.VECTOR_KINDS)
+    assert [r["vectors"] for r in result["faiss"]] == list(VECTOR_KINDS)
     for row in result["faiss"]:
         assert row["n"] == 2000 and row["flat"]["latency_ms"]["n"] == 10
         assert 0.0 <= row["hnsw"]["recall_at_10"] <= 1.0
         assert set(row["hnsw"]["by_ef_search"]) == {str(ef) for ef in scale.EF_SEARCH}
     (bm,) = result["bm25"]
-    assert bm["n"] == 2000 and bm["vocabulary"] > 100 and bm["latency_ms"]["median"] is not None
+    assert bm["n"] == 2000 and bm["vocabulary"] > 100 and bm["candidates"] == tuning.CANDIDATES
+    assert bm["latency_ms"]["n"] == bm["scores_ms"]["n"] == bm["lexical_top_ms"]["n"] == 10
     assert 60 <= bm["mean_words_per_chunk"] <= 200
     result["faiss_hnsw_above"] = 50_000
-    assert scale.plot(result, tmp_path / "scale.png").stat().st_size > 1000
+    assert plot(result, tmp_path / "scale.png").stat().st_size > 1000
 
 
 def test_clustered_vectors_are_unit_length_and_share_topics_with_their_queries():
-    from bench.scale import make_vectors
+    from bench.synthetic import make_vectors
 
     corpus, queries = make_vectors("clustered", 500, seed=0), make_vectors("clustered", 20, seed=0, queries=True)
     assert corpus.shape == (500, 384) and abs(float((corpus[0] ** 2).sum()) - 1.0) < 1e-4
@@ -65,28 +100,29 @@ def test_scale_skips_what_would_not_fit():
     assert "skipped" in result["faiss"][0]
 
 
-def test_stages_breaks_down_a_question(engine):
+def test_stages_breaks_down_a_question(searcher):
     from bench import stages
 
-    measured = stages.measure(engine, gold_questions(limit=2), warmup=1)
-    result = stages.report(measured)
+    result = stages.report(stages.measure(searcher, load_gold()[:2], warmup=1))
     assert result["questions"] == 2
     assert {"encode", "faiss", "bm25", "rerank", "highlight", "serialize"} <= set(result["stages_ms"])
     assert result["totals_ms"]["bare_encode_floor"]["median"] > 0
     assert result["ratios"]["end_to_end_over_floor"] > 0 and result["ratios"]["pipeline_over_dense"] > 0
+    assert isinstance(result["ratios"]["pipeline_within_target_of_dense"], bool)
 
 
 def test_load_against_the_live_server(live_server):
     from bench.load import run_load
 
-    questions = [q["question"] for q in gold_questions(limit=6)]
+    questions = [q.question for q in load_gold()[:6]]
     result = run_load(live_server.url, questions, clients=2, seconds=3, max_requests=50,
                       server_pid=live_server.proc.pid)
     assert result["errors"] == 0, result["error_samples"]
     assert result["requests"] == result["ok"] >= 1
     assert result["throughput_rps"] > 0
     assert result["latency_ms"]["n"] == result["ok"] and result["latency_ms"]["p99"] >= result["latency_ms"]["median"]
-    assert result["memory_mb"]["before"] > 0 and result["memory_mb"]["after"] > 0
+    memory = result["memory_mb"]
+    assert memory["before"] > 0 and memory["after"] > 0 and memory["peak"] >= memory["before"]
 
 
 def test_load_only_targets_loopback():

@@ -15,9 +15,9 @@ import pytest
 from eval import beir
 from eval.metrics import BEIR_MEASURES, mean_over, per_query
 from retriever.chunking import Chunk
-from retriever.cli import main as cli_main
-from retriever.config import PROJECT_ROOT
-from retriever.search import RETRIEVERS, Ranked
+from retriever.config import PROJECT_ROOT, RETRIEVERS
+from retriever.rank import Ranked
+from server.cli import main as cli_main
 
 SCIFACT = PROJECT_ROOT.parent / "shared" / "beir" / "scifact"
 

@@ -1,4 +1,4 @@
-"""``alliance-qa eval``: figures on a scripted engine where every number is known, then the real pipeline.
+"""``alliance-qa eval``: figures on a scripted searcher where every number is known, then the real pipeline.
 
 The CI gate is ``test_pipeline_meets_the_floors``: the served pipeline on the full gold set (English answerable
 questions) must not fall below eval/floors.json.
@@ -12,17 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from eval import runner
+from eval import report, runner
+from eval.gold import DEFAULT_GOLD, Question
 from retriever.chunking import Chunk
-from retriever.cli import main as cli_main
+from retriever.config import PIPELINE, RETRIEVERS, Settings
 from retriever.schema import Answer, Citation, Highlight, Passage
-from retriever.search import PIPELINE, RETRIEVERS
+from server.cli import main as cli_main
 
 FLOORS = Path(runner.__file__).with_name("floors.json")
 REQUIRED = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "highlight@1", "abstain_recall",
             "false_abstain", "p50_ms", "p95_ms")
 
-# ------------------------------------------------------------------------------------------- a scripted engine
+# ------------------------------------------------------------------------------------------- a scripted searcher
 
 TEXT = "Alpha one.\n\nAlpha again. Beta two.\n\nGamma three.\n\nDelta four."
 
@@ -60,11 +61,12 @@ SCRIPT = {
 }
 
 
-class ScriptedEngine:
+class ScriptedSearcher:
     """Answers as SCRIPT says, in the shape of ``Searcher``: what the runner reads of the real one."""
 
     def __init__(self) -> None:
         self.index = type("Index", (), {"chunks": CHUNKS})()
+        self.settings = Settings()
 
     def warm(self) -> None:
         pass
@@ -91,10 +93,10 @@ class ScriptedEngine:
 def scripted_report(tmp_path) -> dict:
     gold = tmp_path / "gold.jsonl"
     gold.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in GOLD) + "\n\n", encoding="utf-8")
-    return runner.evaluate(ScriptedEngine(), gold, ["bm25", "pipeline"], k=10, progress=False)
+    return runner.evaluate(ScriptedSearcher(), gold, ["bm25", "pipeline"], k=10, progress=False)
 
 
-def test_figures_on_a_scripted_engine(scripted_report):
+def test_figures_on_a_scripted_searcher(scripted_report):
     pipe = scripted_report["retrievers"]["pipeline"]
     # q1: first answer at rank 2; q2: at rank 1 (but abstained)
     assert pipe["hit@1"] == pytest.approx(0.5)
@@ -137,7 +139,7 @@ def test_hit_curve_and_kinds(scripted_report):
 
 def test_reports_are_written(scripted_report, tmp_path):
     out = tmp_path / "out"
-    runner.write_reports(scripted_report, out)
+    report.write_reports(scripted_report, out)
     assert json.loads((out / "report.json").read_text())["per_question"][0]["id"] == "q1"
     md = (out / "report.md").read_text()
     assert "| retriever" in md and "| pipeline [ko]" in md and "## pipeline by kind" in md
@@ -148,25 +150,21 @@ def test_reports_are_written(scripted_report, tmp_path):
     assert (out / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_gold_and_retriever_errors(tmp_path):
-    with pytest.raises(ValueError, match="does not exist"):
-        runner.load_gold(tmp_path / "missing.jsonl")
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"id": "x"}\n')
-    with pytest.raises(ValueError, match="bad.jsonl:1"):
-        runner.load_gold(bad)
+def test_retriever_names_are_checked():
     with pytest.raises(ValueError, match="unknown retriever"):
-        runner.parse_retrievers("bm25,splade")
-    assert runner.parse_retrievers(" pipeline, bm25 ,pipeline") == ["pipeline", "bm25"]
+        runner.check_retrievers(["bm25", "splade"])
+    with pytest.raises(ValueError, match="none given"):
+        runner.check_retrievers([])
+    assert runner.check_retrievers(["pipeline", "bm25", "pipeline"]) == ["pipeline", "bm25"]
 
 
 # --------------------------------------------------------------------------------------------- the real pipeline
 
 
-def test_pipeline_meets_the_floors(engine):
+def test_pipeline_meets_the_floors(searcher):
     """CI gate: hit@5 and MRR@10 of the served pipeline on English answerable questions stay above the floors."""
     floors = json.loads(FLOORS.read_text())
-    report = runner.evaluate(engine, runner.DEFAULT_GOLD, [PIPELINE], k=10, progress=False)
+    report = runner.evaluate(searcher, DEFAULT_GOLD, [PIPELINE], k=10, progress=False)
     figures = report["retrievers"][PIPELINE]
     print(json.dumps({k: figures[k] for k in ("hit@5", "mrr@10", "ndcg@10", "abstain_recall", "false_abstain")}))
     for name, floor in floors.items():
@@ -175,7 +173,7 @@ def test_pipeline_meets_the_floors(engine):
 
 def small_gold(path: Path) -> Path:
     """Two questions of each (language, answerable) group of the real gold set."""
-    rows = [json.loads(line) for line in runner.DEFAULT_GOLD.read_text(encoding="utf-8").splitlines() if line]
+    rows = [json.loads(line) for line in DEFAULT_GOLD.read_text(encoding="utf-8").splitlines() if line]
     picked, seen = [], {}
     for row in rows:
         group = (row["lang"], bool(row["answers"]))
@@ -186,7 +184,7 @@ def small_gold(path: Path) -> Path:
     return path
 
 
-def test_cli_json_summary_and_reports(engine, settings, tmp_path, capsys):
+def test_cli_json_summary_and_reports(searcher, settings, tmp_path, capsys):
     gold, out = small_gold(tmp_path / "gold.jsonl"), tmp_path / "reports"
     code = cli_main(["--index-dir", str(settings.index_dir), "--corpus-dir", str(settings.corpus_dir), "-q",
                      "eval", "--gold", str(gold), "--out", str(out), "--json"])
@@ -207,7 +205,7 @@ def test_cli_json_summary_and_reports(engine, settings, tmp_path, capsys):
     assert len(report["per_question"]) == 8
 
 
-def test_cli_prints_one_table(engine, settings, tmp_path, capsys):
+def test_cli_prints_one_table(searcher, settings, tmp_path, capsys):
     gold, out = small_gold(tmp_path / "gold.jsonl"), tmp_path / "reports"
     code = cli_main(["--index-dir", str(settings.index_dir), "--corpus-dir", str(settings.corpus_dir), "-q",
                      "eval", "--gold", str(gold), "--out", str(out), "--retrievers", "bm25,pipeline", "-k", "5"])
@@ -218,7 +216,7 @@ def test_cli_prints_one_table(engine, settings, tmp_path, capsys):
     assert [line.split("|")[1].strip() for line in lines[3:]] == ["bm25", "pipeline", "bm25 [ko]", "pipeline [ko]"]
 
 
-def test_cli_rejects_an_unknown_retriever(engine, settings, tmp_path, capsys):
+def test_cli_rejects_an_unknown_retriever(searcher, settings, tmp_path, capsys):
     code = cli_main(["--index-dir", str(settings.index_dir), "--corpus-dir", str(settings.corpus_dir), "-q",
                      "eval", "--retrievers", "bm25,splade", "--out", str(tmp_path)])
     assert code == 1
@@ -226,8 +224,8 @@ def test_cli_rejects_an_unknown_retriever(engine, settings, tmp_path, capsys):
 
 
 def test_abstention_curve_sweeps_thresholds():
-    qs = [runner.Question("a", "?", ("x",), "fact", "en"), runner.Question("u1", "?", (), "none-far", "en"),
-          runner.Question("u2", "?", (), "none-near", "en")]
+    qs = [Question("a", "?", ("x",), "fact", "en"), Question("u1", "?", (), "none-far", "en"),
+          Question("u2", "?", (), "none-near", "en")]
     outcomes = {qid: runner.Outcome([], [], False, False, conf, 1.0, None)
                 for qid, conf in (("a", 0.9), ("u1", 0.1), ("u2", 0.6))}
     curve = {row["threshold"]: row for row in runner.abstention_curve(qs, outcomes)}
@@ -237,6 +235,6 @@ def test_abstention_curve_sweeps_thresholds():
 
 
 def test_ablation_names_are_retrievers():
-    assert runner.parse_retrievers("pipeline,pipeline-maxsim") == ["pipeline", "pipeline-maxsim"]
+    assert runner.check_retrievers(["pipeline", "pipeline-maxsim"]) == ["pipeline", "pipeline-maxsim"]
     with pytest.raises(ValueError, match="pipeline-TERM"):
-        runner.parse_retrievers("pipeline-magic")
+        runner.check_retrievers(["pipeline-magic"])

@@ -6,7 +6,7 @@ import pytest
 
 from retriever.chunking import chunk_document, count_tokens, encoding, sentence_spans
 from retriever.config import PROJECT_ROOT
-from retriever.documents import load_corpus
+from retriever.corpus import load_corpus
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,9 @@ import math
 
 import pytest
 
-from retriever.search import FEATURES, RETRIEVERS, Ranked, Weights, rrf
+from retriever import rank
+from retriever.config import RETRIEVERS
+from retriever.tuning import FEATURES, Weights
 
 KIEP = "kiep-2025-korea-us-economic-alliance"
 HERITAGE = "heritage-ib5370-us-korea-economic-partnership"
@@ -18,8 +20,8 @@ QUESTIONS = [
 ]
 
 
-def test_greenfield_question_finds_the_figure(engine):
-    answer = engine.ask(QUESTIONS[0], k=5)
+def test_greenfield_question_finds_the_figure(searcher):
+    answer = searcher.ask(QUESTIONS[0], k=5)
     top = answer.passages[0]
     assert "$14.8 billion" in top.text and "$14.8 billion" in top.highlight.text
     assert top.citation.doc_id == KIEP and top.citation.section == "Introduction"
@@ -29,8 +31,8 @@ def test_greenfield_question_finds_the_figure(engine):
 
 @pytest.mark.parametrize("method", RETRIEVERS)
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_offsets_invariant_for_every_passage(engine, index, method, question):
-    answer = engine.ask(question, k=8, method=method)
+def test_offsets_invariant_for_every_passage(searcher, index, method, question):
+    answer = searcher.ask(question, k=8, method=method)
     assert 0 < len(answer.passages) <= 8
     assert [p.rank for p in answer.passages] == list(range(1, len(answer.passages) + 1))
     scores = [p.score for p in answer.passages]
@@ -44,87 +46,79 @@ def test_offsets_invariant_for_every_passage(engine, index, method, question):
     assert answer.timings_ms["total"] > 0
 
 
-def test_footnotes_travel_with_the_passage(engine):
-    answer = engine.ask("Which Financial Times article reported South Korea as a top US investor?", k=5)
+def test_footnotes_travel_with_the_passage(searcher):
+    answer = searcher.ask("Which Financial Times article reported South Korea as a top US investor?", k=5)
     notes = [f for p in answer.passages for f in p.citation.footnotes]
     assert any("Financial Times" in f.text for f in notes) or any("Financial Times" in p.text for p in answer.passages)
-    top_20b = next(p for p in engine.ask("South Korean companies committed more than $20 billion", k=3).passages
+    top_20b = next(p for p in searcher.ask("South Korean companies committed more than $20 billion", k=3).passages
                    if "$20 billion" in p.text)
     assert [f.marker for f in top_20b.citation.footnotes] == ["2"]
 
 
 @pytest.mark.parametrize("doc_id", [HERITAGE, KIEP])
-def test_doc_filter(engine, doc_id):
+def test_doc_filter(searcher, doc_id):
     for method in RETRIEVERS:
         for question in ("greenfield investment", "한국의 투자"):
-            answer = engine.ask(question, k=20, doc_ids=[doc_id], method=method)
+            answer = searcher.ask(question, k=20, doc_ids=[doc_id], method=method)
             found = {p.citation.doc_id for p in answer.passages}
             # BM25 reads no Hangul: for a Korean question it honestly finds nothing rather than padding the list
             assert found == (set() if method == "bm25" and question.startswith("한") else {doc_id}), (method, question)
 
 
-def test_rrf_fuses_by_rank():
-    a = [Ranked(1, 9.0), Ranked(2, 8.0), Ranked(3, 7.0)]
-    b = [Ranked(3, 0.9), Ranked(1, 0.8)]
-    fused = rrf([a, b], k=60)
-    assert [r.chunk for r in fused] == [1, 3, 2]
-    assert fused[0].score == pytest.approx(1 / 61 + 1 / 62)
-
-
-def test_unknown_retriever(engine):
+def test_unknown_retriever(searcher):
     with pytest.raises(ValueError, match="unknown retriever"):
-        engine.ask("anything", method="magic")
+        searcher.ask("anything", method="magic")
 
 
 # ------------------------------------------------------------------------------------- second stage (issue 5)
 
 
-def test_maxsim_reads_each_chunks_own_tokens(engine, index):
+def test_maxsim_reads_each_chunks_own_tokens(searcher, index):
     """A chunk's own token vectors match it perfectly and match other chunks less: the offsets line up."""
     import numpy as np
 
     for c in (0, len(index.chunks) // 2, len(index.chunks) - 1):
-        own = index.chunk_tokens(c)
-        scores = engine._maxsim(own, np.arange(len(index.chunks)))
+        own = index.token_vectors[index.token_offsets[c] : index.token_offsets[c + 1]]
+        scores = rank.maxsim(index, own, np.arange(len(index.chunks)))
         assert scores[c] == pytest.approx(1.0, abs=1e-2)
         assert np.argmax(scores) == c and np.sort(scores)[-2] < 0.99
 
 
-def test_naming_a_source_prefers_that_document(engine):
+def test_naming_a_source_prefers_that_document(searcher):
     """"The KIEP piece" is a filter on the paper, not words to match: the authors' biography repeats "KIEP"."""
-    q = engine.parse("What does the KIEP piece say about incentives and penalties?", strip_sources=True)
+    q = searcher.parse("What does the KIEP piece say about incentives and penalties?", name_sources=True)
     assert q.sources == {KIEP} and "KIEP" not in q.text and "incentives" in q.text
-    assert engine.parse("What is KIEP?", strip_sources=True).sources == set()  # nothing would be left to match
-    full = engine.parse("What does the Heritage Foundation's brief propose for energy?", strip_sources=True)
+    assert searcher.parse("What is KIEP?", name_sources=True).sources == set()  # nothing would be left to match
+    full = searcher.parse("What does the Heritage Foundation's brief propose for energy?", name_sources=True)
     assert full.sources == {HERITAGE} and "Heritage" not in full.text and "Foundation" not in full.text
-    answer = engine.ask("What does the KIEP piece say about incentives and penalties?", k=3)
+    answer = searcher.ask("What does the KIEP piece say about incentives and penalties?", k=3)
     assert answer.passages[0].citation.doc_id == KIEP
     assert answer.passages[0].citation.section != "About the authors"
 
 
-def test_second_stage_follows_its_weights(engine):
+def test_second_stage_follows_its_weights(searcher):
     """With one term alone the second stage ranks as that term does; the default blend lifts a paraphrase's answer."""
     import numpy as np
 
     question = "What knock-on cascade might result if U.S. tariffs rose to record heights?"
-    only_bm25 = engine.with_weights(Weights(**{**{f: 0.0 for f in FEATURES}, "bm25": 1.0}))
-    bm25_order = [p.citation.char_start for p in engine.ask(question, k=5, method="bm25").passages]
+    only_bm25 = searcher.with_weights(Weights(**{**{f: 0.0 for f in FEATURES}, "bm25": 1.0}))
+    bm25_order = [p.citation.char_start for p in searcher.ask(question, k=5, method="bm25").passages]
     assert [p.citation.char_start for p in only_bm25.ask(question, k=5).passages] == bm25_order
-    only_maxsim = engine.with_weights(Weights(**{**{f: 0.0 for f in FEATURES}, "maxsim": 1.0}))
+    only_maxsim = searcher.with_weights(Weights(**{**{f: 0.0 for f in FEATURES}, "maxsim": 1.0}))
     r = only_maxsim.retrieve(question, k=50)
-    by_maxsim = engine._maxsim(r.qtokens, np.array([x.chunk for x in r.ranked]))
+    by_maxsim = rank.maxsim(searcher.index, r.vectors.tokens, np.array([x.chunk for x in r.ranked]))
     assert list(by_maxsim) == sorted(by_maxsim, reverse=True)
 
-    def rank(method: str) -> float:
-        passages = engine.ask(question, k=10, method=method).passages
+    def answer_rank(method: str) -> float:
+        passages = searcher.ask(question, k=10, method=method).passages
         return next((p.rank for p in passages if "domino effect" in p.text), math.inf)
 
-    assert rank("pipeline") < rank("bm25") and rank("pipeline") <= rank("dense")
+    assert answer_rank("pipeline") < answer_rank("bm25") and answer_rank("pipeline") <= answer_rank("dense")
 
 
-def test_highlight_is_one_or_two_adjacent_sentences(engine, index):
+def test_highlight_is_one_or_two_adjacent_sentences(searcher, index):
     for question in QUESTIONS:
-        for p in engine.ask(question, k=5).passages:
+        for p in searcher.ask(question, k=5).passages:
             spans = [index.sentence_spans[row][1:] for row in index.chunk_sentences[
                 next(i for i, c in enumerate(index.chunks) if c.char_start == p.citation.char_start
                      and c.doc_id == p.citation.doc_id)]]
@@ -138,30 +132,30 @@ def test_highlight_is_one_or_two_adjacent_sentences(engine, index):
     "Who composed the Moonlight Sonata?",
     "How do I teach a puppy to sit?",
 ])
-def test_off_topic_questions_abstain(engine, question):
-    answer = engine.ask(question, k=3)
+def test_off_topic_questions_abstain(searcher, question):
+    answer = searcher.ask(question, k=3)
     assert answer.abstained and answer.confidence < 0.5
     assert answer.passages  # the nearest passages still come back, for the reader to judge
 
 
-def test_on_topic_questions_do_not_abstain(engine):
+def test_on_topic_questions_do_not_abstain(searcher):
     for question in QUESTIONS:
-        answer = engine.ask(question, k=3)
+        answer = searcher.ask(question, k=3)
         assert not answer.abstained and answer.confidence >= 0.5, question
-    assert engine.ask(QUESTIONS[0], method="bm25").confidence is None  # only the served pipeline abstains
+    assert searcher.ask(QUESTIONS[0], method="bm25").confidence is None  # only the served pipeline abstains
 
 
-def test_korean_question_finds_the_english_passage(engine):
-    answer = engine.ask("한국은 2024년에 미국 그린필드 프로젝트에 얼마를 투자했나요?", k=3)
+def test_korean_question_finds_the_english_passage(searcher):
+    answer = searcher.ask("한국은 2024년에 미국 그린필드 프로젝트에 얼마를 투자했나요?", k=3)
     assert any("$14.8 billion" in p.text for p in answer.passages)
     assert not answer.abstained
 
 
-def test_endnotes_and_biographies_answer_only_questions_about_them(engine):
+def test_endnotes_and_biographies_answer_only_questions_about_them(searcher):
     apparatus = {"Endnotes", "About the authors"}
     for question in ("Is Korea a big investor in America?", "What does the Heritage paper argue?"):
-        assert engine.ask(question, k=1).passages[0].citation.section not in apparatus, question
-    assert engine.ask("Which article reported Korea as a top US investor?", k=1).passages[0].citation.section == \
+        assert searcher.ask(question, k=1).passages[0].citation.section not in apparatus, question
+    assert searcher.ask("Which article reported Korea as a top US investor?", k=1).passages[0].citation.section == \
         "Endnotes"
-    assert engine.ask("Where did the KIEP author earn his Ph.D.?", k=1).passages[0].citation.section == \
+    assert searcher.ask("Where did the KIEP author earn his Ph.D.?", k=1).passages[0].citation.section == \
         "About the authors"

@@ -36,8 +36,8 @@ def test_ask_contract_and_offsets(client):
     texts = {}
     for p in answer["passages"]:
         c = p["citation"]
-        assert set(c) == {"doc_id", "title", "authors", "publisher", "date", "url", "section", "char_start",
-                          "char_end", "footnotes"}
+        assert set(c) == {"doc_id", "title", "authors", "publisher", "date", "url", "series", "section",
+                          "char_start", "char_end", "footnotes"}
         if c["doc_id"] not in texts:
             texts[c["doc_id"]] = client.get(f"/api/documents/{c['doc_id']}").json()["text"]
         assert texts[c["doc_id"]][c["char_start"]:c["char_end"]] == p["text"]

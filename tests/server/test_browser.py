@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from conftest import LiveServer
+from conftest import serve_process
 from playwright import sync_api as playwright_sync
 
 from retriever.config import Settings
@@ -395,7 +395,7 @@ def test_html_inside_a_corpus_document_stays_text(context, tmp_path):
         "Shipbuilders in Busan ordered more plate that year.\n"
     )
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", multilingual_model="none")
-    server = LiveServer(settings, {"ALLIANCE_QA_MULTILINGUAL_MODEL": "none"})
+    server = serve_process(settings, {"ALLIANCE_QA_MULTILINGUAL_MODEL": "none"})
     try:
         server.wait_ready(timeout=240)
         page = context.new_page()

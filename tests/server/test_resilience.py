@@ -20,11 +20,12 @@ import httpx
 import pytest
 
 from retriever.config import PROJECT_ROOT, Settings
-from retriever.index import IndexStale, load, open_index
+from retriever.store import IndexStale, load, open_index
 
-from conftest import LiveServer, free_port
+from bench.process import free_port
+from conftest import serve_process
 
-CLI = [sys.executable, "-m", "retriever.cli"]
+CLI = [sys.executable, "-m", "server.cli"]
 STEEL = "Steel Notes\n\nTariffs on steel rose to 25 percent in 2018. Shipbuilders in Busan paid more for plate.\n"
 ENERGY = "Energy Notes\n\nLiquefied natural gas exports to Korea doubled. Nuclear cooperation grew as well.\n"
 
@@ -84,7 +85,7 @@ def test_damaged_index_refuses_to_start_then_rebuilds_when_told(tiny, damage):
     err = serve_refuses(tiny)
     assert "dense.faiss" in err and "damaged" in err and "alliance-qa index --force" in err
     damaged = current(tiny)
-    server = LiveServer(tiny, {"ALLIANCE_QA_REBUILD_ON_ERROR": "1", "ALLIANCE_QA_MULTILINGUAL_MODEL": "none"})
+    server = serve_process(tiny, {"ALLIANCE_QA_REBUILD_ON_ERROR": "1", "ALLIANCE_QA_MULTILINGUAL_MODEL": "none"})
     try:
         server.wait_ready(timeout=240)
         answer = httpx.post(server.url + "/api/ask", json={"question": "steel tariffs", "k": 1}, timeout=30).json()
@@ -148,7 +149,7 @@ def test_build_killed_at_any_point_leaves_a_whole_index(tiny):
 
 
 def test_cors_is_closed_by_default_and_opens_to_configured_origins(tiny):
-    server = LiveServer(tiny, {"ALLIANCE_QA_CORS_ORIGINS": "http://app.example", "ALLIANCE_QA_MULTILINGUAL_MODEL": "none"})
+    server = serve_process(tiny, {"ALLIANCE_QA_CORS_ORIGINS": "http://app.example", "ALLIANCE_QA_MULTILINGUAL_MODEL": "none"})
     try:
         server.wait_ready(timeout=240)
         for origin, allowed in (("http://app.example", True), ("http://evil.example", False)):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from retriever.config import PROJECT_ROOT
-from retriever.documents import CorpusError, load_corpus, load_document
+from retriever.corpus import load_corpus, load_document
+from retriever.documents import CorpusError
 
 CORPUS = PROJECT_ROOT / "corpus"
 HERITAGE = "heritage-ib5370-us-korea-economic-partnership"

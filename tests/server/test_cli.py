@@ -13,19 +13,19 @@ from retriever.config import PROJECT_ROOT
 def run(settings, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "ALLIANCE_QA_INDEX_DIR": str(settings.index_dir)}
     return subprocess.run(
-        [sys.executable, "-m", "retriever.cli", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "server.cli", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
         timeout=timeout,
     )
 
 
 def test_help_is_helpful_and_light():
     out = subprocess.run(
-        [sys.executable, "-c", "import sys, retriever.cli as c; c.build_parser().format_help(); "
+        [sys.executable, "-c", "import sys, server.cli as c; c.build_parser().format_help(); "
                                "print('torch' in sys.modules, 'faiss' in sys.modules)"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, check=True,
     )
     assert out.stdout.split() == ["False", "False"]
-    help_text = subprocess.run([sys.executable, "-m", "retriever.cli", "--help"], cwd=PROJECT_ROOT,
+    help_text = subprocess.run([sys.executable, "-m", "server.cli", "--help"], cwd=PROJECT_ROOT,
                                capture_output=True, text=True, check=True).stdout
     for word in ("ask", "index", "serve", "eval", "eval-beir", "examples:"):
         assert word in help_text

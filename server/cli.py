@@ -1,5 +1,6 @@
-"""The ``alliance-qa`` command line.
+"""The ``alliance-qa`` command line: the one place that wires the library, the server and the eval together.
 
+Nothing imports this module (the console script calls ``main``), so the layers below it never depend on it.
 Heavy libraries (torch, faiss, sentence-transformers) are imported inside the commands that need them, so
 ``alliance-qa --help`` answers at once.
 """
@@ -20,6 +21,7 @@ Ask questions about the U.S.–South Korea economic alliance papers and get cite
 
 The index is built on first use (and rebuilt whenever the corpus or the settings change).
 Settings come from ALLIANCE_QA_* environment variables (see retriever/config.py); the flags below override them.
+Calibrated numbers (second-stage weights, abstention floors) are in retriever/tuning.py.
 """
 
 EXAMPLES = """\
@@ -33,21 +35,21 @@ examples:
 
 
 def _settings(args: argparse.Namespace, **extra: object):
-    from .config import Settings
+    from retriever.config import Settings
 
     return Settings.from_env(corpus_dir=args.corpus_dir, index_dir=args.index_dir, **extra)
 
 
-def _engine(args: argparse.Namespace, **extra: object):
-    from .index import open_index
-    from .search import Searcher
+def _searcher(args: argparse.Namespace):
+    from retriever.search import Searcher
+    from retriever.store import open_index
 
-    settings = _settings(args, **extra)
+    settings = _settings(args)
     return Searcher(open_index(settings, progress=not args.quiet), settings)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .index import IndexProblem, build, load
+    from retriever.store import IndexProblem, build, load
 
     settings = _settings(args)
     if not args.force:
@@ -73,12 +75,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not question:
         print("error: the question is empty", file=sys.stderr)
         return 2
-    engine = _engine(args)
-    unknown = [d for d in args.doc or [] if d not in engine.index.documents]
+    searcher = _searcher(args)
+    unknown = [d for d in args.doc or [] if d not in searcher.index.documents]
     if unknown:
-        print(f"error: unknown doc_id {', '.join(unknown)}; known: {', '.join(engine.doc_ids)}", file=sys.stderr)
+        print(f"error: unknown doc_id {', '.join(unknown)}; known: {', '.join(searcher.doc_ids)}", file=sys.stderr)
         return 2
-    answer = engine.ask(question, k=args.k, doc_ids=args.doc, method=args.retriever)
+    answer = searcher.ask(question, k=args.k, doc_ids=args.doc, method=args.retriever)
     if args.json:
         print(answer.model_dump_json(indent=2))
     else:
@@ -107,26 +109,44 @@ def format_answer(answer) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server.app import serve
+    from .app import serve
 
     settings = _settings(args, host=args.host, port=args.port)
     return serve(settings, workers=args.workers, progress=not args.quiet)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from eval.runner import main as eval_main
+    from eval import report
+    from eval.runner import DEFAULT_OUT, evaluate
 
-    return eval_main(args, _engine(args))
+    result = evaluate(_searcher(args), gold=args.gold, retrievers=_names(args.retrievers), k=args.k,
+                      ablate=args.ablate, progress=not args.quiet)
+    out = args.out or DEFAULT_OUT
+    report.write_reports(result, out)
+    text = f"{report.counts_line(result)}\n{report.main_table(result)}"
+    return _publish(report.summary(result) if args.json else text, out)
 
 
 def cmd_eval_beir(args: argparse.Namespace) -> int:
-    from eval.beir import main as beir_main
+    from eval import beir, report
 
-    return beir_main(args, _settings(args))
+    result = beir.evaluate(args.dataset, _settings(args), split=args.split, retrievers=_names(args.retrievers),
+                           limit_docs=args.limit_docs, progress=not args.quiet)
+    out = args.out or beir.default_out(args.dataset)
+    report.write_beir_reports(result, out)
+    text = f"{report.beir_heading(result)}\n{report.beir_table(result)}"
+    return _publish(report.beir_summary(result) if args.json else text, out)
+
+
+def _publish(summary: dict | str, out: Path) -> int:
+    """Stdout gets the table, or exactly one JSON object (``--json``); where the reports went goes to stderr."""
+    print(json.dumps(summary) if isinstance(summary, dict) else summary)
+    print(f"reports written to {out}", file=sys.stderr)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import PIPELINE, RETRIEVERS
+    from retriever.config import PIPELINE, RETRIEVERS
 
     parser = argparse.ArgumentParser(
         prog="alliance-qa",
@@ -179,6 +199,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _names(value: str) -> list[str]:
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
 def _k(value: str) -> int:
     k = int(value)
     if not 1 <= k <= 20:
@@ -196,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="alliance-qa: %(message)s", stream=sys.stderr)
     for noisy in ("faiss", "sentence_transformers", "bm25s", "httpx", "transformers"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
-    from .documents import CorpusError
-    from .index import IndexProblem
+    from retriever.documents import CorpusError
+    from retriever.store import IndexProblem
 
     try:
         return args.func(args)

@@ -11,8 +11,9 @@ from dataclasses import replace
 import pytest
 
 from retriever import index as index_mod
+from retriever import store
 from retriever.config import Settings
-from retriever.index import IndexCorrupt, IndexMissing, IndexStale, build, load, open_index
+from retriever.store import IndexCorrupt, IndexMissing, IndexStale, build, load, open_index
 
 DOC_A = """# Steel and Ships
 
@@ -77,7 +78,7 @@ def test_crash_during_build_keeps_previous_index(tiny, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(index_mod.np, "save", boom)
+    monkeypatch.setattr(store.np, "save", boom)
     with pytest.raises(OSError, match="disk full"):
         build(tiny, progress=False)
     assert (tiny.index_dir / "current").resolve() == good
@@ -118,7 +119,7 @@ def test_offsets_are_checked_at_load(tiny):
     docs[0]["text"] = "X" + docs[0]["text"]
     (path / "documents.json").write_text(json.dumps(docs))
     manifest = json.loads((path / "manifest.json").read_text())
-    manifest["files"]["documents.json"] = index_mod._sha256(path / "documents.json")  # a consistent but wrong build
+    manifest["files"]["documents.json"] = store._sha256(path / "documents.json")  # a consistent but wrong build
     (path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorrupt, match="does not match its document text"):
         load(tiny)

@@ -1,0 +1,94 @@
+"""The corpus folder: which files are documents, what ``sources.json`` says of them, and their checksums.
+
+``load_corpus`` is the one way in: it refuses a folder that cannot be served as it is (a listed file missing, two
+documents with one id, a malformed entry) with an error that says what to do, rather than quietly answering
+without a document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from .cleaning import SourceRules, clean
+from .documents import CorpusError, Document
+from .readers import SUPPORTED_SUFFIXES, read_raw
+
+SOURCES_FILE = "sources.json"
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist; set ALLIANCE_QA_CORPUS_DIR or create it")
+    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    if not files:
+        raise CorpusError(f"corpus folder {corpus_dir} holds no documents ({', '.join(SUPPORTED_SUFFIXES)})")
+    return files
+
+
+def corpus_checksums(corpus_dir: Path) -> dict[str, str]:
+    """sha256 of every input file and of sources.json: the manifest compares these to spot a changed corpus."""
+    paths = corpus_files(corpus_dir)
+    sources = corpus_dir / SOURCES_FILE
+    if sources.exists():
+        paths.append(sources)
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def load_sources(corpus_dir: Path) -> dict[str, dict]:
+    """``sources.json`` by file name: each entry's catalogue record and cleaning quirks (empty if there is none)."""
+    path = corpus_dir / SOURCES_FILE
+    if not path.exists():
+        return {}
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorpusError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and "file" in e for e in entries):
+        raise CorpusError(f"{path} must be a JSON list of objects, each with a 'file' key")
+    return {e["file"]: e for e in entries}
+
+
+def load_corpus(corpus_dir: Path) -> list[Document]:
+    sources = load_sources(corpus_dir)
+    files = corpus_files(corpus_dir)
+    missing = sorted(set(sources) - {p.name for p in files})
+    if missing:  # a document that was meant to be here is gone: refuse rather than quietly answer without it
+        raise CorpusError(
+            f"{corpus_dir / SOURCES_FILE} lists {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+            f"not in {corpus_dir}: put the file back, or remove its entry from {SOURCES_FILE} to drop the document"
+        )
+    docs = [load_document(path, sources.get(path.name, {})) for path in files]
+    ids = [d.doc_id for d in docs]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise CorpusError(f"two documents share the doc_id {sorted(dupes)}; give them distinct ids in {SOURCES_FILE}")
+    return docs
+
+
+def load_document(path: Path, entry: dict) -> Document:
+    """One file as a Document, with ``entry`` (its sources.json entry, or {}) for its record and quirks."""
+    raw_bytes = path.read_bytes()
+    cleaned = clean(read_raw(path, raw_bytes), SourceRules.from_entry({"file": path.name, **entry}))
+    return Document(
+        doc_id=entry.get("doc_id") or slugify(path.stem),
+        title=entry.get("title") or cleaned.first_line or path.stem,
+        authors=list(entry.get("authors") or []),
+        publisher=entry.get("publisher") or entry.get("affiliation"),
+        date=entry.get("date"),
+        url=entry.get("url"),
+        series=entry.get("series"),
+        source_file=path.name,
+        sha256=hashlib.sha256(raw_bytes).hexdigest(),
+        text=cleaned.text,
+        sections=cleaned.sections,
+        footnote_anchors=cleaned.footnote_anchors,
+        footnotes=cleaned.footnotes,
+    )
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "document"

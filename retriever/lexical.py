@@ -1,0 +1,60 @@
+"""BM25 over chunks (bm25s), and the IDF table that the answer-sentence scorer weighs the question's words by.
+
+One tokenisation for both: lower-cased words, English stopwords and question words dropped, Snowball stems.  It
+reads no Hangul, so a question in Korean has no terms here and leans on the multilingual model instead.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_QUESTION_WORDS = {"what", "which", "who", "whom", "how", "why", "when", "where", "does", "did"}
+
+
+class Lexical:
+    """A BM25 index over ``texts`` (one per chunk) and their terms' inverse document frequencies."""
+
+    def __init__(self, texts: list[str]) -> None:
+        import bm25s
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN
+
+        self._stemmer = Stemmer.Stemmer("english")
+        self._stop = set(STOPWORDS_EN) | _QUESTION_WORDS
+        corpus = [self.terms(t) for t in texts]
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(corpus, show_progress=False)
+        n = len(corpus)
+        df: dict[str, int] = {}
+        for toks in corpus:
+            for tok in set(toks):
+                df[tok] = df.get(tok, 0) + 1
+        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.max_idf = math.log(1 + (n + 0.5) / 0.5)  # what a term no chunk holds would weigh
+
+    def terms(self, text: str) -> list[str]:
+        words = [w for w in _WORD.findall(text.lower()) if w not in self._stop]
+        return self._stemmer.stemWords(words)
+
+    def unknown(self, word: str) -> bool:
+        """Is this a word (not a stopword) that no indexed chunk holds, by its stem?"""
+        terms = self.terms(word)
+        return bool(terms) and terms[0] not in self.idf
+
+    def scores(self, terms: list[str]) -> np.ndarray:
+        """BM25 score of every chunk, in chunk order (zeros for a question with no terms)."""
+        if not terms:
+            return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
+
+    def overlap(self, query_terms: list[str], text: str) -> float:
+        """IDF-weighted share of the question's terms that appear in ``text`` (0..1)."""
+        if not query_terms:
+            return 0.0
+        present = set(self.terms(text))
+        weights = [self.idf.get(t, self.max_idf) for t in query_terms]
+        return sum(w for t, w in zip(query_terms, weights) if t in present) / sum(weights)

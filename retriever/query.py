@@ -1,0 +1,119 @@
+"""What a question asks, read before any retrieval: its terms and numbers, its script, the sources it names.
+
+Everything here is a plain function of the question (and of the corpus's vocabulary and publishers), so it is unit
+tested on its own; the retrievers and the second stage only read the resulting ``Query``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .documents import DocumentRecord
+from .lexical import Lexical
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A capitalised word or an acronym that does not open a sentence: a name, unless the corpus uses it.
+_NAME = re.compile(r"(?<!^)(?<![.?!:] )\b(?:[A-Z][a-z]+|[A-Z]{2,})\b")
+# Words of a question about sources (it may want the endnotes) or about people (the authors' biographies).
+_ASKS_PEOPLE = re.compile(r"\b(who|whom|whose|authors?|wrote|written|writers?|biograph\w*|fellows?|careers?|"
+                          r"degrees?|ph\.?d|earned|teams?|members?|positions?|posts?|roles?|jobs?|worked|works)\b|"
+                          r"누구|저자|필자|직책|경력|학위|박사", re.IGNORECASE)
+_ASKS_SOURCES = re.compile(r"\b(cit\w*|sources?|references?|endnotes?|footnotes?|according|reported|reports?|articles?|"
+                           r"outlets?|data|published|publications?|accessed|urls?|links?)\b|출처|인용|각주|미주|자료|보도",
+                           re.IGNORECASE)
+# Words of an organisation's name that organisations share, so they cannot pick out one publisher.
+_ORGANISATION_WORDS = {
+    "the", "of", "for", "and", "institute", "foundation", "center", "centre", "council", "university", "international",
+    "economic", "economics", "policy", "studies", "research", "national", "association", "society", "press",
+    "institution", "school", "group", "office", "department",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str  # what the encoders and BM25 read: the question, minus any name of a source it also filters on
+    hangul: bool  # written in Hangul, which the English model and BM25 cannot read
+    terms: list[str]
+    numbers: list[str]
+    sources: frozenset[str] = frozenset()  # doc_ids the question names by publisher ("the Heritage brief")
+    unknown_names: tuple[str, ...] = ()  # capitalised words of the question that the corpus never uses
+    asks_sources: bool = False  # it asks what is cited, reported or published (it may want the endnotes)
+    asks_people: bool = False  # it asks about a person or the authors (it may want their biographies)
+
+
+def is_hangul(text: str) -> bool:
+    return bool(_HANGUL.search(text))
+
+
+def numbers_in(text: str) -> list[str]:
+    """The numbers of a text as written, thousands separators dropped ("14,800" -> "14800")."""
+    return [n.replace(",", "") for n in _NUMBER.findall(text)]
+
+
+def number_match(q: Query, text: str) -> float:
+    """Share of the question's numbers (years, figures) that appear verbatim in ``text``."""
+    if not q.numbers:
+        return 0.0
+    found = set(numbers_in(text))
+    return sum(n in found for n in q.numbers) / len(q.numbers)
+
+
+def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None = None) -> Query:
+    """The question as the retrievers read it.
+
+    With ``source_names`` (from ``source_names``), a publisher's name that picks out one document ("the X piece")
+    becomes a preference for that document and leaves the text: otherwise the name drags in whichever passage
+    repeats it most (the authors' biographies), not the one that answers.  It stays when too little would be left.
+    """
+    sources, text = frozenset(), question
+    named = {name: doc for name, doc in (source_names or {}).items() if re.search(rf"\b{re.escape(name)}\b", text)}
+    if named:
+        stripped = " ".join(re.sub(rf"\b({'|'.join(map(re.escape, named))})(['’]s)?\b", " ", text).split())
+        if len(lexical.terms(stripped)) >= 2:
+            sources, text = frozenset(named.values()), stripped
+    return Query(
+        text=text,
+        hangul=is_hangul(question),
+        terms=lexical.terms(text),
+        numbers=numbers_in(question),
+        sources=sources,
+        unknown_names=tuple(w for w in _NAME.findall(question) if lexical.unknown(w)),
+        asks_sources=bool(_ASKS_SOURCES.search(question)),
+        asks_people=bool(_ASKS_PEOPLE.search(question)),
+    )
+
+
+def source_names(records: Iterable[DocumentRecord], texts: dict[str, str]) -> dict[str, str]:
+    """Names of one document's publisher and no other's, mapped to that doc_id, longest first.
+
+    The publisher's full name ("Korea Institute for International Economic Policy", "The Heritage Foundation") and
+    its distinctive words ("KIEP", "Heritage"), so "the Heritage Foundation's brief" loses the whole name.  A word
+    is distinctive when it is no common word of organisations' names, names one publisher only, and occurs in the
+    text of at most one document (``texts``, by doc_id): a place or a subject that several papers write about
+    ("Korea") is the topic of a question, not a choice of paper.  With one document there is nothing to choose.
+    """
+    records = list(records)
+    if len(records) < 2:
+        return {}
+    names: dict[str, set[str]] = {}
+    for doc in records:
+        publisher = doc.publisher or ""
+        full = re.sub(r"\s*\(.*?\)", "", publisher).strip()
+        words = {
+            w for w in re.findall(r"[A-Z][A-Za-z&-]+", publisher)
+            if w.lower() not in _ORGANISATION_WORDS and (w.isupper() or len(w) > 3)
+            and _documents_using(w, texts) <= 1
+        }
+        names[doc.doc_id] = words | ({full, full.removeprefix("The ")} if words and full else set())
+    counts = Counter(w for words in names.values() for w in words)
+    unique = [(w, doc_id) for doc_id, words in names.items() for w in words if counts[w] == 1]
+    return dict(sorted(unique, key=lambda pair: -len(pair[0])))
+
+
+def _documents_using(word: str, texts: dict[str, str]) -> int:
+    pattern = re.compile(rf"\b{re.escape(word)}\b", re.IGNORECASE)
+    return sum(bool(pattern.search(text)) for text in texts.values())

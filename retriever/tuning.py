@@ -1,0 +1,102 @@
+"""Every calibrated number of alliance-qa, in one place.
+
+These decide what the service returns: the second stage's weights, when it abstains, what the highlight takes in,
+how fusion and the FAISS graph behave.  Each was chosen by measurement (``alliance-qa eval --ablate`` and the
+abstention trade-off in ``eval/reports/latest/report.md``; ``python -m bench.scale`` for HNSW), never on a
+particular question.  The ablation, the benchmarks and the unit tests read them from here, so a change here is the
+whole change.
+
+Plain Python only: ``retriever.config`` imports this module, and ``alliance-qa --help`` must not load numpy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Second-stage weights over features min-max normalised among the candidates (so scales never matter).
+
+    The results form a flat plateau: moving any one weight by ±0.1 moves MRR@10 by less than 0.01 on the gold set.
+    ``alliance-qa eval --ablate`` shows what each term adds by setting it to zero.
+    """
+
+    chunk: float = 0.10  # the English model's chunk vector
+    sentence: float = 0.0  # the English model's best sentence vector
+    maxsim: float = 0.30  # late interaction: each question token's best match among the chunk's tokens
+    bm25: float = 0.20
+    # The multilingual model's chunk and best-sentence vectors: they added nothing to English questions in the
+    # eval's ablation, so English questions skip that model's encode (~10 ms) altogether.
+    multilingual_chunk: float = 0.0
+    multilingual_sentence: float = 0.0
+    numbers: float = 0.10  # share of the question's numbers found verbatim in the chunk (not normalised)
+    source: float = 0.15  # the chunk belongs to a document the question names by its publisher ("the X piece")
+    # The chunk is the paper's apparatus (endnotes, the authors' biographies) and the question asks neither about
+    # sources nor about people: a bibliography entry shares the words of the claim it supports, and a biography
+    # the paper's name and topic, but neither answers what the claim says.
+    apparatus: float = -0.15
+
+    def without(self, term: str) -> "Weights":
+        """The same weights with one term switched off (the eval's ablation rows)."""
+        if term not in FEATURES:
+            raise ValueError(f"unknown second-stage term {term!r}; choose from {', '.join(FEATURES)}")
+        return dataclasses.replace(self, **{term: 0.0})
+
+
+FEATURES = tuple(f.name for f in dataclasses.fields(Weights))
+UNSCALED = ("numbers", "source", "apparatus")  # already 0..1 shares or flags: min-max would only distort them
+# Questions written in Hangul: the English model and BM25 cannot read them, so they lean on the multilingual model.
+HANGUL_WEIGHTS = Weights(chunk=0.0, maxsim=0.0, bm25=0.05, multilingual_chunk=0.45, multilingual_sentence=0.45,
+                         source=0.0)
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """The answerability score: ``sigmoid(z)``, where each term of ``z`` can only say "off topic".
+
+    The floors sit just under the lowest values of the gold set's answerable questions, trading towards answering
+    (a false abstention costs more than a missed one); ``alliance-qa eval`` reports the precision and recall of
+    every threshold.
+    """
+
+    slope: float = 25.0  # how sharply z falls below a floor
+    sentence_floor: float = 0.21  # the top passage's best sentence similarity (English model)
+    maxsim_floor: float = 0.28  # the top passage's MaxSim
+    named_source_z: float = 2.0  # a question naming a paper's publisher is on topic at least this much
+    missing_number_penalty: float = 15.0  # a figure or year the question names is in none of the top 3 passages
+    unknown_names_penalty: float = 15.0  # ... or it names two or more things the corpus never mentions
+    unknown_names_min: int = 2
+    # Hangul questions: only the multilingual model's best sentence is comparable, and it separates far less well.
+    hangul_slope: float = 30.0
+    hangul_sentence_floor: float = 0.76
+
+
+CONFIDENCE = Confidence()
+ABSTAIN_THRESHOLD = 0.5  # below this confidence the service abstains (Settings.abstain_threshold can override it)
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """How the answer sentence of a passage is picked: meaning, then the question's words and numbers."""
+
+    overlap: float = 0.3  # IDF-weighted share of the question's terms in the sentence
+    numbers: float = 0.25  # share of the question's numbers in the sentence
+    short_words: int = 5  # a sentence of fewer words is a heading or a stray fragment ...
+    short_penalty: float = 1.0  # ... and is never the answer sentence
+    # A neighbouring sentence this close to the best one joins the highlight: a passage often names its topic in one
+    # sentence and gives the answer in the next (highlight accuracy on answering top passages 0.81 -> 0.90).
+    pair_margin: float = 0.3
+
+
+HIGHLIGHT = Highlight()
+
+CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)
+RRF_K = 60  # reciprocal-rank fusion's k (the "hybrid" retriever), the value of the original paper
+
+# FAISS HNSW graph, used above Settings.faiss_hnsw_above vectors: recall@10 0.989 at 1M embedding-like vectors for
+# 0.42 ms a query (bench/README.md, scale); efSearch 128 would give 0.999 for 0.14 ms more.
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64

@@ -1,0 +1,324 @@
+"""From ranked chunks to the answer: the answerability score, the answer sentence, the cited passage.
+
+The confidence values are sigmoids of hand-computed z; the highlight runs over a hand-made one-document index
+whose sentence vectors are 2-dimensional unit vectors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from retriever.answer import best_span, confidence, highlight, passage, sentence_scores
+from retriever.chunking import Chunk
+from retriever.documents import ENDNOTES_TITLE, Document, Footnote
+from retriever.index import Index
+from retriever.lexical import Lexical
+from retriever.query import Query, parse
+from retriever.rank import QueryVectors, Ranked
+from retriever.tuning import CONFIDENCE, HIGHLIGHT, Confidence
+from retriever.tuning import Highlight as HighlightTuning
+
+
+def sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def q(**kw) -> Query:
+    return Query(**{"text": "", "hangul": False, "terms": [], "numbers": [], **kw})
+
+
+def evidence(sentence: float, maxsim: float, numbers: float | None = None) -> dict[str, float | None]:
+    return {"top_sentence": sentence, "top_maxsim": maxsim, "numbers_found": numbers}
+
+
+# ------------------------------------------------------------------------------------------------- confidence
+
+
+def test_tuning_values_these_figures_assume():
+    c = CONFIDENCE
+    assert (c.slope, c.sentence_floor, c.maxsim_floor, c.named_source_z) == (25.0, 0.21, 0.28, 2.0)
+    assert (c.missing_number_penalty, c.unknown_names_penalty, c.unknown_names_min) == (15.0, 15.0, 2)
+    assert (c.hangul_slope, c.hangul_sentence_floor) == (30.0, 0.76)
+
+
+def test_no_evidence_no_confidence():
+    assert confidence(q(), {}) is None
+    assert confidence(q(hangul=True), {}) is None
+
+
+@pytest.mark.parametrize(("sentence", "maxsim", "z"), [
+    (0.25, 0.40, 1.0),  # min(25 * (.25 - .21), 25 * (.40 - .28)) = min(1.0, 3.0)
+    (0.30, 0.30, 0.5),  # min(2.25, 0.5): MaxSim is the one that says "off topic"
+    (0.21, 0.50, 0.0),  # at the sentence floor: 0.5, the abstention threshold
+    (0.10, 0.50, -2.75),  # 25 * (.10 - .21)
+])
+def test_english_sigmoid_of_the_lower_term(sentence, maxsim, z):
+    assert confidence(q(), evidence(sentence, maxsim)) == pytest.approx(sigmoid(z))
+
+
+def test_english_hand_computed_values():
+    assert confidence(q(), evidence(0.25, 0.40)) == pytest.approx(0.7310585786)
+    assert confidence(q(), evidence(0.30, 0.30)) == pytest.approx(0.6224593312)
+
+
+def test_missing_number_penalty():
+    assert confidence(q(numbers=["2030"]), evidence(0.25, 0.40, numbers=0.0)) == pytest.approx(sigmoid(1.0 - 15.0))
+    assert confidence(q(numbers=["2030"]), evidence(0.25, 0.40, numbers=0.0)) < 1e-6
+
+
+def test_a_number_found_in_part_is_not_missing():
+    assert confidence(q(numbers=["2024", "2030"]), evidence(0.25, 0.40, numbers=0.5)) == pytest.approx(sigmoid(1.0))
+
+
+def test_unknown_names_penalty_from_two_names():
+    assert confidence(q(unknown_names=("Biden",)), evidence(0.25, 0.40)) == pytest.approx(sigmoid(1.0))
+    assert confidence(q(unknown_names=("Biden", "Trump")), evidence(0.25, 0.40)) == pytest.approx(sigmoid(-14.0))
+    assert confidence(q(unknown_names=("Biden", "Trump", "IRA")), evidence(0.25, 0.40)) == pytest.approx(
+        sigmoid(-14.0))
+
+
+def test_penalties_add_up():
+    question = q(numbers=["2030"], unknown_names=("Biden", "Trump"))
+    assert confidence(question, evidence(0.25, 0.40, numbers=0.0)) == pytest.approx(sigmoid(1.0 - 30.0))
+
+
+def test_named_source_floor():
+    # z = min(25 * (.10 - .21), 25 * (.10 - .28)) = -4.5, raised to 2 because the question names a paper
+    assert confidence(q(sources=frozenset({"a"})), evidence(0.10, 0.10)) == pytest.approx(0.8807970780)
+    assert confidence(q(), evidence(0.10, 0.10)) == pytest.approx(sigmoid(-4.5))
+
+
+def test_named_source_never_lowers():
+    # z = min(7.25, 5.5) = 5.5 already above the floor of 2
+    assert confidence(q(sources=frozenset({"a"})), evidence(0.50, 0.50)) == pytest.approx(sigmoid(5.5))
+
+
+def test_named_source_still_pays_for_a_missing_number():
+    question = q(sources=frozenset({"a"}), numbers=["2030"])
+    assert confidence(question, evidence(0.10, 0.10, numbers=0.0)) == pytest.approx(sigmoid(2.0 - 15.0))
+
+
+@pytest.mark.parametrize(("sentence", "z"), [
+    (0.80, 1.2),  # 30 * (.80 - .76)
+    (0.76, 0.0),
+    (0.70, -1.8),
+])
+def test_hangul_branch(sentence, z):
+    # MaxSim is not comparable for Hangul: a MaxSim of 0 changes nothing
+    assert confidence(q(hangul=True), evidence(sentence, 0.0)) == pytest.approx(sigmoid(z))
+
+
+def test_hangul_hand_computed_value():
+    assert confidence(q(hangul=True), evidence(0.80, 0.0)) == pytest.approx(0.7685247835)
+
+
+def test_hangul_ignores_the_english_floor():
+    # .50 is far above the English floors but far below the Hangul one: 30 * (.50 - .76) = -7.8
+    assert confidence(q(hangul=True), evidence(0.50, 0.90)) == pytest.approx(sigmoid(-7.8))
+    assert confidence(q(), evidence(0.50, 0.90)) == pytest.approx(sigmoid(min(25 * 0.29, 25 * 0.62)))
+
+
+def test_custom_confidence_tuning():
+    c = Confidence(slope=10.0, sentence_floor=0.2, maxsim_floor=0.1, missing_number_penalty=1.0)
+    # min(10 * .1, 10 * .2) - 1
+    assert confidence(q(numbers=["1"]), evidence(0.3, 0.3, numbers=0.0), c) == pytest.approx(sigmoid(0.0))
+
+
+# ---------------------------------------------------------------------------------------------------- best span
+
+
+def test_best_span_single_best():
+    assert best_span([0.1, 0.9, 0.2, 0.3]) == (1, 1)  # neighbours .1 and .2 are more than .3 below .9
+    assert best_span([0.4]) == (0, 0)
+
+
+def test_best_span_pair_within_margin():
+    assert HIGHLIGHT.pair_margin == 0.3
+    assert best_span([0.1, 0.9, 0.7, 0.2]) == (1, 2)  # .7 >= .9 - .3
+    assert best_span([0.7, 0.9, 0.1]) == (0, 1)  # the pair may open with the neighbour before
+
+
+def test_best_span_pair_outside_margin():
+    assert best_span([0.1, 0.9, 0.5, 0.2]) == (1, 1)  # .5 < .6
+    assert best_span([0.1, 0.9, 0.5, 0.2], margin=0.45) == (1, 2)
+
+
+def test_best_span_better_neighbour_wins():
+    assert best_span([0.8, 0.9, 0.7]) == (0, 1)  # .8 + .9 > .9 + .7
+    assert best_span([0.7, 0.9, 0.8]) == (1, 2)
+
+
+def test_best_span_only_neighbours():
+    # sentence 3 is close to the best score but not next to it
+    assert best_span([0.1, 0.9, 0.1, 0.85]) == (1, 1)
+
+
+def test_best_span_at_the_edges():
+    assert best_span([1.0, 0.2], margin=0.9) == (0, 1)
+    assert best_span([0.2, 0.5, 1.0], margin=0.6) == (1, 2)
+
+
+# ------------------------------------------------------------------------------------------------ sentence scores
+
+CHUNKS = ["Korea invested in Georgia.", "Korea makes batteries.", "Tariffs rose."]
+# idf = ln(1 + (n - df + .5) / (df + .5)), n = 3; a term no chunk holds weighs ln(1 + 3.5 / .5) = ln 8
+IDF_KOREA = math.log(1 + 1.5 / 2.5)  # df 2
+IDF_ONE = math.log(1 + 2.5 / 1.5)  # df 1: invest, georgia
+IDF_2024 = math.log(8)
+TOTAL = IDF_KOREA + 2 * IDF_ONE + IDF_2024
+
+
+@pytest.fixture(scope="module")
+def lexical():
+    return Lexical(CHUNKS)
+
+
+@pytest.fixture(scope="module")
+def question(lexical):
+    question = parse("Did Korea invest in Georgia in 2024?", lexical)
+    assert question.terms == ["korea", "invest", "georgia", "2024"] and question.numbers == ["2024"]
+    return question
+
+
+def test_sentence_scores_overlap_and_numbers(lexical, question):
+    texts = [
+        "Korea invested 14,800 dollars in Georgia in 2024.",  # every term, the number
+        "Korea makes batteries for cars.",  # "korea" only; five words, so no penalty
+        "Nothing here matches the question at all.",
+    ]
+    scores = sentence_scores(texts, np.array([0.5, 0.4, 0.3]), question, lexical)
+    assert scores == pytest.approx([
+        0.5 + 0.3 * 1.0 + 0.25 * 1.0,
+        0.4 + 0.3 * IDF_KOREA / TOTAL,
+        0.3,
+    ])
+
+
+def test_short_fragment_penalty(lexical, question):
+    texts = ["Georgia in 2024.", "Korea makes batteries today.", "Korea makes batteries for cars."]
+    scores = sentence_scores(texts, np.array([0.9, 0.9, 0.9]), question, lexical)
+    assert scores == pytest.approx([
+        0.9 + 0.3 * (IDF_ONE + IDF_2024) / TOTAL + 0.25 - 1.0,  # three words: a heading or stray fragment
+        0.9 + 0.3 * IDF_KOREA / TOTAL - 1.0,  # four words
+        0.9 + 0.3 * IDF_KOREA / TOTAL,  # five words
+    ])
+
+
+def test_sentence_scores_with_other_tuning(lexical, question):
+    h = HighlightTuning(overlap=0.0, numbers=1.0, short_words=2, short_penalty=0.5)
+    scores = sentence_scores(["In 2024.", "Korea makes batteries."], np.array([0.1, 0.2]), question, lexical, h)
+    assert scores == pytest.approx([0.1 + 1.0, 0.2])  # "In 2024." has two words: not short with short_words=2
+
+
+def test_sentence_scores_question_without_terms(lexical):
+    hangul = parse("한국은 조지아에 투자했나?", lexical)
+    scores = sentence_scores(["Korea invested in Georgia heavily."], np.array([0.42]), hangul, lexical)
+    assert scores == pytest.approx([0.42])
+
+
+# ------------------------------------------------------------------------------------------------- highlight
+
+S0 = "Korea and the United States deepened their economic ties."
+S1 = "Korean firms invested 14,800 million dollars in Georgia in 2024."
+S2 = "Tariffs rose."
+NOTE = "[1] Ministry of Finance, annual investment report, 2024."
+TEXT = f"{S0} {S1} {S2}\n\n{NOTE}"
+
+
+def span(sentence: str) -> tuple[str, int, int]:
+    start = TEXT.index(sentence)
+    return ("a", start, start + len(sentence))
+
+
+@pytest.fixture(scope="module")
+def index() -> Index:
+    body_end = TEXT.index(S2) + len(S2)
+    note_start = TEXT.index(NOTE)
+    doc = Document(doc_id="a", title="A Paper", authors=["Jane Doe"], publisher="Example Institute", date="2025-01",
+                   url=None, source_file="a.txt", sha256="0" * 64, text=TEXT,
+                   footnote_anchors=[(TEXT.index(S1) + len(S1), "1")],
+                   footnotes={"1": "Ministry of Finance, annual investment report, 2024."})
+    chunks = [
+        Chunk(chunk_id="a#0", doc_id="a", section="Introduction", char_start=0, char_end=body_end,
+              text=TEXT[:body_end], n_tokens=30),
+        Chunk(chunk_id="a#1", doc_id="a", section=ENDNOTES_TITLE, char_start=note_start, char_end=len(TEXT),
+              text=NOTE, n_tokens=12),
+    ]
+    return Index(
+        path=None, manifest={}, documents={"a": doc}, chunks=chunks,
+        sentence_spans=[span(S0), span(S1), span(S2), span(NOTE)],
+        chunk_sentences=[[0, 1, 2], [3]],
+        dense=None,
+        chunk_vectors=np.array([[1, 0], [0, 1]], dtype=np.float32),
+        sentence_vectors=np.array([[0, 1], [0.6, 0.8], [1, 0], [0, 1]], dtype=np.float32),
+        multilingual_chunk_vectors=np.array([[1, 0], [0, 1]], dtype=np.float32),
+        multilingual_sentence_vectors=np.array([[1, 0], [0.8, 0.6], [0, 1], [0, 1]], dtype=np.float32),
+        token_vectors=np.array([[1, 0], [0, 1]], dtype=np.float16),
+        token_offsets=np.array([0, 1, 2], dtype=np.int64),
+    )
+
+
+@pytest.fixture(scope="module")
+def index_lexical(index):
+    return Lexical([c.embed_text() for c in index.chunks])
+
+
+ENGLISH = QueryVectors(english=np.array([1, 0], dtype=np.float32), tokens=np.array([[1, 0]], dtype=np.float32))
+
+
+def test_highlight_english_picks_the_answering_sentence(index, index_lexical):
+    question = parse("How much did Korean firms invest in Georgia in 2024?", index_lexical)
+    # similarities to (1, 0): S0 0, S1 .6, S2 1.0; but S2 is a two-word fragment (1.0 - 1 = 0), S0 shares no term
+    # and S1 gains its terms and its number (.6 + .3 * overlap + .25): S1 alone, its neighbours far below
+    marked = highlight(index, index_lexical, question, ENGLISH, 0)
+    assert marked.text == S1
+    assert TEXT[marked.char_start:marked.char_end] == S1 and marked.char_start == len(S0) + 1
+
+
+def test_highlight_hangul_uses_multilingual_sentences_and_pairs(index, index_lexical):
+    question = parse("한국 기업은 조지아에 얼마를 투자했나?", index_lexical)
+    vectors = dataclasses.replace(ENGLISH, multilingual=np.array([1, 0], dtype=np.float32))
+    # multilingual similarities: S0 1.0, S1 .8, S2 0 - 1 (short); no terms, no numbers: S1 within .3 of S0
+    marked = highlight(index, index_lexical, question, vectors, 0)
+    assert marked.text == f"{S0} {S1}"
+    assert (marked.char_start, marked.char_end) == (0, len(S0) + 1 + len(S1))
+
+
+def test_highlight_hangul_without_multilingual_vector_falls_back_to_english(index, index_lexical):
+    question = parse("한국 기업은 조지아에 얼마를 투자했나?", index_lexical)
+    # English similarities: S0 0, S1 .6, S2 1.0 - 1 = 0: S1 alone
+    assert highlight(index, index_lexical, question, ENGLISH, 0).text == S1
+
+
+def test_highlight_of_a_one_sentence_chunk(index, index_lexical):
+    marked = highlight(index, index_lexical, q(), ENGLISH, 1)
+    assert (marked.text, marked.char_start, marked.char_end) == (NOTE, TEXT.index(NOTE), len(TEXT))
+
+
+def test_highlight_without_sentences(index, index_lexical):
+    empty = dataclasses.replace(index, chunk_sentences=[[], [3]])
+    assert highlight(empty, index_lexical, q(), ENGLISH, 0) is None
+
+
+# --------------------------------------------------------------------------------------------------- passage
+
+
+def test_passage_cites_the_canonical_text(index):
+    marked = highlight(index, Lexical([c.text for c in index.chunks]), q(), ENGLISH, 0)
+    p = passage(index, 2, Ranked(0, 0.123456789), marked)
+    assert (p.rank, p.score, p.highlight) == (2, 0.123457, marked)
+    c = p.citation
+    assert TEXT[c.char_start:c.char_end] == p.text == f"{S0} {S1} {S2}"
+    assert (c.doc_id, c.title, c.authors, c.publisher, c.date, c.url, c.section) == (
+        "a", "A Paper", ["Jane Doe"], "Example Institute", "2025-01", None, "Introduction")
+    assert c.footnotes == [Footnote(marker="1", text="Ministry of Finance, annual investment report, 2024.")]
+
+
+def test_passage_without_markers_has_no_footnotes(index):
+    p = passage(index, 1, Ranked(1, 0.5), None)
+    assert p.text == NOTE and p.citation.section == ENDNOTES_TITLE
+    assert p.citation.footnotes == [] and p.highlight is None

@@ -1,0 +1,231 @@
+"""Query analysis: script, numbers, terms, what a question asks about, and the sources it names."""
+
+from __future__ import annotations
+
+import pytest
+
+from retriever.documents import DocumentRecord
+from retriever.lexical import Lexical
+from retriever.query import Query, is_hangul, number_match, numbers_in, parse, source_names
+
+CHUNKS = [
+    "Korea invested in Georgia.",
+    "Korea makes batteries.",
+    "The Heritage Foundation studies tariffs.",
+]
+SOURCES = {"Heritage Foundation": "heritage", "Heritage": "heritage", "KIEP": "kiep"}  # longest first
+
+
+@pytest.fixture(scope="module")
+def lexical():
+    return Lexical(CHUNKS)
+
+
+def query(numbers: list[str]) -> Query:
+    return Query(text="", hangul=False, terms=[], numbers=numbers)
+
+
+def record(doc_id: str, publisher: str | None) -> DocumentRecord:
+    return DocumentRecord(doc_id=doc_id, title=doc_id, authors=[], publisher=publisher, date=None, url=None)
+
+
+# ------------------------------------------------------------------------------------------------------- script
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("헤리티지 보고서의 저자는 누구인가?", True),
+    ("Who wrote the KIEP 보고서?", True),  # one Hangul word is enough
+    ("ㅎㅎ", True),  # compatibility jamo
+    ("Who wrote the KIEP commentary?", False),
+    ("日本の投資", False),  # Japanese is not Hangul
+    ("", False),
+])
+def test_is_hangul(text, expected):
+    assert is_hangul(text) is expected
+
+
+# ------------------------------------------------------------------------------------------------------ numbers
+
+
+def test_numbers_in_drops_thousands_separators():
+    assert numbers_in("14,800") == ["14800"]
+    assert numbers_in("In 2024 Korea invested $14,800 million, up 3.5% from 2023; 1,234,567 jobs.") == [
+        "2024", "14800", "3.5", "2023", "1234567"]
+
+
+def test_numbers_in_without_numbers():
+    assert numbers_in("no figures here") == []
+
+
+def test_numbers_in_leaves_a_sentence_end_alone():
+    assert numbers_in("It rose in 2024. Then 2025, and 30 more.") == ["2024", "2025", "30"]
+
+
+@pytest.mark.parametrize(("numbers", "text", "share"), [
+    (["2024", "14800"], "Investment reached 14,800 in 2023.", 0.5),
+    (["2024", "14800"], "In 2024 it reached $14,800.", 1.0),
+    (["2024"], "The year 20245 is not 2024's neighbour", 1.0),
+    (["2024"], "In 20245 nothing happened.", 0.0),  # whole numbers only, never a substring
+    (["2024", "2025", "2030"], "From 2025 to 2030.", 2 / 3),
+    ([], "In 2024.", 0.0),  # a question without numbers matches nothing
+])
+def test_number_match_is_the_share_found(numbers, text, share):
+    assert number_match(query(numbers), text) == pytest.approx(share)
+
+
+# ------------------------------------------------------------------------------------------------------- parse
+
+
+def test_parse_terms_and_numbers(lexical):
+    q = parse("How much did Korea invest in Georgia in 2024?", lexical)
+    assert q.terms == ["much", "korea", "invest", "georgia", "2024"]  # stopwords and question words dropped, stemmed
+    assert q.numbers == ["2024"]
+    assert q.text == "How much did Korea invest in Georgia in 2024?"
+    assert not q.hangul and q.sources == frozenset() and q.unknown_names == ()
+    assert not q.asks_people and not q.asks_sources
+
+
+def test_parse_hangul_has_no_terms(lexical):
+    q = parse("2024년 한국의 투자는 얼마인가?", lexical)
+    assert q.hangul and q.terms == ["2024"] and q.numbers == ["2024"]
+    assert parse("헤리티지 보고서의 저자는 누구인가?", lexical).terms == []
+
+
+@pytest.mark.parametrize(("question", "people", "sources"), [
+    ("Who wrote the brief?", True, False),
+    ("What are the authors' positions?", True, False),
+    ("Where did Jane Doe earn her PhD?", True, False),
+    ("헤리티지 보고서의 저자는 누구인가?", True, False),
+    ("Which sources does the paper cite?", False, True),
+    ("What data is the figure based on?", False, True),
+    ("According to the brief, what rose?", False, True),
+    ("이 주장의 출처는?", False, True),
+])
+def test_asks_people_or_sources(lexical, question, people, sources):
+    q = parse(question, lexical)
+    assert (q.asks_people, q.asks_sources) == (people, sources)
+
+
+def test_asks_neither(lexical):
+    q = parse("How much did Korea invest in 2024?", lexical)
+    assert not q.asks_people and not q.asks_sources
+
+
+def test_asks_whole_words_only(lexical):
+    # "whoever" is not "who", "resourceful" not "source"
+    q = parse("Is the resourceful whoever plan viable?", lexical)
+    assert not q.asks_people and not q.asks_sources
+
+
+def test_unknown_names_are_capitalised_words_the_corpus_never_uses(lexical):
+    q = parse("What did Biden and Trump say about IRA subsidies for Korea?", lexical)
+    assert q.unknown_names == ("Biden", "Trump", "IRA")  # "Korea" is in the corpus; "What" opens the question
+
+
+def test_unknown_names_skip_sentence_openers(lexical):
+    assert parse("Biden said what about Korea?", lexical).unknown_names == ()
+    assert parse("Is it true? Obama said so.", lexical).unknown_names == ()
+
+
+def test_unknown_names_match_by_stem(lexical):
+    # "Batteries" and "Tariffs" are capitalised but the corpus holds their stems
+    assert parse("Are Batteries or Tariffs the story?", lexical).unknown_names == ()
+
+
+def test_named_publisher_becomes_a_source(lexical):
+    q = parse("What did the Heritage Foundation say about tariffs?", lexical, SOURCES)
+    assert q.sources == frozenset({"heritage"})
+    assert q.text == "What did the say about tariffs?"  # the longest name goes whole, not "Heritage" alone
+    assert q.terms == ["say", "about", "tariff"]
+
+
+def test_possessive_goes_with_the_name(lexical):
+    q = parse("Who wrote the Heritage Foundation’s brief on tariffs?", lexical, SOURCES)
+    assert q.text == "Who wrote the brief on tariffs?" and q.sources == frozenset({"heritage"})
+    assert q.asks_people
+
+
+def test_name_stays_when_fewer_than_two_terms_remain(lexical):
+    for question in ("What is KIEP?", "KIEP tariffs?"):
+        q = parse(question, lexical, SOURCES)
+        assert q.sources == frozenset() and q.text == question
+        assert "kiep" in q.terms
+
+
+def test_name_goes_when_exactly_two_terms_remain(lexical):
+    q = parse("KIEP tariffs batteries", lexical, SOURCES)
+    assert q.sources == frozenset({"kiep"}) and q.text == "tariffs batteries" and q.terms == ["tariff", "batteri"]
+
+
+def test_two_publishers_named(lexical):
+    q = parse("Do KIEP and Heritage agree on tariffs for batteries?", lexical, SOURCES)
+    assert q.sources == frozenset({"kiep", "heritage"})
+    assert q.text == "Do and agree on tariffs for batteries?"
+
+
+def test_name_must_be_a_whole_word(lexical):
+    q = parse("Heritages tariffs batteries", lexical, SOURCES)
+    assert q.sources == frozenset() and q.text == "Heritages tariffs batteries"
+
+
+def test_numbers_come_from_the_whole_question(lexical):
+    q = parse("What did KIEP say about tariffs in 2024?", lexical, SOURCES)
+    assert q.sources == frozenset({"kiep"}) and q.numbers == ["2024"]
+
+
+def test_without_source_names_nothing_is_stripped(lexical):
+    q = parse("What did the Heritage Foundation say about tariffs?", lexical)
+    assert q.sources == frozenset() and "heritag" in q.terms
+
+
+# ------------------------------------------------------------------------------------------------ source names
+
+KIEP_PUBLISHER = "Korea Institute for International Economic Policy (KIEP)"
+RECORDS = [record("kiep", KIEP_PUBLISHER), record("heritage", "The Heritage Foundation")]
+
+
+def test_source_names_full_names_and_distinctive_words_longest_first():
+    texts = {"kiep": "Korea and the US. KIEP says.", "heritage": "Korea and America. Heritage says."}
+    names = source_names(RECORDS, texts)
+    assert list(names.items()) == [
+        ("Korea Institute for International Economic Policy", "kiep"),  # the parenthesis dropped
+        ("The Heritage Foundation", "heritage"),
+        ("Heritage Foundation", "heritage"),
+        ("Heritage", "heritage"),
+        ("KIEP", "kiep"),
+    ]
+    # "Korea" is in both texts (a topic, not a choice of paper); Institute, Foundation... are organisation words
+
+
+def test_a_word_in_two_documents_texts_is_no_source_name():
+    texts = {"kiep": "Korea. Heritage matters.", "heritage": "Korea. Heritage says."}
+    names = source_names(RECORDS, texts)
+    assert names == {"Korea Institute for International Economic Policy": "kiep", "KIEP": "kiep"}
+    # with no distinctive word left, the Heritage Foundation's full name is dropped too
+
+
+def test_case_does_not_hide_a_word_in_another_text():
+    texts = {"kiep": "the heritage of the alliance", "heritage": "Heritage says."}
+    assert "Heritage" not in source_names(RECORDS, texts)
+
+
+def test_one_document_names_nothing():
+    assert source_names(RECORDS[:1], {"kiep": "KIEP"}) == {}
+    assert source_names([], {}) == {}
+
+
+def test_two_documents_of_one_publisher_cannot_be_told_apart():
+    records = [record("a", "The Heritage Foundation"), record("b", "The Heritage Foundation")]
+    assert source_names(records, {"a": "", "b": ""}) == {}
+
+
+def test_a_document_without_publisher_names_nothing():
+    records = [record("a", None), record("b", "The Heritage Foundation")]
+    assert set(source_names(records, {"a": "", "b": ""}).values()) == {"b"}
+
+
+def test_short_capitalised_words_are_not_names():
+    # "Asia" (4 letters) is a name; "Ada" (3 letters, not an acronym) is too short to pick out a publisher
+    records = [record("a", "Ada Asia Group"), record("b", "The Heritage Foundation")]
+    names = source_names(records, {"a": "", "b": ""})
+    assert "Asia" in names and "Ada" not in names and "Group" not in names
