@@ -28,7 +28,7 @@ from .index import Index
 from .lexical import Lexical
 from .query import Query
 from .rank import QueryVectors, Ranked
-from .schema import Answer
+from .schema import Answer, Passage
 from .tuning import HANGUL_WEIGHTS, Weights
 
 T = TypeVar("T")
@@ -125,12 +125,11 @@ class Searcher:
         if r.query.hangul and r.vectors.multilingual is None and self.multilingual_encoder is not None:
             r.vectors.multilingual = r.timed("encode_multilingual", lambda: self._encode_multilingual(question))
 
-        def passages() -> list:
-            return [answer.passage(self.index, n, hit, answer.highlight(self.index, self.lexical, r.query, r.vectors,
-                                                                        hit.chunk))
-                    for n, hit in enumerate(r.ranked, 1)]
+        def cite(position: int, hit: Ranked) -> Passage:
+            marked = answer.highlight(self.index, self.lexical, r.query, r.vectors, hit.chunk)
+            return answer.passage(self.index, position, hit, marked)
 
-        cited = r.timed("highlight", passages)
+        cited = r.timed("highlight", lambda: [cite(n, hit) for n, hit in enumerate(r.ranked, 1)])
         confidence = answer.confidence(r.query, r.evidence) if method == PIPELINE else None
         r.timings["total"] = (time.perf_counter() - t0) * 1000
         return Answer(
