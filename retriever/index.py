@@ -7,6 +7,7 @@ queries it (``retriever.search`` and the stages under it) reads this dataclass o
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -57,8 +58,9 @@ class Index:
         """When the stored index was built (ISO 8601), None for one made in memory."""
         return self.manifest.get("created")
 
+    @functools.cached_property
     def chunk_counts(self) -> dict[str, int]:
-        """Chunks per document."""
+        """Chunks per document: counted once, since a loaded index never changes (the document list asks per doc)."""
         counts = dict.fromkeys(self.documents, 0)
         for c in self.chunks:
             counts[c.doc_id] += 1

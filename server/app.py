@@ -327,7 +327,7 @@ def _mount_swagger(app: FastAPI) -> None:
 
 def _info(searcher: Searcher, doc_id: str) -> DocumentInfo:
     doc = searcher.index.documents[doc_id]
-    return DocumentInfo(**doc.record(), chars=len(doc.text), chunks=searcher.index.chunk_counts()[doc_id])
+    return DocumentInfo(**doc.record(), chars=len(doc.text), chunks=searcher.index.chunk_counts[doc_id])
 
 
 def app_factory() -> FastAPI:
