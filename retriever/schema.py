@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from .documents import DocumentRecord, Footnote
@@ -30,8 +32,31 @@ class Passage(BaseModel):
     citation: Citation
 
 
+class Turn(BaseModel):
+    """One earlier turn of a conversation, oldest first: what a follow-up question may lean on."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class AnswerSentence(BaseModel):
+    text: str = Field(description="Exactly canonical_text(doc_id)[char_start:char_end]")
+    doc_id: str
+    char_start: int
+    char_end: int
+    passage: int = Field(description="Rank of the returned passage the sentence is quoted from (its [n] marker)")
+
+
+class ComposedAnswer(BaseModel):
+    text: str = Field(description="The sentences joined, each followed by the [n] marker of its passage")
+    sentences: list[AnswerSentence]
+
+
 class Answer(BaseModel):
     question: str
+    answer: ComposedAnswer | None = Field(
+        default=None, description="One to three sentences quoted verbatim from the passages; null when abstained")
+    reason: str | None = Field(default=None, description="When abstained: what the documents lack, in words")
     abstained: bool = Field(description="True when the documents do not appear to answer the question")
     confidence: float | None = Field(
         default=None,

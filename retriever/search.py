@@ -28,8 +28,8 @@ from .index import Index
 from .lexical import Lexical
 from .query import Query
 from .rank import QueryVectors, Ranked
-from .schema import Answer, Passage
-from .tuning import HANGUL_WEIGHTS, Weights
+from .schema import Answer, AnswerSentence, ComposedAnswer, Passage, Turn
+from .tuning import HANGUL_WEIGHTS, READING, Reading, Weights
 
 T = TypeVar("T")
 
@@ -54,10 +54,12 @@ class Retrieval:
 class Searcher:
     """Holds the loaded index and models; ``ask`` is safe to call from many threads at once."""
 
-    def __init__(self, index: Index, settings: Settings, weights: Weights = Weights()) -> None:
+    def __init__(self, index: Index, settings: Settings, weights: Weights = Weights(),
+                 reading: Reading = READING) -> None:
         self.index = index
         self.settings = settings
         self.weights = weights
+        self.reading = reading
         self.encoder = load_token_encoder(index.model)
         self.multilingual_encoder = load_encoder(index.multilingual_model) if index.multilingual_model else None
         self.lexical = Lexical([c.embed_text() for c in index.chunks])
@@ -70,6 +72,12 @@ class Searcher:
         """The same index and models with other second-stage weights (the eval's ablation)."""
         twin = Searcher.__new__(Searcher)
         twin.__dict__.update(self.__dict__, weights=weights)
+        return twin
+
+    def with_reading(self, reading: Reading) -> "Searcher":
+        """The same index and models with other reading-stage settings (the eval's ablation)."""
+        twin = Searcher.__new__(Searcher)
+        twin.__dict__.update(self.__dict__, reading=reading)
         return twin
 
     def warm(self) -> None:
@@ -116,7 +124,8 @@ class Searcher:
         out.ranked = ranked[:k]
         return out
 
-    def ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None, method: str = PIPELINE) -> Answer:
+    def ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None, method: str = PIPELINE,
+            history: list[Turn] | None = None) -> Answer:
         t0 = time.perf_counter()
         question = question.strip()
         r = self.retrieve(question, k, doc_ids, method)
@@ -131,10 +140,18 @@ class Searcher:
 
         cited = r.timed("highlight", lambda: [cite(n, hit) for n, hit in enumerate(r.ranked, 1)])
         confidence = answer.confidence(r.query, r.evidence) if method == PIPELINE else None
+        abstained = confidence is not None and confidence < self.settings.abstain_threshold
+        composed = None
+        if not abstained and cited and cited[0].highlight is not None:
+            h = cited[0].highlight
+            composed = ComposedAnswer(text=f"{h.text} [1]", sentences=[AnswerSentence(
+                text=h.text, doc_id=cited[0].citation.doc_id, char_start=h.char_start, char_end=h.char_end, passage=1)])
         r.timings["total"] = (time.perf_counter() - t0) * 1000
         return Answer(
             question=question,
-            abstained=confidence is not None and confidence < self.settings.abstain_threshold,
+            answer=composed,
+            reason="The closest passages are too far from the question to answer it." if abstained else None,
+            abstained=abstained,
             confidence=None if confidence is None else round(confidence, 4),
             passages=cited,
             timings_ms={name: round(ms, 3) for name, ms in r.timings.items()},

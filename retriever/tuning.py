@@ -92,6 +92,27 @@ class Highlight:
 
 HIGHLIGHT = Highlight()
 
+@dataclass(frozen=True)
+class Reading:
+    """The reading stage (``retriever.reading``): which sentences answer, what the composed answer quotes, when the
+    papers hold no answer of the kind asked for.  ``alliance-qa eval --ablate`` switches each term off in turn."""
+
+    kind: float = 0.3  # the sentence holds an answer of the kind the question asks for (a sum, a year, a name ...)
+    focus: float = 0.4  # IDF-weighted share of the question's focus words (what the figure or name is *of*) in it
+    gate: float = 1.0  # 1: abstain when no top sentence holds that kind tied to the focus; 0: never on that ground
+    focus_tie: float = 0.5  # share of the focus a sentence must hold for its figure or name to count as "of" it
+    second_margin: float = 0.15  # a further sentence joins the composed answer when this close to the best one
+    max_sentences: int = 3
+
+    def without(self, term: str) -> "Reading":
+        if term not in READING_TERMS:
+            raise ValueError(f"unknown reading term {term!r}; choose from {', '.join(READING_TERMS)}")
+        return dataclasses.replace(self, **{term: 0.0})
+
+
+READING_TERMS = ("kind", "focus", "gate")
+READING = Reading()
+
 CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)
 RRF_K = 60  # reciprocal-rank fusion's k (the "hybrid" retriever), the value of the original paper
 

@@ -26,12 +26,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retriever.config import Settings
 from retriever.documents import DocumentRecord, Section
-from retriever.schema import Answer
+from retriever.schema import Answer, Turn
 from retriever.search import Searcher
 
 log = logging.getLogger("alliance_qa.server")
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 20  # a follow-up leans on the last few turns; older ones only slow the request
+MAX_TURN_CHARS = 2000
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -52,6 +54,24 @@ class AskRequest(BaseModel):
     )
     k: int = Field(5, ge=1, le=20, description="How many passages to return")
     doc_ids: list[str] | None = Field(None, max_length=100, description="Only search these documents")
+    history: list[Turn] | None = Field(
+        None, description=f"Earlier turns of the conversation, oldest first: at most {MAX_HISTORY_TURNS} turns of at "
+                          f"most {MAX_TURN_CHARS} characters each.  A follow-up question is read with them.")
+
+    @field_validator("history")
+    @classmethod
+    def _history(cls, value: list[Turn] | None) -> list[Turn] | None:
+        if value is None:
+            return None
+        if len(value) > MAX_HISTORY_TURNS:
+            raise ValueError(f"the history has {len(value)} turns; the limit is {MAX_HISTORY_TURNS} (send the latest)")
+        for n, turn in enumerate(value):
+            if len(turn.content) > MAX_TURN_CHARS:
+                raise ValueError(f"history turn {n} is {len(turn.content)} characters long; "
+                                 f"the limit is {MAX_TURN_CHARS}")
+            if "\x00" in turn.content:
+                raise ValueError(f"history turn {n} contains a NUL character")
+        return value
 
     @field_validator("question")
     @classmethod
@@ -266,7 +286,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             unknown = sorted(set(body.doc_ids) - set(searcher.index.documents))
             if unknown:
                 raise HTTPException(422, f"unknown doc_ids {unknown}; known: {searcher.doc_ids}")
-        return searcher.ask(body.question, k=body.k, doc_ids=body.doc_ids)
+        return searcher.ask(body.question, k=body.k, doc_ids=body.doc_ids, history=body.history)
 
     @app.get("/api/documents", response_model=list[DocumentInfo], summary="List the documents")
     def documents(searcher: SearcherDep) -> list[DocumentInfo]:

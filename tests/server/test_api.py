@@ -29,7 +29,7 @@ def test_ask_contract_and_offsets(client):
     r = client.post("/api/ask", json={"question": QUESTION, "k": 4})
     assert r.status_code == 200
     answer = r.json()
-    assert set(answer) == {"question", "abstained", "confidence", "passages", "timings_ms"}
+    assert set(answer) == {"question", "answer", "reason", "abstained", "confidence", "passages", "timings_ms"}
     assert answer["question"] == QUESTION and answer["abstained"] is False and len(answer["passages"]) == 4
     assert 0.5 <= answer["confidence"] <= 1.0
     assert "$14.8 billion" in answer["passages"][0]["highlight"]["text"]
@@ -43,6 +43,11 @@ def test_ask_contract_and_offsets(client):
         assert texts[c["doc_id"]][c["char_start"]:c["char_end"]] == p["text"]
         h = p["highlight"]
         assert texts[c["doc_id"]][h["char_start"]:h["char_end"]] == h["text"]
+    assert answer["reason"] is None and answer["answer"]["sentences"]
+    for s in answer["answer"]["sentences"]:  # every quoted word checks against the source text
+        assert texts[s["doc_id"]][s["char_start"]:s["char_end"]] == s["text"] and s["text"] in answer["answer"]["text"]
+        assert f"[{s['passage']}]" in answer["answer"]["text"]
+        assert answer["passages"][s["passage"] - 1]["citation"]["doc_id"] == s["doc_id"]
 
 
 def test_doc_filter_and_default_k(client):
