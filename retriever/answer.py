@@ -6,15 +6,18 @@ The numbers these rules weigh by live in ``retriever.tuning`` (``CONFIDENCE``, `
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from . import reading
 from .index import Index
 from .lexical import Lexical
 from .query import Query, number_match
-from .rank import QueryVectors, Ranked
+from .rank import QueryVectors, Ranked, span
+from .reading import Wants
 from .schema import Citation, Highlight, Passage
-from .tuning import CONFIDENCE, HIGHLIGHT, Confidence
+from .tuning import CONFIDENCE, HIGHLIGHT, READING, Confidence, Reading
 from .tuning import Highlight as HighlightTuning
 
 
@@ -54,6 +57,54 @@ def sentence_scores(texts: list[str], similarities: np.ndarray, q: Query, lexica
     return scores
 
 
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a passage as the reading stage sees it."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float  # how well it answers: meaning, words, numbers, and the kind of answer it holds about the focus
+    answers: bool  # it holds an answer of the kind asked for, beside enough of the focus
+
+
+def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: QueryVectors, hit: Ranked,
+                 r: Reading = READING, common: frozenset[str] = frozenset()) -> list[Sentence]:
+    """Every sentence of a passage (one chunk, or several merged), scored for answering the question.
+
+    The focus is looked for in the sentence and the one before it: a passage often names its subject in one
+    sentence ("In that year, ...") and gives the figure in the next.
+    """
+    rows = sorted({row for c in hit.chunks() for row in index.chunk_sentences[c]}, key=lambda i: index.sentence_spans[i][1])
+    if not rows:
+        return []
+    if q.hangul and vectors.multilingual is not None and index.multilingual_sentence_vectors is not None:
+        sims = index.multilingual_sentence_vectors[rows] @ vectors.multilingual
+    else:
+        sims = index.sentence_vectors[rows] @ vectors.english
+    spans = [index.sentence_spans[row] for row in rows]
+    doc = index.documents[spans[0][0]]
+    texts = [doc.text[a:b] for _, a, b in spans]
+    scores = sentence_scores(texts, sims, q, lexical)
+    out = []
+    for i, (text, score) in enumerate(zip(texts, scores)):
+        window = " ".join(texts[max(0, i - 1):i + 1])
+        holds = w.shaped and reading.holds(w.kind, text, common)
+        focus = reading.focus_share(w, window, lexical)
+        score += r.kind * holds + r.focus * focus
+        long_enough = len(text.split()) >= HIGHLIGHT.short_words
+        if not long_enough and holds and w.kind in ("person", "organisation"):
+            score += HIGHLIGHT.short_penalty  # a byline is short, and it is the answer to "who wrote it?"
+            long_enough = True
+        # The answer is "of" the focus when the sentence (with the one before) holds enough of it, and every year or
+        # figure the question names: a 2024 figure does not answer a question about 2023.
+        tied = focus >= r.focus_tie and number_match(q, window) == (1.0 if q.numbers else 0.0)
+        out.append(Sentence(doc.doc_id, spans[i][1], spans[i][2], text, score,
+                            long_enough and (holds or not w.shaped) and tied))
+    return out
+
+
 def best_span(scores: list[float], margin: float = HIGHLIGHT.pair_margin) -> tuple[int, int]:
     """First and last sentence of the highlight: the best sentence, and its better neighbour if within ``margin``.
 
@@ -66,36 +117,30 @@ def best_span(scores: list[float], margin: float = HIGHLIGHT.pair_margin) -> tup
     return max(close, key=lambda p: scores[p[0]] + scores[p[1]]) if close else (best, best)
 
 
-def highlight(index: Index, lexical: Lexical, q: Query, vectors: QueryVectors, chunk: int) -> Highlight | None:
+def highlight(index: Index, sentences: list[Sentence]) -> Highlight | None:
     """The sentence (or pair) of a passage that best answers the question."""
-    rows = index.chunk_sentences[chunk]
-    if not rows:
+    if not sentences:
         return None
-    if q.hangul and vectors.multilingual is not None and index.multilingual_sentence_vectors is not None:
-        sims = index.multilingual_sentence_vectors[rows] @ vectors.multilingual
-    else:
-        sims = index.sentence_vectors[rows] @ vectors.english
-    spans = [index.sentence_spans[row] for row in rows]
-    doc = index.documents[spans[0][0]]
-    first, last = best_span(sentence_scores([doc.text[a:b] for _, a, b in spans], sims, q, lexical))
-    a, b = spans[first][1], spans[last][2]
-    return Highlight(text=doc.text[a:b], char_start=a, char_end=b)
+    first, last = best_span([s.score for s in sentences])
+    a, b = sentences[first].start, sentences[last].end
+    return Highlight(text=index.documents[sentences[0].doc_id].text[a:b], char_start=a, char_end=b)
 
 
-def passage(index: Index, rank: int, hit: Ranked, marked: Highlight | None) -> Passage:
-    """A ranked chunk as the reader gets it: its text, its highlight, and a citation to check it against."""
+def passage(index: Index, position: int, hit: Ranked, marked: Highlight | None) -> Passage:
+    """A ranked chunk (or merged chunks) as the reader gets it: its text, its highlight, a citation to check."""
     c = index.chunks[hit.chunk]
     doc = index.documents[c.doc_id]
+    start, end = span(index, hit)
     return Passage(
-        rank=rank,
+        rank=position,
         score=round(hit.score, 6),
-        text=c.text,
+        text=doc.text[start:end],
         highlight=marked,
         citation=Citation(
             **doc.record(),
             section=c.section,
-            char_start=c.char_start,
-            char_end=c.char_end,
-            footnotes=doc.footnotes_in(c.char_start, c.char_end),
+            char_start=start,
+            char_end=end,
+            footnotes=doc.footnotes_in(start, end),
         ),
     )

@@ -23,6 +23,10 @@ ENV_PREFIX = "ALLIANCE_QA_"
 # retriever.search, so that `alliance-qa --help` lists them without importing numpy.
 RETRIEVERS = ("bm25", "dense", "hybrid", "pipeline")
 PIPELINE = "pipeline"
+# What a conversation may carry into a question (POST /api/ask's ``history``, ``alliance-qa chat``): a follow-up
+# leans on the last few turns; older ones only slow the request.
+MAX_HISTORY_TURNS = 20
+MAX_TURN_CHARS = 2000
 
 
 @dataclass(frozen=True)

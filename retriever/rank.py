@@ -23,6 +23,10 @@ from .tuning import RRF_K, UNSCALED, Weights
 class Ranked:
     chunk: int
     score: float
+    merged: tuple[int, ...] = ()  # weaker chunks overlapping this one, returned as one passage with it (``distinct``)
+
+    def chunks(self) -> tuple[int, ...]:
+        return (self.chunk, *self.merged)
 
 
 @dataclass
@@ -73,6 +77,77 @@ def lexical_top(scores: np.ndarray, n: int, allowed: np.ndarray | None = None) -
     top = np.flatnonzero(keep)
     order = top[np.lexsort((top, -scores[top]))][:n]
     return [Ranked(int(i), float(scores[i])) for i in order]
+
+
+def distinct(index: Index, ranked: list[Ranked], k: int) -> list[Ranked]:
+    """The ranking with no two of its first ``k`` passages overlapping in the text.
+
+    Chunks share sentences at their edges, and a reader should never be shown the same sentence twice.  A weaker
+    chunk that overlaps one of the first ``k`` joins it as one longer passage rather than being dropped, since the
+    answer may sit in its part that does not overlap; below the first ``k``, overlapping chunks are dropped.
+    """
+    kept: list[Ranked] = []
+    rest: list[Ranked] = []
+    for r in ranked:
+        c = index.chunks[r.chunk]
+        hits = [i for i, other in enumerate(kept) if _overlap(index, other, c.doc_id, c.char_start, c.char_end)]
+        if not hits:
+            (kept if len(kept) < k else rest).append(r)
+        elif len(kept) < k:  # one passage of every kept passage it touches, the best of them first
+            first = kept[hits[0]]
+            absorbed = [c for i in hits[1:] for c in kept[i].chunks()]
+            kept[hits[0]] = Ranked(first.chunk, first.score, (*first.merged, *absorbed, r.chunk))
+            for i in reversed(hits[1:]):
+                del kept[i]
+    below: list[Ranked] = []
+    for r in rest:  # below the first k, a chunk overlapping anything kept so far goes
+        c = index.chunks[r.chunk]
+        if not any(_overlap(index, o, c.doc_id, c.char_start, c.char_end) for o in kept + below):
+            below.append(r)
+    return kept + below
+
+
+def span(index: Index, r: Ranked) -> tuple[int, int]:
+    """Where a (possibly merged) passage starts and ends in its document's canonical text."""
+    chunks = [index.chunks[c] for c in r.chunks()]
+    return min(c.char_start for c in chunks), max(c.char_end for c in chunks)
+
+
+def _overlap(index: Index, r: Ranked, doc_id: str, start: int, end: int) -> bool:
+    if index.chunks[r.chunk].doc_id != doc_id:
+        return False
+    a, b = span(index, r)
+    return start < b and a < end
+
+
+def compared(index: Index, ranked: list[Ranked], named: frozenset[str], n: int = 2) -> tuple[str, ...]:
+    """The documents a comparison is between: those the question names, filled up to ``n`` with the best-ranked."""
+    if len(named) >= n:
+        return tuple(sorted(named))
+    return tuple(dict.fromkeys([*sorted(named), *(index.chunks[r.chunk].doc_id for r in ranked)]))[:n]
+
+
+def cover(index: Index, ranked: list[Ranked], docs: tuple[str, ...], k: int) -> list[Ranked]:
+    """The ranking with each of ``docs`` among its first ``k``: a missing document's best chunk takes the place of the
+    lowest-ranked chunk of a document that has more than one there."""
+    top, rest = list(ranked[:k]), list(ranked[k:])
+    for doc_id in docs:
+        doc_of = [index.chunks[r.chunk].doc_id for r in top]
+        if doc_id in doc_of:
+            continue
+        best = next((r for r in rest if index.chunks[r.chunk].doc_id == doc_id), None)
+        spare = next((i for i in reversed(range(len(top))) if doc_of.count(doc_of[i]) > 1), None)
+        if best is None:
+            continue
+        if spare is None and len(top) >= k:
+            continue
+        rest.remove(best)
+        if spare is None:
+            top.append(best)
+        else:
+            rest.insert(0, top.pop(spare))
+            top.append(best)
+    return top + rest
 
 
 def rrf(rankings: list[list[Ranked]], k: int = RRF_K) -> list[Ranked]:

@@ -14,6 +14,7 @@ Retrievers, each a ranking over chunks (the eval runs them side by side):
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,14 +22,16 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import answer, query, rank
+from . import answer, compose, conversation, query, rank, reading
+from .answer import Sentence
 from .config import PIPELINE, RETRIEVERS, Settings
 from .encoders import load_encoder, load_token_encoder
 from .index import Index
 from .lexical import Lexical
 from .query import Query
 from .rank import QueryVectors, Ranked
-from .schema import Answer, AnswerSentence, ComposedAnswer, Passage, Turn
+from .reading import Wants, lower_case_words
+from .schema import Answer, Passage, Turn
 from .tuning import HANGUL_WEIGHTS, READING, Reading, Weights
 
 T = TypeVar("T")
@@ -39,6 +42,11 @@ class Retrieval:
     """One question's way through the retrievers: what the answer object and the eval are built from."""
 
     query: Query
+    wants: Wants
+    follow_up: bool = False
+    alone: Query | None = None  # a follow-up read on its own, with the conversation's documents: fused with ``query``
+    needed_docs: tuple[str, ...] = ()  # documents the question compares: each is among the returned passages
+    gist: list[tuple[str, int, int]] = field(default_factory=list)  # a "summarise" question's key sentences
     vectors: QueryVectors | None = None
     ranked: list[Ranked] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -65,8 +73,9 @@ class Searcher:
         self.lexical = Lexical([c.embed_text() for c in index.chunks])
         self.chunk_docs = np.array([c.doc_id for c in index.chunks])
         self.doc_ids = sorted(index.documents)
-        self.source_names = query.source_names(index.documents.values(),
-                                                {d.doc_id: d.text for d in index.documents.values()})
+        self.texts = {d.doc_id: d.text for d in index.documents.values()}
+        self.source_names = query.source_names(index.documents.values(), self.texts)
+        self.common_words = lower_case_words(list(self.texts.values()))
 
     def with_weights(self, weights: Weights) -> "Searcher":
         """The same index and models with other second-stage weights (the eval's ablation)."""
@@ -90,27 +99,51 @@ class Searcher:
         """The question as the retrievers read it; with ``name_sources``, a named publisher becomes a preference."""
         return query.parse(question, self.lexical, self.source_names if name_sources else None)
 
-    def retrieve(self, question: str, k: int, doc_ids: list[str] | None = None, method: str = PIPELINE) -> Retrieval:
-        """Ranked chunks for one retriever, with stage timings and the evidence the confidence score reads."""
+    def understand(self, question: str, history: list[Turn] | None = None, method: str = PIPELINE) -> Retrieval:
+        """The question read with the conversation it belongs to: its terms, sources, and the answer it wants."""
+        q = self.parse(question, name_sources=method == PIPELINE)
+        w = reading.wants(question, self.lexical, q.text)
+        resolved = conversation.resolve(question, history, self.lexical, self.texts, bool(q.sources))
+        if not resolved.follow_up:
+            return Retrieval(query=q, wants=w)
+        expanded = self.parse(resolved.text, name_sources=method == PIPELINE)
+        q = dataclasses.replace(expanded, sources=expanded.sources | resolved.sources | q.sources,
+                                numbers=q.numbers, unknown_names=q.unknown_names)
+        before = reading.wants(resolved.previous, self.lexical) if resolved.previous else w
+        # The kind of answer carries over ("And China?" wants what the last question did); the focus does not:
+        # "Who wrote it?" asks about the paper, not about the figure the last answer gave.
+        w = dataclasses.replace(w, kind=before.kind if w.kind == "other" else w.kind,
+                                compare=w.compare or before.compare)
+        alone = dataclasses.replace(self.parse(question, name_sources=method == PIPELINE),
+                                    sources=q.sources)
+        return Retrieval(query=q, wants=w, follow_up=True, alone=alone)
+
+    def retrieve(self, question: str, k: int, doc_ids: list[str] | None = None, method: str = PIPELINE,
+                 history: list[Turn] | None = None) -> Retrieval:
+        """Ranked chunks for one retriever, with stage timings and the evidence the confidence score reads.
+
+        No two returned chunks overlap in the text (the weaker goes), and when the question compares documents,
+        each of them is among the ``k``.
+        """
         if method not in RETRIEVERS:
             raise ValueError(f"unknown retriever {method!r}; choose from {', '.join(RETRIEVERS)}")
-        out = Retrieval(query=self.parse(question, name_sources=method == PIPELINE))
+        out = self.understand(question, history, method)
         q, timed = out.query, out.timed
         allowed = rank.allowed_mask(self.chunk_docs, doc_ids)
         n = max(self.settings.candidates, k)
 
         bm25_all = timed("bm25", lambda: self.lexical.scores(q.terms)) if method != "dense" else None
         if method == "bm25":
-            out.ranked = rank.lexical_top(bm25_all, k, allowed)
+            out.ranked = rank.distinct(self.index, rank.lexical_top(bm25_all, n, allowed), k)[:k]
             return out
         out.vectors = timed("encode", lambda: self._encode(q.text))
         dense = timed("faiss", lambda: rank.dense_top(self.index, out.vectors.english, n, allowed))
         if method == "dense":
-            out.ranked = dense[:k]
+            out.ranked = rank.distinct(self.index, dense, k)[:k]
             return out
         lexical = timed("bm25", lambda: rank.lexical_top(bm25_all, n, allowed))
         if method == "hybrid":
-            out.ranked = timed("fusion", lambda: rank.rrf([dense, lexical]))[:k]
+            out.ranked = rank.distinct(self.index, timed("fusion", lambda: rank.rrf([dense, lexical])), k)[:k]
             return out
         weights = HANGUL_WEIGHTS if q.hangul else self.weights
         if self.multilingual_encoder is not None and (weights.multilingual_chunk or weights.multilingual_sentence):
@@ -121,41 +154,102 @@ class Searcher:
             return rank.second_stage(self.index, q, out.vectors, cand, bm25_all, weights)
 
         ranked, out.evidence = timed("rerank", second_stage)
+        if out.alone is not None:  # historical query expansion: the expanded and the bare question, fused
+            ranked = rank.rrf([ranked, self._alone(out, n, allowed, weights)])
+        ranked = rank.distinct(self.index, ranked, k)
+        if out.wants.kind == "summary":
+            ranked = self._gist_first(ranked, out, doc_ids)
+        if out.wants.compare or len(q.sources) > 1:
+            out.needed_docs = rank.compared(self.index, ranked, q.sources)
+            ranked = timed("cover", lambda: self._cover(ranked, out, k, allowed))
         out.ranked = ranked[:k]
         return out
 
+    def _alone(self, out: Retrieval, n: int, allowed: np.ndarray | None, weights: Weights) -> list[Ranked]:
+        """The second stage's ranking of a follow-up read without the earlier turns' words."""
+        q = out.alone
+        vectors = out.timed("encode", lambda: self._encode(q.text))
+        vectors.multilingual = out.vectors.multilingual
+        bm25_all = out.timed("bm25", lambda: self.lexical.scores(q.terms))
+        first = [rank.dense_top(self.index, vectors.english, n, allowed), rank.lexical_top(bm25_all, n, allowed)]
+        cand = rank.candidates(self.index, vectors, first, self.settings.candidates, allowed)
+        return out.timed("rerank", lambda: rank.second_stage(self.index, q, vectors, cand, bm25_all, weights))[0]
+
+    def _cover(self, ranked: list[Ranked], out: Retrieval, k: int, allowed: np.ndarray | None) -> list[Ranked]:
+        """Each compared document among the top ``k``: its best chunk replaces the last of a document with several."""
+        extra = []
+        for doc_id in out.needed_docs:
+            if all(self.index.chunks[r.chunk].doc_id != doc_id for r in ranked):
+                mask = self.chunk_docs == doc_id if allowed is None else allowed & (self.chunk_docs == doc_id)
+                extra += rank.dense_top(self.index, out.vectors.english, 1, mask)
+        return rank.cover(self.index, ranked + extra, out.needed_docs, k)
+
+    def _gist_first(self, ranked: list[Ranked], out: Retrieval, doc_ids: list[str] | None) -> list[Ranked]:
+        """For "summarise" questions, the chunks holding the document's own key sentences come first."""
+        q = out.query
+        targets = sorted(q.sources) or (doc_ids if doc_ids and len(doc_ids) == 1 else None)
+        if not targets and out.wants.compare:
+            targets = rank.compared(self.index, ranked, q.sources)
+        if not targets and ranked:
+            targets = [self.index.chunks[ranked[0].chunk].doc_id]
+        recommendations = bool(compose.RECOMMEND.search(q.text))
+        per_doc = max(1, self.reading.max_sentences // max(1, len(targets or [])))
+        out.gist = [(d, a, b) for d in targets or []
+                    for a, b in compose.key_sentences(self.index, d, recommendations, per_doc)]
+        chunks = self.index.chunks
+        first = list(dict.fromkeys(r.chunk for d, a, _ in out.gist for r in ranked
+                                   if chunks[r.chunk].doc_id == d and rank.span(self.index, r)[0] <= a < rank.span(self.index, r)[1]))
+        return [r for c in first for r in ranked if r.chunk == c] + [r for r in ranked if r.chunk not in first]
+
     def ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None, method: str = PIPELINE,
             history: list[Turn] | None = None) -> Answer:
+        """Cited passages, the answer quoted from them, and whether (and why) the documents do not answer."""
         t0 = time.perf_counter()
         question = question.strip()
-        r = self.retrieve(question, k, doc_ids, method)
+        r = self.retrieve(question, k, doc_ids, method, history)
+        q, w = r.query, r.wants
         if r.vectors is None:  # bm25 alone never encoded the question, but its answer sentences still need meaning
-            r.vectors = r.timed("encode", lambda: self._encode(r.query.text))
-        if r.query.hangul and r.vectors.multilingual is None and self.multilingual_encoder is not None:
+            r.vectors = r.timed("encode", lambda: self._encode(q.text))
+        if q.hangul and r.vectors.multilingual is None and self.multilingual_encoder is not None:
             r.vectors.multilingual = r.timed("encode_multilingual", lambda: self._encode_multilingual(question))
 
-        def cite(position: int, hit: Ranked) -> Passage:
-            marked = answer.highlight(self.index, self.lexical, r.query, r.vectors, hit.chunk)
-            return answer.passage(self.index, position, hit, marked)
+        def read() -> list[list[Sentence]]:
+            return [answer.read_passage(self.index, self.lexical, q, w, r.vectors, hit, self.reading,
+                                       self.common_words)
+                    for hit in r.ranked]
 
-        cited = r.timed("highlight", lambda: [cite(n, hit) for n, hit in enumerate(r.ranked, 1)])
-        confidence = answer.confidence(r.query, r.evidence) if method == PIPELINE else None
-        abstained = confidence is not None and confidence < self.settings.abstain_threshold
-        composed = None
-        if not abstained and cited and cited[0].highlight is not None:
-            h = cited[0].highlight
-            composed = ComposedAnswer(text=f"{h.text} [1]", sentences=[AnswerSentence(
-                text=h.text, doc_id=cited[0].citation.doc_id, char_start=h.char_start, char_end=h.char_end, passage=1)])
+        sentences = r.timed("read", read)
+        cited = [answer.passage(self.index, n, hit, answer.highlight(self.index, read_))
+                 for n, (hit, read_) in enumerate(zip(r.ranked, sentences), 1)]
+        confidence = answer.confidence(q, r.evidence) if method == PIPELINE else None
+        off_topic = confidence is not None and confidence < self.settings.abstain_threshold
+        # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate.
+        unanswered = (method == PIPELINE and self.reading.gate > 0 and w.shaped and not q.hangul and not r.follow_up
+                      and not any(s.answers for passage in sentences[: self.reading.gate_passages] for s in passage))
+        abstained = off_topic or unanswered
+        composed, why = None, None
+        if abstained:
+            missing = [n for n in q.numbers if not any(n in query.numbers_in(p.text) for p in cited[:3])]
+            far = off_topic and not missing and not q.sources
+            why = compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
+        elif cited:
+            quoted = self._gist(r, sentences) if r.gist else compose.choose(sentences, w, r.needed_docs, self.reading)
+            composed = compose.text_of(quoted) if quoted else None
         r.timings["total"] = (time.perf_counter() - t0) * 1000
         return Answer(
             question=question,
             answer=composed,
-            reason="The closest passages are too far from the question to answer it." if abstained else None,
+            reason=why,
             abstained=abstained,
             confidence=None if confidence is None else round(confidence, 4),
             passages=cited,
             timings_ms={name: round(ms, 3) for name, ms in r.timings.items()},
         )
+
+    def _gist(self, r: Retrieval, sentences: list[list[Sentence]]) -> list[compose.Quoted]:
+        """A "summarise" question's key sentences, each cited by the returned passage that holds it."""
+        found = {(s.doc_id, s.start): (rank, s) for rank, passage in enumerate(sentences, 1) for s in passage}
+        return [found[(d, a)] for d, a, _ in r.gist if (d, a) in found]
 
     def _encode(self, text: str) -> QueryVectors:
         vectors, tokens = self.encoder.encode_with_tokens([text])

@@ -100,8 +100,11 @@ class Reading:
     kind: float = 0.3  # the sentence holds an answer of the kind the question asks for (a sum, a year, a name ...)
     focus: float = 0.4  # IDF-weighted share of the question's focus words (what the figure or name is *of*) in it
     gate: float = 1.0  # 1: abstain when no top sentence holds that kind tied to the focus; 0: never on that ground
-    focus_tie: float = 0.5  # share of the focus a sentence must hold for its figure or name to count as "of" it
-    second_margin: float = 0.15  # a further sentence joins the composed answer when this close to the best one
+    focus_tie: float = 0.45  # share of the focus a sentence must hold for its figure or name to count as "of" it
+    gate_passages: int = 3  # the top passages in which an answer of the asked kind is looked for
+    second_margin: float = 0.3  # a further sentence joins the composed answer when this close to the best one
+    pair_margin: float = 0.3  # the sentence before the best one joins it when this close (it often names the subject)
+    rank_penalty: float = 0.05  # per rank below the top passage: the second stage's order is evidence too
     max_sentences: int = 3
 
     def without(self, term: str) -> "Reading":

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from retriever.config import Settings
+from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS, Settings
 from retriever.documents import DocumentRecord, Section
 from retriever.schema import Answer, Turn
 from retriever.search import Searcher
@@ -32,8 +32,6 @@ from retriever.search import Searcher
 log = logging.getLogger("alliance_qa.server")
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_QUESTION_CHARS = 2000
-MAX_HISTORY_TURNS = 20  # a follow-up leans on the last few turns; older ones only slow the request
-MAX_TURN_CHARS = 2000
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "

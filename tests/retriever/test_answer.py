@@ -12,14 +12,15 @@ import math
 import numpy as np
 import pytest
 
-from retriever.answer import best_span, confidence, highlight, passage, sentence_scores
+from retriever.answer import best_span, confidence, highlight, passage, read_passage, sentence_scores
 from retriever.chunking import Chunk
 from retriever.documents import ENDNOTES_TITLE, Document, Footnote
 from retriever.index import Index
 from retriever.lexical import Lexical
 from retriever.query import Query, parse
 from retriever.rank import QueryVectors, Ranked
-from retriever.tuning import CONFIDENCE, HIGHLIGHT, Confidence
+from retriever.reading import wants
+from retriever.tuning import CONFIDENCE, HIGHLIGHT, READING, Confidence
 from retriever.tuning import Highlight as HighlightTuning
 
 
@@ -268,13 +269,19 @@ def index_lexical(index):
 
 
 ENGLISH = QueryVectors(english=np.array([1, 0], dtype=np.float32), tokens=np.array([[1, 0]], dtype=np.float32))
+SIMILARITY_ONLY = READING.without("kind").without("focus")  # the highlight's own rules, as hand-computed below
+
+
+def mark(index: Index, lexical: Lexical, question: Query, vectors: QueryVectors, chunk: int, r=SIMILARITY_ONLY):
+    sentences = read_passage(index, lexical, question, wants(question.text, lexical), vectors, Ranked(chunk, 0.0), r)
+    return highlight(index, sentences)
 
 
 def test_highlight_english_picks_the_answering_sentence(index, index_lexical):
     question = parse("How much did Korean firms invest in Georgia in 2024?", index_lexical)
     # similarities to (1, 0): S0 0, S1 .6, S2 1.0; but S2 is a two-word fragment (1.0 - 1 = 0), S0 shares no term
     # and S1 gains its terms and its number (.6 + .3 * overlap + .25): S1 alone, its neighbours far below
-    marked = highlight(index, index_lexical, question, ENGLISH, 0)
+    marked = mark(index, index_lexical, question, ENGLISH, 0)
     assert marked.text == S1
     assert TEXT[marked.char_start:marked.char_end] == S1 and marked.char_start == len(S0) + 1
 
@@ -283,7 +290,7 @@ def test_highlight_hangul_uses_multilingual_sentences_and_pairs(index, index_lex
     question = parse("한국 기업은 조지아에 얼마를 투자했나?", index_lexical)
     vectors = dataclasses.replace(ENGLISH, multilingual=np.array([1, 0], dtype=np.float32))
     # multilingual similarities: S0 1.0, S1 .8, S2 0 - 1 (short); no terms, no numbers: S1 within .3 of S0
-    marked = highlight(index, index_lexical, question, vectors, 0)
+    marked = mark(index, index_lexical, question, vectors, 0)
     assert marked.text == f"{S0} {S1}"
     assert (marked.char_start, marked.char_end) == (0, len(S0) + 1 + len(S1))
 
@@ -291,24 +298,24 @@ def test_highlight_hangul_uses_multilingual_sentences_and_pairs(index, index_lex
 def test_highlight_hangul_without_multilingual_vector_falls_back_to_english(index, index_lexical):
     question = parse("한국 기업은 조지아에 얼마를 투자했나?", index_lexical)
     # English similarities: S0 0, S1 .6, S2 1.0 - 1 = 0: S1 alone
-    assert highlight(index, index_lexical, question, ENGLISH, 0).text == S1
+    assert mark(index, index_lexical, question, ENGLISH, 0).text == S1
 
 
 def test_highlight_of_a_one_sentence_chunk(index, index_lexical):
-    marked = highlight(index, index_lexical, q(), ENGLISH, 1)
+    marked = mark(index, index_lexical, q(), ENGLISH, 1)
     assert (marked.text, marked.char_start, marked.char_end) == (NOTE, TEXT.index(NOTE), len(TEXT))
 
 
 def test_highlight_without_sentences(index, index_lexical):
     empty = dataclasses.replace(index, chunk_sentences=[[], [3]])
-    assert highlight(empty, index_lexical, q(), ENGLISH, 0) is None
+    assert mark(empty, index_lexical, q(), ENGLISH, 0) is None
 
 
 # --------------------------------------------------------------------------------------------------- passage
 
 
 def test_passage_cites_the_canonical_text(index):
-    marked = highlight(index, Lexical([c.text for c in index.chunks]), q(), ENGLISH, 0)
+    marked = mark(index, Lexical([c.text for c in index.chunks]), q(), ENGLISH, 0)
     p = passage(index, 2, Ranked(0, 0.123456789), marked)
     assert (p.rank, p.score, p.highlight) == (2, 0.123457, marked)
     c = p.citation

@@ -1,0 +1,136 @@
+"""The composed answer: one to three sentences quoted verbatim from the returned passages, and the reason when the
+passages hold no answer.
+
+Nothing is written that the papers do not say: every sentence is a span of a document's canonical text, cited by
+the rank of the passage it comes from, so a reader checks each word against the source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .answer import Sentence, best_span
+from .index import Index
+from .lexical import Lexical
+from .query import Query
+from .reading import NOUNS, Wants, missing_focus
+from .schema import AnswerSentence, ComposedAnswer
+from .tuning import READING, Reading
+
+# Sections in which a paper states its own gist, and whose opening sentences summarise it.
+_KEY_SECTION = re.compile(r"key takeaways?|summary|abstract|highlights|key (points|findings|messages)|overview", re.I)
+RECOMMEND = re.compile(r"recommend|propos|should|policy|action", re.I)
+_BULLET = re.compile(r"^\s*(?:[-•▪*]|\d+[.)])\s+")
+
+Quoted = tuple[int, Sentence]  # (rank of the passage, 1-based; the sentence)
+
+
+def choose(passages: Sequence[list[Sentence]], w: Wants, needed_docs: Sequence[str] = (),
+           r: Reading = READING) -> list[Quoted]:
+    """The sentences that answer best, at most ``r.max_sentences`` (one more per compared document if needed).
+
+    First the best sentence of all, with its neighbour when the highlight would take it too (a passage often names
+    its subject in one sentence and gives the answer in the next); then the best sentence of each compared document
+    not yet quoted; then other passages' best sentences while they score nearly as well.  A passage's rank counts
+    against its sentences a little: the second stage's order is evidence too.
+    """
+    def adjusted(pair: Quoted) -> float:
+        return pair[1].score - r.rank_penalty * (pair[0] - 1)
+
+    ranked = sorted(((rank, s) for rank, sentences in enumerate(passages, 1) for s in sentences
+                     if _long(s) or s.answers),  # a byline is short, and may be the answer to "who wrote it?"
+                    key=lambda pair: -adjusted(pair))
+    if not ranked:
+        return []
+    best_rank, best = ranked[0]
+    sentences = passages[best_rank - 1]
+    i = sentences.index(best)
+    first, last = best_span([s.score for s in sentences], r.pair_margin) if _pairs(sentences, i, r) else (i, i)
+    chosen: list[Quoted] = [(best_rank, s) for s in sentences[first:last + 1]]
+    for doc_id in needed_docs:
+        if all(s.doc_id != doc_id for _, s in chosen):
+            chosen += [pair for pair in ranked if pair[1].doc_id == doc_id][:1]
+    room = max(r.max_sentences, len(chosen))
+    for pair in ranked:
+        if len(chosen) >= room or adjusted(pair) < adjusted(ranked[0]) - r.second_margin:
+            break
+        if all(pair[0] != rank for rank, _ in chosen):
+            chosen.append(pair)
+    return chosen
+
+
+def _pairs(sentences: list[Sentence], i: int, r: Reading) -> bool:
+    """Is the best sentence of its passage ``i`` (so the passage's own highlight span applies)?"""
+    return max(range(len(sentences)), key=lambda j: sentences[j].score) == i
+
+
+def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int) -> list[tuple[int, int]]:
+    """A document's own gist, as (start, end) spans: the opening sentences of its key-takeaways (or summary) section,
+    or, asked for recommendations, the first sentences of its bulleted points outside that section."""
+    doc = index.documents[doc_id]
+    spans = sorted({(a, b) for d, a, b in index.sentence_spans if d == doc_id})
+    key = [s for s in doc.sections if _KEY_SECTION.search(s.title or "")]
+
+    def in_key(a: int) -> bool:
+        return any(s.char_start <= a < s.char_end for s in key)
+
+    def long(a: int, b: int) -> bool:
+        return len(doc.text[a:b].split()) >= 5
+
+    bullets = [(a, b) for a, b in spans if _starts_line(doc.text, a) and _BULLET.match(doc.text[a:b]) and long(a, b)]
+    if recommendations:
+        outside = [span for span in bullets if not in_key(span[0])]
+        if outside:
+            return outside[:n]
+    opening = [(a, b) for a, b in spans if in_key(a) and long(a, b)]
+    return (opening or bullets or [span for span in spans if long(*span)])[:n]
+
+
+def text_of(quoted: Sequence[Quoted]) -> ComposedAnswer:
+    """The chosen sentences in reading order (by document as first cited, then by place in it), each run of
+    sentences from one passage followed by its marker."""
+    first_seen: dict[str, int] = {}
+    for rank, s in sorted(quoted, key=lambda pair: pair[0]):
+        first_seen.setdefault(s.doc_id, rank)
+    ordered = sorted(quoted, key=lambda pair: (first_seen[pair[1].doc_id], pair[1].start))
+    parts: list[str] = []
+    for n, (rank, s) in enumerate(ordered):
+        parts.append(s.text)
+        if n + 1 == len(ordered) or ordered[n + 1][0] != rank:
+            parts[-1] += f" [{rank}]"
+    return ComposedAnswer(
+        text=" ".join(parts),
+        sentences=[AnswerSentence(text=s.text, doc_id=s.doc_id, char_start=s.start, char_end=s.end, passage=rank)
+                   for rank, s in ordered],
+    )
+
+
+def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_topic: bool,
+           missing_numbers: Sequence[str]) -> str:
+    """What the papers lack, in words, from the question's focus and what the nearest passages hold."""
+    absent = [word for word in missing_focus(w, passage_texts, lexical) if word not in missing_numbers]
+    present = [word for word in w.focus if word not in absent and not word.isdigit()]
+    if off_topic:
+        subject = f"“{' '.join(absent or w.focus)}”" if absent or w.focus else "this question"
+        return f"These documents do not discuss {subject}; the nearest passages below are only loosely related."
+    about = _phrase(present) if present else "related topics"
+    if missing_numbers:
+        return (f"The documents discuss {about} but give nothing for {' and '.join(missing_numbers)}"
+                f"{' about ' + ' '.join(absent) if absent else ''}.")
+    noun = NOUNS.get(w.kind, "answer")
+    if not absent and not w.focus:
+        return f"The documents give no {noun} that answers this question."
+    return f"The documents discuss {about} but give no {noun} for “{' '.join(absent or w.focus)}”."
+
+
+def _phrase(words: list[str]) -> str:
+    return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else words[0]
+
+
+def _long(s: Sentence) -> bool:
+    return len(s.text.split()) >= 5
+
+
+def _starts_line(text: str, a: int) -> bool:
+    return a == 0 or text[a - 1] == "\n"

@@ -1,0 +1,205 @@
+"""The reading stage: what kind of answer a question asks for, about what, and which sentences hold one.
+
+Similarity finds sentences *about* a question's topic; a person asking "how much" wants a sum of money, "when" a
+date, "who" a name.  ``wants`` reads that kind and the question's focus (the words the figure or name is *of*) from
+the question alone; ``reads`` says whether a sentence holds an answer of that kind and how much of the focus sits
+beside it.  The composed answer prefers sentences that do, and a question whose top passages hold no answer of the
+asked kind tied to its focus ("What was the trade deficit in 2023?" over passages with investment figures) is one
+the papers do not answer.
+
+Plain rules over the text: no packaged English NER model ships from its publisher as a wheel (the spaCy models on
+PyPI are re-uploads by third parties), and these kinds are mostly shapes (``$14.8 billion``, ``38.7 percent``,
+``1953``) that rules read exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexical import Lexical
+
+# Kinds whose answer has a shape a sentence either holds or not: these can say "the papers give no such answer".
+SHAPED = ("money", "percent", "number", "date", "person", "organisation", "place")
+NOUNS = {  # what the abstention reason says is missing
+    "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
+    "organisation": "organisation", "place": "place",
+}
+
+_I = re.IGNORECASE
+# Question shapes, tried in order: the first that matches decides the kind.
+_SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|findings?|conclusions?)|key (points?|"
+                      r"takeaways?|findings?|messages?)|gist|overview|"
+                      r"what (are|were) (the|its|their) (\w+ )?(recommendations|proposals)|"
+                      r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
+                      r"\brecommend(s|ed)?\s*\??\s*$|요약|요점|핵심|권고|제언", _I)
+_REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
+                     r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted)\b|왜|이유|원인", _I)
+_DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|decade)s?\b|\bsince when\b|언제|몇 ?년|연도",
+                   _I)
+_PERCENT = re.compile(r"\b(percent\w*|per cent|share|proportion|rate)\b|%|비율|퍼센트|비중", _I)
+_HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마", _I)
+_MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|worth|value|dollars?|won|budget\w*|"
+                          r"price\w*|revenue\w*|sales|exports?|imports?|deficits?|surplus\w*|billions?|millions?|"
+                          r"money|aid|subsid\w*|capital|gdp|trade)\b|투자|달러|원|금액|적자|흑자", _I)
+# "What was the trade deficit ...": a quantity named by its noun, not by "how much".
+_QUANTITY = re.compile(r"\bwhat (is|was|are|were) (the |its |their )?([\w’'–-]+ ){0,4}(deficits?|surplus\w*|values?|"
+                       r"totals?|sizes?|costs?|budgets?|prices?|gdp|volumes?|amounts?|sums?|revenues?|output|"
+                       r"populations?|figures?|counts?)\b", _I)
+_NUMBER = re.compile(r"\bhow many\b|\b(what|which) (number|figure|count|total)\b|\bnumber of\b|몇|개수", _I)
+_PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|president|official|minister|"
+                     r"secretary|leader|author|authors|writer|scholar|expert|ambassador|ceo)\b|\bwho\b|누구|저자|필자", _I)
+_ORGANISATION = re.compile(r"\b(what|which) (compan\w*|firms?|organi[sz]ations?|institut\w*|think[- ]tanks?|agenc\w*|"
+                           r"banks?|shipyards?|groups?|publishers?|corporations?|ministr\w*|departments?|"
+                           r"alliances?|blocs?)\b|기관|기업|회사", _I)
+_PLACE = re.compile(r"^\s*where\b|\b(what|which) (countr\w*|states?|cit(y|ies)|regions?|nations?|places?|"
+                    r"locations?|provinces?|continents?)\b|\bwhere\b|어디|어느 나라", _I)
+_LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
+                   r"steps?|measures?|policies|tasks?|initiatives?))\b", _I)
+_DEFINITION = re.compile(r"^\s*what (is|are|was|were) (an? |the )?[\w–-]+( [\w–-]+){0,3}\s*\??\s*$|\bdefin\w*\b|"
+                         r"\bwhat does .+ (mean|stand for)\b|\bmeaning of\b|무엇인가|뜻", _I)
+_YESNO = re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b", _I)
+_COMPARE = re.compile(r"\b(both|two (papers?|documents?|reports?|briefs?|pieces?|sources?)|compar\w*|differ\w*|"
+                      r"contrast\w*|versus|vs\.?|each (paper|document|report|brief)|in common|agree\w*|disagree\w*|"
+                      r"similar\w*|alike)\b|비교|차이|두 (보고서|논문|문서)|공통", _I)
+# Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
+_NOT_FOCUS = {
+    "much", "many", "large", "big", "high", "amount", "sum", "value", "level", "number", "figure", "count", "total",
+    "percent", "percentage", "share", "proportion", "rate", "year", "date", "month", "day", "decade", "person",
+    "people", "name", "names", "list", "reason", "reasons", "cause", "paper", "papers", "brief", "report",
+    "commentary", "article", "piece", "document", "documents", "say", "says", "said", "according", "mention",
+    "mentioned", "mentions", "give", "given", "state", "states", "stated", "note", "noted", "cite", "cited", "describe",
+    "described", "estimate", "estimated", "write", "wrote", "written", "authors", "author", "there",
+    # verbs and particles that carry the question's grammar, not its subject
+    "do", "does", "did", "done", "doing", "come", "comes", "came", "put", "puts", "have", "has", "had", "make", "makes",
+    "made", "get", "gets", "got", "take", "takes", "took", "could", "would", "should", "may", "might", "must", "can",
+    "will", "so", "far", "than", "from", "those", "these", "this", "that", "it", "its", "up", "try", "tried", "also",
+    "start", "beginning", "end", "first", "according", "mentions", "appear", "appears", "kind", "type", "sort",
+    "whose", "whom", "way", "ways", "thing", "things", "one", "ones", "else", "since", "been", "being", "about",
+    "rather", "per", "view", "regard", "regards", "consider", "considers", "call", "calls", "called", "use", "uses",
+    "used", "describe", "describes", "portray", "portrays", "see", "sees", "think", "thinks", "believe", "believes",
+    "he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "other", "two", "both", "each",
+    "compare", "compared", "comparison", "differ", "differs", "difference", "differences", "country", "countries",
+    "years", "dates", "figures", "amounts", "numbers", "reports", "briefs", "persons", "names", "summarize",
+    "summarise", "summary", "main", "points", "gist", "recommend", "recommends", "recommendations",
+}
+
+# Answer shapes in a sentence.
+_MONEY_SHAPE = re.compile(r"(\$|US\$|USD ?|₩|KRW ?)\s?\d|\d[\d,.]*\s?(billion|million|trillion|thousand)?\s?"
+                          r"(dollars|won)\b|\d[\d,.]*\s?(billion|million|trillion)\b", _I)
+_PERCENT_SHAPE = re.compile(r"\d[\d,.]*\s?(%|percent\b|per cent\b|percentage points?\b)", _I)
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
+_MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
+_NUMBER_SHAPE = re.compile(r"\b\d[\d,.]*\b|\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+                           r"dozens?|hundreds?|thousands?)\b", _I)
+_CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
+_NAME_RUN = re.compile(rf"(?<![.!?] )(?<!^)\b{_CAPITALISED}(?: (?:of |for |and |the |de |van )?{_CAPITALISED})*")
+_TITLE = re.compile(r"\b(President|Secretary|Minister|Ambassador|Senator|Chairman|CEO|Dr|Mr|Ms|Mrs|Professor|"
+                    r"Governor|Representative)\.? [A-Z][a-z]+")
+# Overlapping (a lookahead), so "Later Morris Chang" is also read from "Morris".
+_FULL_NAME = re.compile(r"(?=\b([A-Z][a-z]+)(?: [A-Z]\.)? ([A-Z][a-z]+)\b)")
+_ORGANISATION_WORDS = (r"\b(Institute|Foundation|Department|Ministry|Agency|Bank|Corporation|"
+                                 r"Company|Co\.|Inc\.|Group|Council|Commission|Administration|Office|Organi[sz]ation|"
+                                 r"Forum|Shipyard|Association|University|Center|Centre|Treaty Organization|Union|"
+                                 r"Motors?|Electronics|Steel|Heavy Industries|Initiative)\b")
+_ORGANISATION_SHAPE = re.compile(r"\b[A-Z]{2,}\b|" + _ORGANISATION_WORDS)
+_NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms ("US", "FTA"), which name no one
+
+
+@dataclass(frozen=True)
+class Wants:
+    """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
+
+    kind: str  # one of SHAPED, or "summary", "reason", "list", "definition", "yesno", "other"
+    focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
+    focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap
+    compare: bool  # it asks about both (or all) papers
+
+    @property
+    def shaped(self) -> bool:
+        return self.kind in SHAPED
+
+
+def kind_of(question: str) -> str:
+    """The kind of answer a question asks for, from its wording alone."""
+    if _SUMMARY.search(question):
+        return "summary"
+    if _REASON.search(question):
+        return "reason"
+    if _DATE.search(question):
+        return "date"
+    if _ORGANISATION.search(question):  # "which agency's share": the answer is the agency, not the share
+        return "organisation"
+    if _PLACE.search(question):
+        return "place"
+    if _PERCENT.search(question) and not _PERSON.search(question):
+        return "percent"
+    if _HOW_MUCH.search(question) or _QUANTITY.search(question):
+        return "money" if _MONEY_WORDS.search(question) else "number"
+    if _NUMBER.search(question):
+        return "number"
+    if _PERSON.search(question):
+        return "person"
+    if _LIST.search(question):
+        return "list"
+    if _DEFINITION.search(question):
+        return "definition"
+    if _YESNO.search(question):
+        return "yesno"
+    return "other"
+
+
+def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wants:
+    """The question's kind, focus and whether it compares papers.
+
+    The focus is read from ``focus_text`` when given: the question without the names of the papers it chooses
+    among (a paper's name says where to look, not what the answer is about).
+    """
+    words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", focus_text or question)
+             if w.lower() not in _NOT_FOCUS and lexical.terms(w)]
+    return Wants(
+        kind=kind_of(question),
+        focus=tuple(words),
+        focus_terms=tuple(t for w in words for t in lexical.terms(w) if t not in _NOT_FOCUS),
+        compare=bool(_COMPARE.search(question)),
+    )
+
+
+def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
+    """Does ``text`` hold an answer of this kind?  Always for kinds without a shape (a reason, a list ...).
+
+    ``common`` are words the corpus also writes in lower case: "Economic Alliance" is two of them and no one's
+    name, while "Hyok Jung Kim" or "Morris Chang" are never written in lower case.
+    """
+    if kind == "money":
+        return bool(_MONEY_SHAPE.search(text))
+    if kind == "percent":
+        return bool(_PERCENT_SHAPE.search(text))
+    if kind == "date":
+        return bool(_YEAR.search(text) or _MONTH.search(text))
+    if kind == "number":
+        return bool(_NUMBER_SHAPE.search(_YEAR.sub(" ", text)))
+    if kind == "person":  # "who" is often answered by an organisation ("who estimated ...": a company)
+        return bool(_TITLE.search(text) or _NAMED_ORGANISATION.search(text) or any(
+            not {w.lower() for w in m.groups() if w} & common for m in _FULL_NAME.finditer(text)))
+    if kind == "organisation":
+        return bool(_ORGANISATION_SHAPE.search(text))
+    if kind == "place":
+        return bool(_NAME_RUN.search(text))
+    return True
+
+
+def lower_case_words(texts: list[str]) -> frozenset[str]:
+    """Every word the texts write in lower case somewhere: not a name (``holds``)."""
+    return frozenset(w for text in texts for w in re.findall(r"\b[a-z]+\b", text))
+
+
+def focus_share(w: Wants, text: str, lexical: Lexical) -> float:
+    """IDF-weighted share of the focus in ``text`` (1 when the question has no focus words)."""
+    return lexical.overlap(list(w.focus_terms), text) if w.focus_terms else 1.0
+
+
+def missing_focus(w: Wants, texts: list[str], lexical: Lexical) -> list[str]:
+    """The focus words none of ``texts`` uses: what the papers do not talk about."""
+    present = {t for text in texts for t in lexical.terms(text)}
+    return [word for word in w.focus if not set(lexical.terms(word)) <= present]

@@ -1,0 +1,305 @@
+"""The composed answer: which sentences it quotes, in what order with which markers, a paper's own gist, and the
+reason given when the papers hold no answer.
+
+Sentences are hand-made ``answer.Sentence`` values whose scores are chosen to sit either side of the margins of
+``R`` below; the gist runs over a hand-made one-document ``Index``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from retriever.answer import Sentence
+from retriever.compose import RECOMMEND, choose, key_sentences, reason, text_of
+from retriever.documents import Document, Section
+from retriever.index import Index
+from retriever.lexical import Lexical
+from retriever.query import parse
+from retriever.reading import Wants, wants
+from retriever.schema import AnswerSentence
+from retriever.tuning import Reading
+
+# The margins the scores below are set against, fixed here so the hand-computed choices do not follow the tuning.
+R = Reading(pair_margin=0.3, second_margin=0.15, rank_penalty=0.05, max_sentences=3)
+OTHER = Wants(kind="other", focus=(), focus_terms=(), compare=False)
+
+
+def sentence(doc_id: str, start: int, score: float, words: int = 6, answers: bool | None = None) -> Sentence:
+    """A sentence as ``read_passage`` makes it: a fragment under five words answers only if it is a byline."""
+    text = " ".join(f"{doc_id}{start}w{i}" for i in range(words)) + "."
+    return Sentence(doc_id, start, start + len(text), text, score, words >= 5 if answers is None else answers)
+
+
+def picked(quoted) -> list[tuple[int, str, int]]:
+    return [(rank, s.doc_id, s.start) for rank, s in quoted]
+
+
+# ------------------------------------------------------------------------------------------------------ text_of
+
+
+def test_text_of_one_sentence():
+    s = sentence("a", 40, 0.9)
+    composed = text_of([(1, s)])
+    assert composed.text == f"{s.text} [1]"
+    assert composed.sentences == [AnswerSentence(text=s.text, doc_id="a", char_start=40, char_end=s.end, passage=1)]
+
+
+def test_text_of_reading_order_and_one_marker_per_run():
+    a1, a2, b = sentence("a", 10, 0.5), sentence("a", 60, 0.9), sentence("b", 0, 0.8)
+    # chosen best first; read document a (first cited by passage 1) before b (passage 2), a's sentences by position,
+    # and the run of two sentences from passage 1 carries one marker
+    composed = text_of([(2, b), (1, a2), (1, a1)])
+    assert composed.text == f"{a1.text} {a2.text} [1] {b.text} [2]"
+    assert [(x.doc_id, x.char_start, x.passage) for x in composed.sentences] == [
+        ("a", 10, 1), ("a", 60, 1), ("b", 0, 2)]
+
+
+def test_text_of_documents_in_order_of_their_first_cited_passage():
+    # document b holds passage 1, so it is read first even though document a is listed first and sorts first
+    a, b = sentence("a", 0, 0.9), sentence("b", 500, 0.8)
+    assert text_of([(2, a), (1, b)]).text == f"{b.text} [1] {a.text} [2]"
+
+
+def test_text_of_passages_of_one_document_interleave_by_position():
+    # passages 1 and 3 are both from a: the sentences go by place in a, each change of passage closes a run
+    a0, a50, a120, b40 = sentence("a", 0, 0.9), sentence("a", 50, 0.8), sentence("a", 120, 0.7), sentence("b", 40, 0.6)
+    composed = text_of([(1, a0), (3, a50), (1, a120), (2, b40)])
+    assert composed.text == f"{a0.text} [1] {a50.text} [3] {a120.text} [1] {b40.text} [2]"
+    assert [x.passage for x in composed.sentences] == [1, 3, 1, 2]
+
+
+def test_text_of_carries_the_offsets_through():
+    s = Sentence("doc-7", 1234, 1290, "Korea invested 14.8 billion dollars in Georgia.", 0.4, False)
+    (out,) = text_of([(4, s)]).sentences
+    assert (out.text, out.doc_id, out.char_start, out.char_end, out.passage) == (s.text, "doc-7", 1234, 1290, 4)
+
+
+# ------------------------------------------------------------------------------------------------------- choose
+
+
+def test_choose_best_sentence_alone_when_nothing_is_close():
+    # .3 is more than .3 below .9 (no pair); passage 2's .5 - .05 is more than .15 below .9 (no second)
+    passages = [[sentence("a", 0, 0.3), sentence("a", 20, 0.9)], [sentence("b", 0, 0.5)]]
+    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 20)]
+
+
+def test_choose_the_sentence_before_joins_within_the_pair_margin():
+    # .7 >= .9 - .3: it often names the subject the best sentence gives the figure of
+    passages = [[sentence("a", 0, 0.7), sentence("a", 20, 0.9), sentence("a", 40, 0.2)]]
+    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 0), (1, "a", 20)]
+
+
+def test_choose_the_sentence_before_stays_out_beyond_the_pair_margin():
+    passages = [[sentence("a", 0, 0.5), sentence("a", 20, 0.9)]]  # .5 < .6
+    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 20)]
+    wide = dataclasses.replace(R, pair_margin=0.45)
+    assert picked(choose(passages, OTHER, r=wide)) == [(1, "a", 0), (1, "a", 20)]
+
+
+def test_choose_the_better_neighbour_makes_the_pair():
+    # the highlight's rule: of the sentences either side, the pair with the higher sum (.9 + .8 > .9 + .7)
+    passages = [[sentence("a", 0, 0.7), sentence("a", 20, 0.9), sentence("a", 40, 0.8)]]
+    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 20), (1, "a", 40)]
+
+
+def test_choose_a_second_passage_joins_when_nearly_as_good():
+    # passage 2: .84 - .05 = .79 >= .9 - .15
+    passages = [[sentence("a", 0, 0.9)], [sentence("b", 0, 0.84)], [sentence("c", 0, 0.5)]]
+    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 0), (2, "b", 0)]
+
+
+def test_choose_the_rank_penalty_breaks_near_ties_towards_the_top_passage():
+    # .84 - .05 = .79 < .80: passage 1 first;  .86 - .05 = .81 > .80: passage 2 first
+    assert picked(choose([[sentence("a", 0, 0.8)], [sentence("b", 0, 0.84)]], OTHER, r=R))[0] == (1, "a", 0)
+    assert picked(choose([[sentence("a", 0, 0.8)], [sentence("b", 0, 0.86)]], OTHER, r=R))[0] == (2, "b", 0)
+
+
+def test_choose_one_sentence_per_further_passage():
+    # both of passage 2's sentences are close, but only its best joins (and it is not the best's neighbour)
+    passages = [[sentence("a", 0, 0.9)], [sentence("b", 0, 0.88), sentence("b", 500, 0.87)]]
+    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 0), (2, "b", 0)]
+
+
+def test_choose_at_most_max_sentences():
+    # adjusted scores .90, .89, .88, .87, .86: all within .15 of the best, three kept, best adjusted first
+    passages = [[sentence(d, 0, 0.9 + 0.04 * i)] for i, d in enumerate("abcde")]
+    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 0), (2, "b", 0), (3, "c", 0)]
+    assert picked(choose(passages, OTHER, r=dataclasses.replace(R, max_sentences=1))) == [(1, "a", 0)]
+
+
+def test_choose_a_needed_document_gets_its_best_sentence_however_far_below():
+    passages = [[sentence("a", 0, 0.9)], [sentence("a", 300, 0.85)], [sentence("b", 0, 0.1), sentence("b", 40, 0.2)]]
+    chosen = picked(choose(passages, OTHER, needed_docs=("a", "b"), r=R))
+    # b's best (.2) is far below the margin, but a comparison needs it; a's second passage (.80) still fits
+    assert chosen == [(1, "a", 0), (3, "b", 40), (2, "a", 300)]
+
+
+def test_choose_needed_documents_may_exceed_max_sentences():
+    passages = [[sentence("a", 0, 0.9)], *[[sentence(d, 0, 0.1)] for d in "bcde"]]
+    chosen = picked(choose(passages, OTHER, needed_docs=tuple("bcde"), r=R))
+    assert chosen == [(1, "a", 0), (2, "b", 0), (3, "c", 0), (4, "d", 0), (5, "e", 0)]
+
+
+def test_choose_never_quotes_a_short_fragment_as_the_best():
+    # a fragment of fewer than five words is a heading, however high it scores
+    passages = [[sentence("a", 0, 2.0, words=3)], [sentence("b", 0, 0.5)]]
+    assert picked(choose(passages, OTHER, r=R)) == [(2, "b", 0)]
+
+
+def test_choose_quotes_a_short_byline_that_answers():
+    # read_passage marks a short sentence holding a name as answering a "who" question: it may be quoted
+    passages = [[sentence("a", 0, 1.3, words=3, answers=True)], [sentence("b", 0, 0.5)]]
+    assert picked(choose(passages, OTHER, r=R))[0] == (1, "a", 0)
+
+
+def test_choose_of_nothing():
+    assert choose([], OTHER, r=R) == []
+    assert choose([[], []], OTHER, r=R) == []
+    assert choose([[sentence("a", 0, 0.9, words=2)]], OTHER, r=R) == []
+
+
+# ------------------------------------------------------------------------------------------------ key sentences
+
+GIST = [
+    "The alliance has grown into an economic partnership.",
+    "Korean firms now invest more in America than ever.",
+    "Shipbuilding is the next field of cooperation.",
+    "Both governments should act on it soon.",
+]
+BODY = ["The paper reviews seventy years of the alliance.", "It ends with proposals."]
+BULLETS = ["- Expand joint naval shipbuilding programs quickly.", "- Ease visa rules for Korean engineers.",
+           "- Act now."]
+LINES = ["Key Takeaways", " ".join(GIST), "Introduction", " ".join(BODY), *BULLETS]
+TEXT = "\n".join(LINES) + "\n"
+
+
+def spans_of(text: str, sentences: list[str]) -> list[tuple[int, int]]:
+    out = []
+    for s in sentences:
+        start = text.index(s)
+        out.append((start, start + len(s)))
+    return out
+
+
+def gist_index(text: str, sections: list[Section]) -> Index:
+    sentences = ["Key Takeaways", *GIST, "Introduction", *BODY, *BULLETS]
+    spans = [("a", a, b) for a, b in spans_of(text, [s for s in sentences if s in text])]
+    doc = Document(doc_id="a", title="A", authors=[], publisher=None, date=None, url=None, source_file="a.txt",
+                   sha256="0" * 64, text=text, sections=sections)
+    return Index(path=None, manifest={}, documents={"a": doc}, chunks=[], sentence_spans=spans, chunk_sentences=[],
+                 dense=None, chunk_vectors=np.zeros((0, 2), dtype=np.float32),
+                 sentence_vectors=np.zeros((len(spans), 2), dtype=np.float32), multilingual_chunk_vectors=None,
+                 multilingual_sentence_vectors=None, token_vectors=np.zeros((0, 2), dtype=np.float16),
+                 token_offsets=np.zeros(1, dtype=np.int64))
+
+
+INTRO = TEXT.index("Introduction")
+SECTIONS = [Section(title="Key Takeaways", char_start=0, char_end=INTRO),
+            Section(title="Introduction", char_start=INTRO, char_end=len(TEXT))]
+
+
+@pytest.fixture(scope="module")
+def gist() -> Index:
+    return gist_index(TEXT, SECTIONS)
+
+
+def texts(index: Index, spans: list[tuple[int, int]]) -> list[str]:
+    return [index.documents["a"].text[a:b] for a, b in spans]
+
+
+def test_key_sentences_open_the_key_takeaways_section(gist):
+    # the heading "Key Takeaways" is in the section but has two words: not a sentence of the gist
+    assert texts(gist, key_sentences(gist, "a", recommendations=False, n=3)) == GIST[:3]
+    assert texts(gist, key_sentences(gist, "a", recommendations=False, n=10)) == GIST
+
+
+def test_key_sentences_for_recommendations_are_the_bullets_outside_the_section(gist):
+    # "- Act now." has three words, too few to quote
+    assert texts(gist, key_sentences(gist, "a", recommendations=True, n=3)) == BULLETS[:2]
+    assert texts(gist, key_sentences(gist, "a", recommendations=True, n=1)) == BULLETS[:1]
+
+
+def test_key_sentences_for_recommendations_without_bullets_are_the_opening():
+    text = "\n".join(LINES[:4]) + "\n"
+    index = gist_index(text, [Section(title="Key Takeaways", char_start=0, char_end=text.index("Introduction"))])
+    assert texts(index, key_sentences(index, "a", recommendations=True, n=2)) == GIST[:2]
+
+
+def test_key_sentences_without_a_key_section_are_the_bullets_then_any_long_sentence():
+    index = gist_index(TEXT, [Section(title="Introduction", char_start=0, char_end=len(TEXT))])
+    assert texts(index, key_sentences(index, "a", recommendations=False, n=2)) == BULLETS[:2]
+    no_bullets = "\n".join(LINES[:4]) + "\n"
+    index = gist_index(no_bullets, [])
+    assert texts(index, key_sentences(index, "a", recommendations=False, n=2)) == GIST[:2]
+
+
+@pytest.mark.parametrize("title", ["Executive Summary", "Abstract", "Highlights", "Key Findings", "Overview"])
+def test_key_sentences_other_gist_sections(title):
+    index = gist_index(TEXT, [Section(title=title, char_start=0, char_end=INTRO)])
+    assert texts(index, key_sentences(index, "a", recommendations=False, n=1)) == GIST[:1]
+
+
+def test_recommend_words():
+    assert RECOMMEND.search("What does the paper recommend?")
+    assert RECOMMEND.search("What policy proposals does it make?")
+    assert not RECOMMEND.search("Summarize the paper.")
+
+
+# ------------------------------------------------------------------------------------------------------- reason
+
+A = "Korea invested 14.8 billion dollars in Georgia in 2024."
+
+
+@pytest.fixture(scope="module")
+def lexical() -> Lexical:
+    return Lexical([A, "The trade balance in 2023 was negative.", "Tariffs rose."])
+
+
+def why(question: str, passages: list[str], lexical: Lexical, off_topic: bool = False,
+        missing: tuple[str, ...] = ()) -> str:
+    return reason(parse(question, lexical), wants(question, lexical), passages, lexical, off_topic, list(missing))
+
+
+def test_reason_off_topic_names_what_the_papers_do_not_discuss(lexical):
+    # no focus word is in the passages: all of them are what is missing
+    assert why("How many submarines does Norway build?", ["Tariffs rose."], lexical, off_topic=True) == (
+        "These documents do not discuss “submarines Norway build”; the nearest passages below are only loosely related.")
+
+
+def test_reason_off_topic_names_only_the_absent_words(lexical):
+    assert why("What was the trade deficit in 2023?", ["The trade balance in 2023 was negative."], lexical,
+               off_topic=True) == (
+        "These documents do not discuss “deficit”; the nearest passages below are only loosely related.")
+
+
+def test_reason_near_topic_says_which_kind_of_answer_is_missing(lexical):
+    # the passages speak of trade in 2023 but give no deficit: a money question lacks an amount
+    assert why("What was the trade deficit in 2023?", ["The trade balance in 2023 was negative."], lexical) == (
+        "The documents discuss trade but give no amount for “deficit”.")
+
+
+def test_reason_near_topic_names_every_present_word(lexical):
+    assert why("When did Korea invest in Georgia?", ["Korea invested in Georgia."], lexical) == (
+        "The documents discuss Korea, invest and Georgia but give no date or year for “Korea invest Georgia”.")
+
+
+def test_reason_near_topic_with_no_focus_word_present(lexical):
+    assert why("How many submarines does Norway build?", ["Tariffs rose."], lexical) == (
+        "The documents discuss related topics but give no figure for “submarines Norway build”.")
+
+
+def test_reason_missing_number(lexical):
+    # 2023 is nowhere in the top passages (it is in a later one, so no focus word is absent)
+    passages = [A, "Exports to Georgia in 2023 were small."]
+    assert why("How much did Korea invest in Georgia in 2023?", passages, lexical, missing=("2023",)) == (
+        "The documents discuss Korea, invest and Georgia but give nothing for 2023.")
+
+
+def test_reason_missing_numbers_are_joined(lexical):
+    passages = [A, "Exports to Georgia in 2022 and 2023 were small."]
+    assert why("How much did Korea invest in Georgia in 2022 and 2023?", passages, lexical,
+               missing=("2022", "2023")) == (
+        "The documents discuss Korea, invest and Georgia but give nothing for 2022 and 2023.")

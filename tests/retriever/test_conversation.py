@@ -1,0 +1,172 @@
+"""Follow-up questions: when a question leans on the conversation, and what it is expanded with.
+
+Three hand-made documents and a ``Lexical`` over them; no model.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from retriever.conversation import MIN_OWN_TERMS, leans_on_history, quoted_documents, resolve
+from retriever.lexical import Lexical
+from retriever.schema import Turn
+
+A = "Korea invested 14.8 billion dollars in Georgia in 2024. The plant makes batteries for electric cars."
+B = "The alliance was signed in 1953. China is the largest trading partner of Korea."
+C = "Shipbuilding cooperation is the third pillar. Japan also builds ships."
+TEXTS = {"a": A, "b": B, "c": C}
+
+FIRST = "How much did Korea invest in Georgia in 2024?"
+ANSWER_A = "Korea invested 14.8 billion dollars in Georgia in 2024. [1]"
+
+
+def user(content: str) -> Turn:
+    return Turn(role="user", content=content)
+
+
+def assistant(content: str) -> Turn:
+    return Turn(role="assistant", content=content)
+
+
+HISTORY = [user(FIRST), assistant(ANSWER_A)]
+
+
+@pytest.fixture(scope="module")
+def lexical() -> Lexical:
+    return Lexical(list(TEXTS.values()))
+
+
+# ------------------------------------------------------------------------------------------- leans on history
+
+
+@pytest.mark.parametrize("question", [
+    "Who wrote it?",  # a pronoun, and one term of its own
+    "What did they say about batteries?",  # a pronoun in a question of several terms
+    "When was this paper published?",  # "this paper"
+    "And China?",  # an opening "And", one term
+    "What about Japan?",  # an opening "What about"
+    "What about the shipbuilding cooperation with Japan?",  # ... however many words follow
+    "Why?",  # no term at all
+    "Tariffs?",  # fewer than MIN_OWN_TERMS terms
+])
+def test_leans_on_history(lexical, question):
+    assert leans_on_history(question, lexical, names_a_source=False)
+
+
+@pytest.mark.parametrize("question", [
+    "How much did Korea invest in Georgia in 2024?",
+    "When was the alliance with the United States signed?",
+    "Korean tariffs?",  # two terms, no pronoun: short but self-contained
+])
+def test_a_self_contained_question_does_not_lean(lexical, question):
+    assert not leans_on_history(question, lexical, names_a_source=False)
+
+
+def test_a_question_naming_a_source_does_not_lean_on_its_pronouns(lexical):
+    question = "What does the Heritage paper say about their investment?"
+    assert leans_on_history(question, lexical, names_a_source=False)  # "their", "the paper"
+    assert not leans_on_history(question, lexical, names_a_source=True)  # the named paper says what it is about
+
+
+def test_too_few_terms_lean_even_when_a_source_is_named(lexical):
+    assert MIN_OWN_TERMS == 2
+    assert len(lexical.terms("And China?")) == 1
+    assert leans_on_history("And China?", lexical, names_a_source=True)
+
+
+# ------------------------------------------------------------------------------------------- quoted documents
+
+
+def test_quoted_documents_finds_the_document_of_each_sentence():
+    content = "Korea invested 14.8 billion dollars in Georgia in 2024. [1] The alliance was signed in 1953. [2]"
+    assert quoted_documents(content, TEXTS) == {"a", "b"}
+
+
+def test_quoted_documents_a_run_of_consecutive_sentences_under_one_marker():
+    content = "Korea invested 14.8 billion dollars in Georgia in 2024. The plant makes batteries for electric cars. [1]"
+    assert quoted_documents(content, TEXTS) == {"a"}
+
+
+def test_quoted_documents_marker_inside_the_sentence():
+    # the marker is cut out with the space before it; the short remainder (".") is ignored
+    assert quoted_documents("Korea invested 14.8 billion dollars in Georgia in 2024 [1].", TEXTS) == {"a"}
+
+
+def test_quoted_documents_of_an_answer_quoting_nothing():
+    assert quoted_documents("The documents do not say how much Japan invested.", TEXTS) == set()
+    assert quoted_documents("", TEXTS) == set()
+
+
+def test_quoted_documents_ignores_short_parts():
+    # "Japan also builds ships." is verbatim in c, but parts of 20 characters or fewer prove nothing
+    assert len("Japan also builds ships.") > 20 and len("Japan also builds.") <= 20
+    assert quoted_documents("Japan also builds ships. [3]", TEXTS) == {"c"}
+    assert quoted_documents("Japan also builds. [3]", {"c": "Japan also builds."}) == set()
+
+
+# ----------------------------------------------------------------------------------------------------- resolve
+
+
+def test_resolve_without_history_is_the_question_alone(lexical):
+    for history in (None, []):
+        r = resolve("Who wrote it?", history, lexical, TEXTS, False)
+        assert (r.text, r.previous, r.sources, r.follow_up) == ("Who wrote it?", None, frozenset(), False)
+
+
+def test_resolve_a_self_contained_question_ignores_the_history(lexical):
+    question = "When was the alliance with the United States signed?"
+    r = resolve(question, HISTORY, lexical, TEXTS, False)
+    assert (r.text, r.previous, r.sources, r.follow_up) == (question, None, frozenset(), False)
+
+
+def test_resolve_a_follow_up_joins_the_last_user_turn_and_its_answers_document(lexical):
+    r = resolve("Who wrote it?", HISTORY, lexical, TEXTS, False)
+    assert r.follow_up
+    assert r.text == f"Who wrote it? {FIRST}"
+    assert r.previous == FIRST
+    assert r.sources == {"a"}  # the last answer quoted document a
+
+
+def test_resolve_a_chain_of_follow_ups_reaches_back_to_the_topic(lexical):
+    history = [*HISTORY, user("And China?"), assistant("China is the largest trading partner of Korea. [2]")]
+    r = resolve("What about Japan?", history, lexical, TEXTS, False)
+    # "And China?" is itself a follow-up, so the turn before it joins too, most recent first
+    assert r.text == f"What about Japan? And China? {FIRST}"
+    assert r.previous == "And China?"
+    assert r.sources == {"b"}  # the last answer's document, not the first one's
+
+
+def test_resolve_stops_at_the_first_self_contained_turn(lexical):
+    history = [user("Why did Korea build ships?"), *HISTORY]
+    r = resolve("And China?", history, lexical, TEXTS, False)
+    assert r.text == f"And China? {FIRST}"  # FIRST stands alone: the earlier turn does not join
+
+
+def test_resolve_sources_from_the_last_assistant_turn_that_quoted(lexical):
+    history = [*HISTORY, user("And Japan?"), assistant("The documents do not say.")]
+    r = resolve("What about China?", history, lexical, TEXTS, False)
+    # the last answer quoted nothing: the one before it did
+    assert r.sources == {"a"}
+    assert r.text == f"What about China? And Japan? {FIRST}"
+
+
+def test_resolve_no_sources_when_no_answer_quoted(lexical):
+    r = resolve("And in 2023?", [user(FIRST), assistant("The documents do not say.")], lexical, TEXTS, False)
+    assert r.follow_up and r.sources == frozenset()
+
+
+def test_resolve_the_other_paper_is_every_other_document(lexical):
+    r = resolve("What about the other paper?", HISTORY, lexical, TEXTS, False)
+    assert r.follow_up
+    assert r.sources == {"b", "c"}  # the last answer quoted a
+
+
+def test_resolve_the_other_one_without_a_user_turn(lexical):
+    r = resolve("And the other one?", [assistant("The alliance was signed in 1953. [1]")], lexical, TEXTS, False)
+    assert (r.text, r.previous, r.sources, r.follow_up) == ("And the other one?", None, frozenset({"a", "c"}), True)
+
+
+def test_resolve_a_question_naming_its_source_is_not_a_follow_up(lexical):
+    question = "What does the Heritage paper say about their investment?"
+    assert resolve(question, HISTORY, lexical, TEXTS, True).follow_up is False
+    assert resolve(question, HISTORY, lexical, TEXTS, False).follow_up is True

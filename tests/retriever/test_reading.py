@@ -1,0 +1,273 @@
+"""The reading stage: the kind of answer a question asks for, its focus, and which sentences hold such an answer.
+
+All plain rules over text; the only index is a three-text ``Lexical`` whose IDF weights are worked out by hand.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from retriever.lexical import Lexical
+from retriever.reading import NOUNS, SHAPED, focus_share, holds, kind_of, lower_case_words, missing_focus, wants
+
+# idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
+# and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
+TEXTS = ["Korea invested in Georgia.", "Korea makes batteries.", "Tariffs rose."]
+IDF_KOREA = math.log(1 + 1.5 / 2.5)
+IDF_ONE = math.log(1 + 2.5 / 1.5)
+IDF_UNKNOWN = math.log(8)
+
+
+@pytest.fixture(scope="module")
+def lexical() -> Lexical:
+    return Lexical(TEXTS)
+
+
+def test_idf_values_these_figures_assume(lexical):
+    assert lexical.idf["korea"] == pytest.approx(IDF_KOREA)
+    assert lexical.idf["invest"] == lexical.idf["georgia"] == pytest.approx(IDF_ONE)
+    assert lexical.max_idf == pytest.approx(IDF_UNKNOWN)
+
+
+# ------------------------------------------------------------------------------------------------------ kind_of
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    # "how much" is money when the question names something paid, spent or traded ...
+    ("How much did Korea invest in Georgia?", "money"),
+    ("How much did the United States spend on shipbuilding?", "money"),
+    # ... and a plain figure otherwise
+    ("How much does the alliance matter to voters?", "number"),
+    ("How large is the Korean navy?", "number"),
+    ("How many shipyards does Korea operate?", "number"),
+    ("What number of jobs were created?", "number"),
+    # a quantity named by its noun, not by "how much": the deficit is a sum of money, the population a count
+    ("What was the trade deficit in 2023?", "money"),
+    ("What is the population of Korea?", "number"),
+    ("What percentage of exports went to China?", "percent"),
+    ("What share of US imports comes from Korea?", "percent"),
+    ("When was the alliance signed?", "date"),
+    ("In what year was the treaty signed?", "date"),
+    ("What year did KORUS take effect?", "date"),
+    ("Who wrote the paper?", "person"),
+    ("Whose proposal was adopted?", "person"),
+    ("Which agency oversees export controls?", "organisation"),
+    ("Which company builds the ships?", "organisation"),
+    ("Which country is the largest investor?", "place"),
+    ("Where did Hyundai build its plant?", "place"),
+    ("List the measures the paper proposes.", "list"),
+    ("Which sectors does the agreement cover?", "list"),
+    ("Why did Korea invest in the United States?", "reason"),
+    ("What was the reason for the deficit?", "reason"),
+    ("What is MASGA?", "definition"),
+    ("What does CHIPS stand for?", "definition"),
+    ("Is the alliance stronger today?", "yesno"),
+    ("Does the paper mention Japan?", "yesno"),
+    ("Summarize the paper.", "summary"),
+    ("What are the main points of the brief?", "summary"),
+    ("What does the Heritage brief recommend?", "summary"),  # "recommend" closing the question asks for the gist
+    ("Tell me about shipbuilding.", "other"),
+])
+def test_kind_of(question, kind):
+    assert kind_of(question) == kind
+
+
+def test_which_agencys_share_is_an_organisation_not_a_percent():
+    # the answer to "which agency's share ..." is the agency; the share only says which agency
+    assert kind_of("Which agency's share of funding rose?") == "organisation"
+    assert kind_of("What share of funding did the agency get?") == "percent"
+
+
+def test_summary_is_read_before_every_other_kind():
+    # "main points" wins over "what are the" (list) and "why" further on (reason)
+    assert kind_of("What are the main points, and why do they matter?") == "summary"
+
+
+def test_who_with_a_percent_word_is_a_person():
+    # the share is what the person estimated, not what is asked for
+    assert kind_of("Who estimated the 38 percent share?") == "person"
+
+
+def test_when_wins_over_how_much():
+    assert kind_of("When did investment reach how much?") == "date"
+
+
+def test_shaped_kinds_and_their_nouns():
+    assert set(NOUNS) == set(SHAPED)  # every shaped kind has a noun for "the papers give no <noun> for ..."
+    assert NOUNS["money"] == "amount" and NOUNS["date"] == "date or year"
+
+
+# -------------------------------------------------------------------------------------------------------- holds
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), [
+    ("money", "Korea invested $14.8 billion in Georgia.", True),
+    ("money", "Exports reached 14,800 million dollars.", True),
+    ("money", "Investment rose to 3 trillion won.", True),
+    ("money", "Korea pledged 350 billion for the fund.", True),  # "billion" alone is read as a sum
+    ("money", "The plant employs 3,000 workers.", False),  # a number, but no currency or magnitude
+    ("money", "Tariffs rose 25 percent.", False),
+    ("money", "Korea invested heavily in Georgia.", False),
+    ("percent", "Exports grew 38.7 percent last year.", True),
+    ("percent", "Exports grew 38.7% last year.", True),
+    ("percent", "The gap narrowed by 3 percentage points.", True),
+    ("percent", "A large percentage of exports went to China.", False),  # the word without a figure
+    ("percent", "Exports grew by 38.7 billion.", False),
+    ("date", "The alliance was signed in 1953.", True),
+    ("date", "The talks ended on November 7.", True),
+    ("date", "Trade grew fast in the 1990s.", True),
+    ("date", "The talks may end soon.", False),  # "may" in lower case is no month
+    ("date", "The talks ended after 25 rounds.", False),
+    ("number", "Korea operates 12 shipyards.", True),
+    ("number", "Korea operates three shipyards.", True),
+    ("number", "Korea has operated shipyards since 1953.", False),  # a year is a date, not a figure
+    ("number", "Korea operates many shipyards.", False),
+    ("organisation", "The Ministry of Finance said so.", True),
+    ("organisation", "KIEP published the report.", True),  # an acronym names an organisation
+    ("organisation", "Hyundai Motor Group invested.", True),
+    ("organisation", "Samsung invested.", False),  # a bare name with no organisation word cannot be told
+    ("organisation", "the report was published.", False),
+    ("place", "Korea invested in Georgia.", True),
+    ("place", "Georgia received the investment.", False),  # a capital opening the sentence is no name
+    ("place", "Investment rose sharply. It fell later.", False),  # nor one opening the next sentence
+])
+def test_holds_shapes(kind, text, expected):
+    assert holds(kind, text) is expected
+
+
+@pytest.mark.parametrize("kind", ["reason", "list", "definition", "yesno", "summary", "other"])
+def test_holds_is_true_for_unshaped_kinds(kind):
+    # no shape to look for: every sentence may hold a reason or a list
+    assert holds(kind, "") is True
+    assert holds(kind, "nothing in particular here") is True
+
+
+COMMON = lower_case_words(["the economic alliance of the two countries", "a byline and a date"])
+
+
+def test_lower_case_words():
+    assert lower_case_words(["The Economic alliance", "economic ties, 2024"]) == {"alliance", "ties", "economic"}
+    assert {"the", "economic", "alliance"} <= COMMON
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The paper was written by Hyok Jung Kim.", True),  # never written in lower case: a name
+    ("Morris Chang founded the company.", True),
+    ("The firm was founded by Anthony B. Kim.", True),  # a middle initial
+    ("President Lee met the delegation.", True),  # a title before a capitalised word
+    ("The Heritage Foundation published it.", True),  # "who" is often answered by an organisation
+    ("The Economic Alliance was formed.", False),  # every word of it is also written in lower case
+    ("the plan was approved by parliament.", False),
+])
+def test_holds_person_given_the_common_words(text, expected):
+    assert holds("person", text, COMMON) is expected
+
+
+def test_holds_person_without_common_words_takes_any_capitalised_pair():
+    # without the corpus's lower-case words "The Economic Alliance" looks like a three-word name
+    assert holds("person", "The Economic Alliance was formed.") is True
+    assert holds("person", "The Economic Alliance was formed.", COMMON) is False
+
+
+# -------------------------------------------------------------------------------------------------------- wants
+
+
+def test_wants_focus_drops_question_and_kind_words_and_keeps_the_subject_in_order(lexical):
+    w = wants("How much did Korea invest in Georgia in 2024?", lexical)
+    # "How", "did", "in" carry no index term; "much" is the kind's own word
+    assert w.kind == "money"
+    assert w.focus == ("Korea", "invest", "Georgia", "2024")
+    assert w.focus_terms == ("korea", "invest", "georgia", "2024")  # stemmed, for overlap
+    assert w.compare is False and w.shaped
+
+
+def test_wants_focus_of_a_quantity_noun(lexical):
+    w = wants("What was the trade deficit in 2023?", lexical)
+    assert (w.kind, w.focus) == ("money", ("trade", "deficit", "2023"))
+
+
+def test_wants_focus_drops_the_percent_word(lexical):
+    w = wants("What percentage of exports went to China?", lexical)
+    assert (w.kind, w.focus, w.focus_terms) == ("percent", ("exports", "went", "China"), ("export", "went", "china"))
+
+
+def test_wants_focus_drops_pronouns_and_grammar_verbs(lexical):
+    assert wants("When did they sign it?", lexical).focus == ("sign",)
+    # "wrote" and "paper" say where to look and what shape the answer has: nothing is left
+    w = wants("Who wrote the paper?", lexical)
+    assert (w.kind, w.focus, w.focus_terms) == ("person", (), ())
+
+
+def test_wants_focus_text_overrides_where_the_focus_is_read(lexical):
+    question = "How much did the Heritage brief say Korea invested?"
+    assert wants(question, lexical).focus == ("Heritage", "Korea", "invested")
+    # the question without the paper's name: the kind still comes from the question itself
+    w = wants(question, lexical, focus_text="How much did the brief say Korea invested?")
+    assert (w.kind, w.focus, w.focus_terms) == ("money", ("Korea", "invested"), ("korea", "invest"))
+
+
+@pytest.mark.parametrize(("question", "compare"), [
+    ("How do both papers describe the alliance?", True),
+    ("How do the papers differ on tariffs?", True),
+    ("Compare the two reports on shipbuilding.", True),
+    ("What do the two briefs have in common?", True),
+    ("What does the paper say about tariffs?", False),
+    ("How much did Korea invest in Georgia?", False),
+])
+def test_wants_compare(lexical, question, compare):
+    assert wants(question, lexical).compare is compare
+
+
+def test_wants_of_an_unshaped_kind(lexical):
+    w = wants("Why did Korea invest in Georgia?", lexical)
+    assert (w.kind, w.focus, w.shaped) == ("reason", ("Korea", "invest", "Georgia"), False)
+
+
+# ------------------------------------------------------------------------------------------ focus share, missing
+
+
+FOCUS_TOTAL = IDF_KOREA + 2 * IDF_ONE  # Korea, invest, Georgia
+
+
+def test_focus_share_is_idf_weighted(lexical):
+    w = wants("How much did Korea invest in Georgia?", lexical)
+    assert focus_share(w, "Korea and Georgia saw investment.", lexical) == pytest.approx(1.0)
+    assert focus_share(w, "Korea invested $5 billion.", lexical) == pytest.approx((IDF_KOREA + IDF_ONE) / FOCUS_TOTAL)
+    assert focus_share(w, "Nothing to see.", lexical) == 0.0
+
+
+def test_focus_share_a_rare_word_counts_more(lexical):
+    w = wants("How much did Korea invest in Georgia?", lexical)
+    georgia = focus_share(w, "Georgia got $5 billion.", lexical)
+    korea = focus_share(w, "Korea got $5 billion.", lexical)
+    # "georgia" is in one of three texts, "korea" in two
+    assert georgia == pytest.approx(IDF_ONE / FOCUS_TOTAL)
+    assert korea == pytest.approx(IDF_KOREA / FOCUS_TOTAL)
+    assert georgia > korea
+
+
+def test_focus_share_an_unknown_word_weighs_the_most(lexical):
+    w = wants("How much did Korea invest in Texas?", lexical)
+    # "texas" is in no text: it weighs ln 8, more than any indexed word
+    assert focus_share(w, "Korea invested.", lexical) == pytest.approx(
+        (IDF_KOREA + IDF_ONE) / (IDF_KOREA + IDF_ONE + IDF_UNKNOWN))
+
+
+def test_focus_share_without_focus_is_one(lexical):
+    w = wants("Who wrote it?", lexical)
+    assert w.focus_terms == ()
+    assert focus_share(w, "anything at all", lexical) == 1.0
+
+
+def test_missing_focus_lists_the_words_no_text_uses(lexical):
+    w = wants("How much did Korea invest in Georgia?", lexical)
+    assert missing_focus(w, ["Korea invests."], lexical) == ["Georgia"]  # "invests" and "invest" share a stem
+    assert missing_focus(w, ["Korea invests.", "Georgia waits."], lexical) == []  # any of the texts will do
+    assert missing_focus(w, [], lexical) == ["Korea", "invest", "Georgia"]  # as written, in order
+
+
+def test_missing_focus_of_the_trade_deficit(lexical):
+    w = wants("What was the trade deficit in 2023?", lexical)
+    assert missing_focus(w, ["The trade balance in 2023 was negative."], lexical) == ["deficit"]
