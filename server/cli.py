@@ -10,14 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
+import shutil
 import sys
 import textwrap
 from pathlib import Path
 
+from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS  # plain Python: --help stays instant
+
 log = logging.getLogger("alliance_qa")
 
 DESCRIPTION = """\
-Ask questions about the U.S.–South Korea economic alliance papers and get cited passages back.
+Ask questions about the U.S.–South Korea economic alliance papers: the answer is quoted from them, with the
+passages it came from cited.  `ask` answers one question; `chat` keeps a conversation, so follow-ups work.
 
 The index is built on first use (and rebuilt whenever the corpus or the settings change).
 Settings come from ALLIANCE_QA_* environment variables (see retriever/config.py); the flags below override them.
@@ -28,6 +34,8 @@ EXAMPLES = """\
 examples:
   alliance-qa ask "How much did Korea invest in US greenfield projects in 2024?"
   alliance-qa ask "Who wrote the Heritage brief?" -k 3 --json
+  alliance-qa chat
+  printf 'What does the KIEP paper propose?\\nWho wrote it?\\n' | alliance-qa -q chat
   alliance-qa serve --port 8000
   alliance-qa eval --retrievers bm25,dense,hybrid,pipeline --ablate
   alliance-qa eval-beir ../shared/beir/scifact
@@ -76,9 +84,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("error: the question is empty", file=sys.stderr)
         return 2
     searcher = _searcher(args)
-    unknown = [d for d in args.doc or [] if d not in searcher.index.documents]
-    if unknown:
-        print(f"error: unknown doc_id {', '.join(unknown)}; known: {', '.join(searcher.doc_ids)}", file=sys.stderr)
+    if not _known_docs(searcher, args.doc):
         return 2
     answer = searcher.ask(question, k=args.k, doc_ids=args.doc, method=args.retriever)
     if args.json:
@@ -88,11 +94,50 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_answer(answer) -> str:
-    width = 100
-    lines = [f"Q: {answer.question}", ""]
+def _known_docs(searcher, doc_ids: list[str] | None) -> bool:
+    unknown = [d for d in doc_ids or [] if d not in searcher.index.documents]
+    if unknown:
+        print(f"error: unknown doc_id {', '.join(unknown)}; known: {', '.join(searcher.doc_ids)}", file=sys.stderr)
+    return not unknown
+
+
+def _width() -> int:
+    """The terminal's width (``COLUMNS`` wins; 100 when not a terminal), kept between 40 and 100 for reading."""
+    return max(40, min(100, shutil.get_terminal_size((101, 24)).columns - 1))
+
+
+MARKER = re.compile(r" (\[\d+\])")
+GLUED_MARKER = re.compile("\u00a0" + r"(\[\d+\])")
+
+
+def _wrap_answer(text: str, width: int) -> list[str]:
+    """Wrap the composed answer without leaving a "[n]" marker alone at the start of a line."""
+    glued = MARKER.sub("\u00a0\\1", text)  # textwrap breaks only at ASCII whitespace, never at a no-break space
+    return [GLUED_MARKER.sub(r" \1", line) for line in textwrap.wrap(glued, width)]
+
+
+def format_answer(answer, heading: str | None = "Q", width: int | None = None) -> str:
+    """The answer as a person reads it: the quoted answer with its [n] markers (or why there is none), then the
+    passages numbered so that each [n] points at one, each with its citation.
+
+    ``heading`` labels the echoed question ("Q" gives "Q: ..."); None leaves the question out.
+    """
+    width = width or _width()
+    lines = [f"{heading}: {answer.question}", ""] if heading else []
     if answer.abstained:
-        lines += ["The documents do not appear to answer this question. The nearest passages:", ""]
+        lines += _wrap_answer(f"Not in these documents: {answer.reason}" if answer.reason
+                              else "Not in these documents.", width)
+        lines += [""]
+        if answer.passages:
+            lines += ["Closest passages (not an answer):", ""]
+    elif answer.answer is not None:
+        lines += _wrap_answer(answer.answer.text, width) + [""]
+        if answer.passages:
+            lines += ["Sources:", ""]
+    elif answer.passages:
+        lines += ["No sentence of the passages could be quoted as the answer. The passages found:", ""]
+    else:
+        lines += ["Nothing was found.", ""]
     for p in answer.passages:
         c = p.citation
         lines.append(f"[{p.rank}] {c.title}" + (f" — {c.section}" if c.section else "") + f"  (score {p.score:.3f})")
@@ -106,6 +151,129 @@ def format_answer(answer) -> str:
         lines.append("")
     lines.append(f"({answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------------- chat
+
+
+CHAT_DESCRIPTION = f"""\
+Ask questions one after another at a prompt.  Each question is asked with the conversation so far
+(the last {MAX_HISTORY_TURNS} turns), so a follow-up such as "Who wrote it?" can lean on the earlier ones.  The index
+loads once.  Questions may also be piped in, one a line; blank lines are skipped.
+
+commands at the prompt:
+  /new    forget the conversation and start over
+  /help   list the commands
+  /quit   leave (so do Ctrl-D and Ctrl-C)
+"""
+
+CHAT_EXAMPLES = """\
+examples:
+  alliance-qa chat
+  alliance-qa chat -k 5 --doc heritage-ib5370-us-korea-economic-partnership
+  printf 'What does the KIEP paper propose?\\nWho wrote it?\\n' | alliance-qa -q chat
+  alliance-qa -q chat --json < questions.txt > answers.jsonl
+"""
+
+CHAT_HELP = """\
+Type a question and press Enter; a follow-up ("Who wrote it?") is read with the conversation so far.
+  /new    forget the conversation and start over
+  /help   this text
+  /quit   leave (so do Ctrl-D and Ctrl-C)"""
+
+
+def reply_text(answer) -> str:
+    """What the assistant said, as the next question's history remembers it: the quoted answer, or why there is none."""
+    if answer.answer is not None:
+        return answer.answer.text
+    return answer.reason or ("Not in these documents." if answer.abstained else "No answer could be quoted.")
+
+
+class Conversation:
+    """The turns a chat keeps, oldest first: at most the last ``MAX_HISTORY_TURNS``, each cut to ``MAX_TURN_CHARS``."""
+
+    def __init__(self) -> None:
+        self.turns: list = []  # retriever.schema.Turn, imported when the first one is added
+        self.asked = 0  # questions since the last /new (the turns are capped; this is not)
+
+    def add(self, question: str, answer) -> None:
+        from retriever.schema import Turn
+
+        self.turns += [Turn(role="user", content=question[:MAX_TURN_CHARS]),
+                       Turn(role="assistant", content=reply_text(answer)[:MAX_TURN_CHARS])]
+        del self.turns[:-MAX_HISTORY_TURNS]
+        self.asked += 1
+
+    def reset(self) -> None:
+        self.turns, self.asked = [], 0
+
+
+def _read_lines(interactive: bool, prompt):
+    """Lines typed at a prompt (with line editing) or piped in; ends at EOF."""
+    if interactive:
+        try:
+            import readline  # noqa: F401  (arrow keys and recall for input())
+        except ImportError:
+            pass
+    while True:
+        if interactive:
+            try:
+                yield input(prompt())
+            except EOFError:
+                print(file=sys.stderr)
+                return
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                return
+            yield line
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    searcher = _searcher(args)
+    if not _known_docs(searcher, args.doc):
+        return 2
+    interactive = sys.stdin.isatty()
+    notes = sys.stderr if args.json else sys.stdout  # --json keeps stdout to one JSON object per line
+    conversation = Conversation()
+    if interactive:
+        docs = args.doc or searcher.doc_ids
+        print(f"Asking {len(docs)} document{'s' * (len(docs) != 1)}: {', '.join(docs)}.  /help lists the commands.",
+              file=notes)
+    try:
+        for line in _read_lines(interactive, lambda: f"Q{conversation.asked + 1}> "):
+            text = line.strip()
+            if not text:
+                continue
+            command = text.lower()
+            if command in ("/quit", "/exit", "/q"):
+                break
+            if command == "/new":
+                conversation.reset()
+                print("(new conversation)\n", file=notes, flush=True)
+                continue
+            if command in ("/help", "/?"):
+                print(CHAT_HELP + "\n", file=notes, flush=True)
+                continue
+            if text.startswith("/") and " " not in text:
+                print(f"unknown command {text}; /help lists the commands", file=sys.stderr, flush=True)
+                continue
+            log.debug("asking with %d earlier turns", len(conversation.turns))
+            try:
+                answer = searcher.ask(text, k=args.k, doc_ids=args.doc, method=args.retriever,
+                                      history=list(conversation.turns))
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+                continue
+            number = conversation.asked + 1
+            conversation.add(text, answer)
+            if args.json:
+                print(answer.model_dump_json(), flush=True)
+            else:
+                print(format_answer(answer, heading=None if interactive else f"Q{number}") + "\n", flush=True)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -164,13 +332,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("ask", help="ask a question and print cited passages")
+    p = sub.add_parser("ask", help="ask one question: a quoted answer with [n] markers, then the cited passages")
     p.add_argument("question", nargs="+", help="the question (quote it, or pass several words)")
     p.add_argument("-k", type=_k, default=5, help="number of passages, 1-20 (default 5)")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help="only search this document (repeatable)")
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
     p.add_argument("--retriever", choices=RETRIEVERS, default=PIPELINE, help="retriever to use (default pipeline)")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation: follow-up questions are read with the earlier turns",
+                       description=CHAT_DESCRIPTION, epilog=CHAT_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-k", type=_k, default=3, help="number of passages per answer, 1-20 (default 3)")
+    p.add_argument("--doc", action="append", metavar="DOC_ID", help="only search this document (repeatable)")
+    p.add_argument("--json", action="store_true", help="print each answer object as one line of JSON")
+    p.add_argument("--retriever", choices=RETRIEVERS, default=PIPELINE, help="retriever to use (default pipeline)")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("serve", help="start the HTTP API and chat page (builds the index if needed)")
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
@@ -210,6 +387,17 @@ def _k(value: str) -> int:
     return k
 
 
+class _QuietLibraries(logging.Filter):
+    NOISY = ("faiss", "sentence_transformers", "bm25s", "httpx", "transformers")
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level or record.name.split(".")[0] not in self.NOISY
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -217,9 +405,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    if args.quiet:  # huggingface_hub reads this when first imported (below, inside the command)
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    root, quiet = logging.getLogger(), max(level, logging.WARNING)
+    theirs = list(root.handlers)  # a caller's own handlers (pytest's, when main runs in-process) stay as they are
     logging.basicConfig(level=level, format="alliance-qa: %(message)s", stream=sys.stderr)
-    for noisy in ("faiss", "sentence_transformers", "bm25s", "httpx", "transformers"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    for noisy in _QuietLibraries.NOISY:
+        logging.getLogger(noisy).setLevel(quiet)
+    for handler in root.handlers:  # and a filter on our handler: bm25s sets its logger to DEBUG when imported later
+        if handler not in theirs:
+            handler.addFilter(_QuietLibraries(quiet))
     from retriever.documents import CorpusError
     from retriever.store import IndexProblem
 
@@ -230,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`alliance-qa ask ... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush cannot fail again
+        return 141
 
 
 if __name__ == "__main__":
