@@ -12,6 +12,9 @@ What this module adds is what those providers cannot know:
   relevance is decided on the passage *text* and survives any change of chunking;
 * the order of a run.  pytrec_eval re-sorts each query's documents by score (ties by document id), not by the order
   it is given, so ``run_from_rankings`` scores the document at rank r as 1/r, strictly decreasing;
+* whether a composed answer holds up: it says a gold answer (``answer_hit``), each sentence is quoted verbatim from
+  its paper and cited to a returned passage of it (``quote_verified``), and the passages reach every paper a
+  comparison or summary needs (``covers``);
 * which queries a mean is over.  pytrec_eval silently leaves out a query that has no judgements or returned nothing;
   a mean over what it reports would skip exactly the failures, so ``mean_over`` averages over the full list of
   query ids and counts a missing query as 0.
@@ -20,11 +23,15 @@ What this module adds is what those providers cannot know:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import ir_measures
 import numpy as np
 from ir_measures import R, RR, Success, nDCG
+
+if TYPE_CHECKING:
+    from retriever.schema import AnswerSentence
 
 # The names the reports use, each bound to its ir-measures measure.
 GOLD_MEASURES = {
@@ -60,6 +67,27 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
     """Does ``text`` contain any of the answer strings (after ``normalise``)?  An empty answer never matches."""
     haystack = normalise(text)
     return any(needle and needle in haystack for needle in map(normalise, answers))
+
+
+def answer_hit(text: str | None, answers: Iterable[str]) -> bool:
+    """Does a composed answer contain a gold answer?  No answer (abstained, or nothing composed) is a miss."""
+    return text is not None and contains_answer(text, answers)
+
+
+def quote_verified(sentence: AnswerSentence, texts: Mapping[str, str], passage_docs: Sequence[str]) -> bool:
+    """Is an answer sentence what it claims: exactly ``texts[doc_id][char_start:char_end]``, and its ``[n]`` marker
+    (``passage``, a 1-based rank) a returned passage of that same paper?  Checked, not trusted: a quote that drifted
+    from the canonical text, or a marker that points at another paper, misleads a reader who follows it."""
+    source = texts.get(sentence.doc_id)
+    cited = passage_docs[sentence.passage - 1] if 1 <= sentence.passage <= len(passage_docs) else None
+    return (source is not None and 0 <= sentence.char_start < sentence.char_end <= len(source)
+            and source[sentence.char_start:sentence.char_end] == sentence.text and cited == sentence.doc_id)
+
+
+def covers(passage_docs: Sequence[str], doc_ids: Iterable[str], depth: int) -> bool:
+    """Is each of ``doc_ids`` the paper of one of the first ``depth`` passages?  A comparison answered from one
+    paper twice over has compared nothing."""
+    return set(doc_ids) <= set(passage_docs[:depth])
 
 
 def passage_id(doc_id: str, char_start: int, char_end: int) -> str:

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .metrics import CURVE_MEASURES
-from .runner import SUMMARY_KEYS
+from .runner import ANSWER_KEYS, CUTOFF, RANKING_KEYS
 
 TABLE_HEADER = (
     "retriever", "hit@1", "hit@3", "hit@5", "hit@10", "MRR@10", "nDCG@10", "HL@1",
     "abst P", "abst R", "false abst", "p50 ms", "p95 ms",
 )
-FAIL_CUTOFF = 5  # an answerable question with no answering passage in the top 5 is listed as failed
+# The answer table: what a reader of the chat gets, and abstention by kind beside the false abstentions it costs.
+ANSWER_TABLE_KEYS = (*ANSWER_KEYS, "false_abstain")
 
 
 def summary(report: dict) -> dict:
@@ -53,18 +54,32 @@ def _is_number(cell: str) -> bool:
 
 
 def main_table(report: dict) -> str:
-    """Rows are retrievers (headline language first, then each other language), columns the metrics."""
+    """The ranking figures: rows are retrievers (headline language first, then each other language)."""
+    return retriever_table(report, TABLE_HEADER, RANKING_KEYS)
+
+
+def answer_table(report: dict) -> str:
+    """The answer, conversation, coverage and abstention-by-kind figures, rows as in ``main_table``."""
+    return retriever_table(report, ("retriever", *map(column, ANSWER_TABLE_KEYS)), ANSWER_TABLE_KEYS)
+
+
+def column(key: str) -> str:
+    """A summary key as a column heading: "switch_hit@5_no_history" -> "switch hit@5 w/o hist"."""
+    return key.replace("_no_history", " w/o hist").replace("abstain_recall_", "abst R ").replace("_", " ")
+
+
+def retriever_table(report: dict, header: Sequence[str], keys: Sequence[str]) -> str:
     rows = []
     for name, r in report["retrievers"].items():
-        rows.append([name, *table_cells(r)])
+        rows.append([name, *table_cells(r, keys)])
     for lang in [lang for lang in report["counts"] if lang != report["headline_lang"]]:
         for name, r in report["retrievers"].items():
-            rows.append([f"{name} [{lang}]", *table_cells(r["by_lang"][lang])])
-    return format_table(TABLE_HEADER, rows)
+            rows.append([f"{name} [{lang}]", *table_cells(r["by_lang"][lang], keys)])
+    return format_table(header, rows)
 
 
-def table_cells(figures: dict) -> list[str]:
-    return [fmt(figures[key], ms=key.endswith("_ms")) for key in SUMMARY_KEYS]
+def table_cells(figures: dict, keys: Sequence[str]) -> list[str]:
+    return [fmt(figures[key], ms=key.endswith("_ms")) for key in keys]
 
 
 def counts_line(report: dict) -> str:
@@ -88,13 +103,26 @@ def markdown(report: dict) -> str:
         "abstention precision/recall on unanswerable questions; false abst = answerable questions abstained on; "
         "latency = wall time of `Searcher.ask`.",
         "",
+        "## Answers, conversations and coverage",
+        "",
+        answer_table(report),
+        "",
+        "answer@1 = the composed answer contains an answer string (over questions that have one; an abstention or no "
+        "answer is a miss); answer verified = answer sentences that are exactly their paper's canonical text at their "
+        "span and cite a returned passage of that paper (1.000 is the only right value). Follow-up and switch "
+        f"questions are asked after their conversation and again without it: hit@{CUTOFF} side by side (a follow-up "
+        "should gain from its history, a self-contained switch lose nothing). coverage@"
+        f"{CUTOFF} = questions that list papers (comparison, summary) with every one among the top {CUTOFF} passages. "
+        "abst R near/far = share of near-topic / far-off unanswerable questions abstained on; false abstain = "
+        "answerable questions abstained on.",
+        "",
         f"## {focus} by kind",
         "",
         format_table(
-            ("lang", "kind", "n", "hit@1", "hit@5", "MRR@10", "HL@1", "abstained"),
+            ("lang", "kind", "n", "hit@1", "hit@5", "MRR@10", "HL@1", "answer@1", f"cover@{CUTOFF}", "abstained"),
             [
                 [r["lang"], r["kind"], str(r["n"]), fmt(r["hit@1"]), fmt(r["hit@5"]), fmt(r["mrr@10"]),
-                 fmt(r["highlight@1"]), fmt(r["abstained"])]
+                 fmt(r["highlight@1"]), fmt(r["answer@1"]), fmt(r[f"coverage@{CUTOFF}"]), fmt(r["abstained"])]
                 for r in report["by_kind"]
             ],
         ),
@@ -115,11 +143,11 @@ def markdown(report: dict) -> str:
             ),
             "",
         ]
-    lines += [f"## {focus}: failed questions", "", f"Answerable with no answering passage in the top {FAIL_CUTOFF}, "
-              "or unanswerable and not abstained on.", ""]
+    lines += [f"## {focus}: failed questions", "", f"Answerable with no answering passage in the top {CUTOFF}, "
+              f"listing papers not all among the top {CUTOFF} passages, or unanswerable and not abstained on.", ""]
     failed = [q for q in report["per_question"] if failed_question(q, focus)]
     lines += [failure(q, focus) for q in failed] or ["None."]
-    false_abstentions = [q for q in report["per_question"] if q["answers"] and q["retrievers"][focus]["abstained"]]
+    false_abstentions = [q for q in report["per_question"] if q["answerable"] and q["retrievers"][focus]["abstained"]]
     lines += ["", f"## {focus}: false abstentions", ""]
     lines += [f"- **{q['id']}** ({q['kind']}, {q['lang']}) {q['question']}" for q in false_abstentions] or ["None."]
     return "\n".join(lines) + "\n"
@@ -127,23 +155,35 @@ def markdown(report: dict) -> str:
 
 def failed_question(row: dict, name: str) -> bool:
     r = row["retrievers"][name]
-    if row["answers"]:
-        return r["first_rank"] is None or r["first_rank"] > FAIL_CUTOFF
-    return not r["abstained"]
+    if not row["answerable"]:
+        return not r["abstained"]
+    missed = bool(row["answers"]) and (r["first_rank"] is None or r["first_rank"] > CUTOFF)
+    return missed or r["covered"] is False
 
 
 def failure(row: dict, focus: str) -> str:
     r = row["retrievers"][focus]
     ranks = ", ".join(f"{name} {v['first_rank'] or '–'}" for name, v in row["retrievers"].items())
-    expected = " / ".join(f"“{a}”" for a in row["answers"]) or "(unanswerable)"
+    expected = " / ".join(f"“{a}”" for a in row["answers"]) or ("–" if row["answerable"] else "(unanswerable)")
+    papers = ""
+    if row["doc_ids"]:
+        listed = ", ".join(f"`{d}`" for d in row["doc_ids"])
+        papers = f"; papers {listed} (all in the top {CUTOFF}: {'yes' if r['covered'] else 'no'})"
+    conversation = ""
+    if row["history"]:
+        without = r["first_rank_no_history"] or "–"
+        conversation = f"; asked after {len(row['history'])} turns ({focus} without them: {without})"
     top = r["top"]
     came_back = "nothing" if top is None else (
         f"`{top['doc_id']}` § {top['section'] or '–'}: “{' '.join(top['text'].split())}”"
     )
+    answer = "none" if r["answer"] is None else f"“{' '.join(r['answer'].split())}”"
     return (
         f"- **{row['id']}** ({row['kind']}, {row['lang']}) {row['question']}\n"
-        f"  - expected: {expected}; first answering rank: {ranks}; abstained: {'yes' if r['abstained'] else 'no'}\n"
-        f"  - top passage: {came_back}"
+        f"  - expected: {expected}{papers}; first answering rank: {ranks}{conversation}; "
+        f"abstained: {'yes' if r['abstained'] else 'no'}\n"
+        f"  - top passage: {came_back}\n"
+        f"  - answer: {answer}"
     )
 
 

@@ -10,48 +10,67 @@ index chunks).  Judging the whole index, not only what came back, keeps nDCG@10 
 answering chunks first, so a retriever that finds one of three answering chunks does not score a perfect 1.0.
 hit@k and MRR@10 do not depend on that choice.
 
-Ranking metrics are over answerable questions only; abstention figures use both kinds.  English questions are the
-headline; other languages (Korean) are reported as rows of their own, never mixed in.
+Ranking metrics are over questions with answer strings only; abstention figures use both kinds.  English questions
+are the headline; other languages (Korean) are reported as rows of their own, never mixed in.
+
+Beside the ranking, what a reader of the chat gets: whether the composed answer says a gold answer (answer@1) and
+quotes its paper verbatim (answer_verified), whether a conversation helps a follow-up and leaves a switch of topic
+unharmed (each asked again without its history, side by side), whether a comparison or summary reaches every paper it
+needs (coverage@5), and abstention on near-topic and far-off questions apart.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retriever.config import PIPELINE, PROJECT_ROOT, RETRIEVERS
-from retriever.tuning import FEATURES
+from retriever.tuning import FEATURES, READING_TERMS
 
 if TYPE_CHECKING:
     from retriever.chunking import Chunk
-    from retriever.schema import Answer
+    from retriever.schema import Answer, Turn
     from retriever.search import Searcher
 
-from .gold import DEFAULT_GOLD, HEADLINE_LANG, Question, load_gold
+from .gold import DEFAULT_GOLD, HEADLINE_LANG, HISTORY_KINDS, Question, load_gold
 from .metrics import (
     CURVE_MEASURES,
     GOLD_MEASURES,
     Qrels,
+    answer_hit,
     contains_answer,
+    covers,
     latency,
     mean_over,
     passage_id,
     per_query,
+    quote_verified,
     rate,
 )
 
 DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports" / "latest"
-# The figures of the summary (``--json``), in table order; abstain_precision and by_lang are the optional extras.
-SUMMARY_KEYS = (
+# The follow-up, switch and coverage figures read the top 5 passages: what the service returns by default.
+CUTOFF = 5
+# Abstention recall of each unanswerable kind on its own: near-topic questions are the hard ones.
+ABSTAIN_KINDS = {"abstain_recall_near": "none-near", "abstain_recall_far": "none-far"}
+HISTORY_KEYS = tuple(key for kind in HISTORY_KINDS
+                     for key in (f"{kind}_hit@{CUTOFF}", f"{kind}_hit@{CUTOFF}_no_history"))
+# The figures of the summary (``--json``): the ranking table's, in its order, then the answer table's.
+RANKING_KEYS = (
     "hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "ndcg@10", "highlight@1",
     "abstain_precision", "abstain_recall", "false_abstain", "p50_ms", "p95_ms",
 )
-# The served pipeline with one second-stage term switched off (``--ablate``): what each term adds.
-ABLATIONS = tuple(f"{PIPELINE}-{term}" for term in FEATURES)
+ANSWER_KEYS = ("answer@1", "answer_verified", *HISTORY_KEYS, f"coverage@{CUTOFF}", *ABSTAIN_KINDS)
+SUMMARY_KEYS = RANKING_KEYS + ANSWER_KEYS
+# The served pipeline with one term switched off (``--ablate``): what each term adds.  ``pipeline-TERM`` switches
+# off a second-stage weight, ``pipeline-reading-TERM`` a term of the reading stage.
+WEIGHT_ABLATIONS = {f"{PIPELINE}-{term}": term for term in FEATURES}
+READING_ABLATIONS = {f"{PIPELINE}-reading-{term}": term for term in READING_TERMS}
+ABLATIONS = (*WEIGHT_ABLATIONS, *READING_ABLATIONS)
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))  # abstention thresholds swept for the trade-off
 SNIPPET = 200
 
@@ -67,6 +86,12 @@ class Outcome:
     confidence: float | None
     latency_ms: float
     top: dict | None  # doc_id, section and the first characters of the top passage
+    answer: str | None = None  # the composed answer's text; None when abstained or nothing was composed
+    answer_hit: bool = False  # does the composed answer contain a gold answer?
+    sentences: int = 0  # sentences of the composed answer ...
+    verified: int = 0  # ... and how many quote their paper verbatim, cited to a returned passage of that paper
+    covered: bool | None = None  # every doc of the question's doc_ids in the top CUTOFF passages (None: it lists none)
+    without_history: Outcome | None = None  # the same question asked without its history (only if it has one)
 
     @property
     def first_rank(self) -> int | None:
@@ -87,14 +112,25 @@ def check_retrievers(names: Sequence[str]) -> list[str]:
         given = ", ".join(unknown) or "(none given)"
         raise ValueError(
             f"unknown retriever(s) {given}; choose from {', '.join(RETRIEVERS)} (or {PIPELINE}-TERM, the pipeline "
-            f"without one term: {', '.join(FEATURES)})"
+            f"without one term: {', '.join(FEATURES)}; or {PIPELINE}-reading-TERM: {', '.join(READING_TERMS)})"
         )
     return list(dict.fromkeys(names))
 
 
-def to_outcome(answer: Answer, question: Question, latency_ms: float) -> Outcome:
+def check_doc_ids(questions: Sequence[Question], known: Sequence[str]) -> None:
+    """A ValueError for doc_ids the index does not hold: a misspelt id would silently never be covered."""
+    unknown = sorted({d for q in questions for d in q.doc_ids} - set(known))
+    if unknown:
+        raise ValueError(f"gold questions name documents the index does not hold: {', '.join(unknown)}")
+
+
+def to_outcome(answer: Answer, question: Question, latency_ms: float, texts: Mapping[str, str]) -> Outcome:
+    """``texts`` are the canonical texts by doc_id, what the composed answer's quotes are checked against."""
     passages = answer.passages
     top = passages[0] if passages else None
+    docs = [p.citation.doc_id for p in passages]
+    composed = answer.answer
+    sentences = composed.sentences if composed else []
     return Outcome(
         passage_ids=[passage_id(p.citation.doc_id, p.citation.char_start, p.citation.char_end) for p in passages],
         relevant=[contains_answer(p.text, question.answers) for p in passages],
@@ -107,6 +143,11 @@ def to_outcome(answer: Answer, question: Question, latency_ms: float) -> Outcome
             "section": top.citation.section,
             "text": top.text[:SNIPPET],
         },
+        answer=composed.text if composed else None,
+        answer_hit=answer_hit(composed.text if composed else None, question.answers),
+        sentences=len(sentences),
+        verified=sum(quote_verified(s, texts, docs) for s in sentences),
+        covered=covers(docs, question.doc_ids, CUTOFF) if question.doc_ids else None,
     )
 
 
@@ -115,71 +156,152 @@ def ask_all(
 ) -> Results:
     """Ask every question of every retriever, timing each ``ask`` (wall clock, what a caller waits).
 
-    Retrievers take turns question by question, so a slow spell of a shared machine hits them alike; one untimed
-    warm-up question per retriever keeps first-call costs (model and library warm-up) out of the percentiles.
+    A question with a history is asked with it, then once more without it (its outcome's ``without_history``, whose
+    time the percentiles leave out: they are of the questions as the gold set asks them).  Retrievers take turns
+    question by question, so a slow spell of a shared machine hits them alike; one untimed warm-up question per
+    retriever keeps first-call costs (model and library warm-up) out of the percentiles.
     """
     from tqdm import tqdm
 
     searcher.warm()
     ask = {name: asker(searcher, name) for name in retrievers}
+    texts = {doc_id: doc.text for doc_id, doc in searcher.index.documents.items()}
     for name in retrievers:
-        ask[name](questions[0].question, k)
+        ask[name](questions[0].question, k, None)
     results: Results = {name: {} for name in retrievers}
-    with tqdm(total=len(questions) * len(retrievers), desc="eval", unit="query", disable=not progress,
-              file=sys.stderr) as bar:
+    asks = sum(1 + bool(q.history) for q in questions) * len(retrievers)
+    with tqdm(total=asks, desc="eval", unit="query", disable=not progress, file=sys.stderr) as bar:
         for q in questions:
             for name in retrievers:
-                t0 = time.perf_counter()
-                answer = ask[name](q.question, k)
-                results[name][q.id] = to_outcome(answer, q, (time.perf_counter() - t0) * 1000)
-                bar.update()
+                results[name][q.id] = outcome = timed(ask[name], q, k, list(q.history) or None, texts)
+                if q.history:
+                    outcome.without_history = timed(ask[name], q, k, None, texts)
+                bar.update(1 + bool(q.history))
     return results
 
 
-def asker(searcher: Searcher, name: str) -> Callable[[str, int], Answer]:
-    """``question, k -> Answer`` for a retriever name, an ablation of the pipeline included."""
+def timed(ask: Callable[[str, int, list[Turn] | None], Answer], q: Question, k: int, history: list[Turn] | None,
+          texts: Mapping[str, str]) -> Outcome:
+    """One ``ask`` of ``q`` with ``history``, timed and reduced to its outcome."""
+    t0 = time.perf_counter()
+    answer = ask(q.question, k, history)
+    return to_outcome(answer, q, (time.perf_counter() - t0) * 1000, texts)
+
+
+def asker(searcher: Searcher, name: str) -> Callable[[str, int, list[Turn] | None], Answer]:
+    """``question, k, history -> Answer`` for a retriever name, an ablation of the pipeline included."""
     if name in ABLATIONS:
-        twin = searcher.with_weights(searcher.weights.without(name.removeprefix(PIPELINE + "-")))
-        return lambda question, k: twin.ask(question, k=k, method=PIPELINE)
-    return lambda question, k: searcher.ask(question, k=k, method=name)
+        twin = ablated(searcher, name)
+        return lambda question, k, history: twin.ask(question, k=k, method=PIPELINE, history=history)
+    return lambda question, k, history: searcher.ask(question, k=k, method=name, history=history)
+
+
+def ablated(searcher: Searcher, name: str) -> Searcher:
+    """The served pipeline's searcher with the term an ablation row names switched off."""
+    if name in WEIGHT_ABLATIONS:
+        return searcher.with_weights(searcher.weights.without(WEIGHT_ABLATIONS[name]))
+    return searcher.with_reading(searcher.reading.without(READING_ABLATIONS[name]))
+
+
+def served(searcher: Searcher, name: str) -> float:
+    """The served value of the term an ablation row switches off: at 0 the row would only repeat the pipeline."""
+    if name in WEIGHT_ABLATIONS:
+        return getattr(searcher.weights, WEIGHT_ABLATIONS[name])
+    return getattr(searcher.reading, READING_ABLATIONS[name])
 
 
 # ------------------------------------------------------------------------------------------------------ figures
 
 
 def judgements(questions: Sequence[Question], results: Results, chunks: Sequence[Chunk]) -> Qrels:
-    """Binary qrels keyed on passage spans: every answering chunk of the index, plus any answering passage returned."""
+    """Binary qrels keyed on passage spans: every answering chunk of the index, plus any answering passage returned
+    (with or without the question's history)."""
     qrels: Qrels = {}
     for q in questions:
-        if not q.answerable:
+        if not q.answers:
             continue
         rel = {passage_id(c.doc_id, c.char_start, c.char_end): 1 for c in chunks if contains_answer(c.text, q.answers)}
         for outcomes in results.values():
-            o = outcomes[q.id]
-            rel.update({pid: 1 for pid, hit in zip(o.passage_ids, o.relevant) if hit})
+            for o in filter(None, (outcomes[q.id], outcomes[q.id].without_history)):
+                rel.update({pid: 1 for pid, hit in zip(o.passage_ids, o.relevant) if hit})
         qrels[q.id] = rel
     return qrels
 
 
 def summarise(questions: Sequence[Question], outcomes: dict[str, Outcome], qrels: Qrels) -> dict:
-    """Every figure of one retriever over a set of questions (None where a figure has no question to stand on)."""
+    """Every figure of one retriever over a set of questions (None where a figure has no question to stand on).
+
+    Ranking and highlight figures are over questions with answer strings; a false abstention is one on any
+    answerable question, those that only name their papers (``doc_ids``) included.
+    """
+    judged = [q.id for q in questions if q.answers]
     answerable = [q.id for q in questions if q.answerable]
     unanswerable = [q.id for q in questions if not q.answerable]
     measures = {**GOLD_MEASURES, **CURVE_MEASURES}
-    scores = per_query({qid: outcomes[qid].passage_ids for qid in answerable}, qrels, measures)
-    means = mean_over(scores, answerable, measures)
+    scores = per_query({qid: outcomes[qid].passage_ids for qid in judged}, qrels, measures)
+    means = mean_over(scores, judged, measures)
     abstained_unanswerable = sum(outcomes[q].abstained for q in unanswerable)
     figures = {name: means[name] for name in GOLD_MEASURES}
     figures.update(
         {
-            "highlight@1": rate(sum(outcomes[q].highlight_hit for q in answerable), len(answerable)),
+            "highlight@1": rate(sum(outcomes[q].highlight_hit for q in judged), len(judged)),
             "abstain_precision": rate(abstained_unanswerable, sum(outcomes[q.id].abstained for q in questions)),
             "abstain_recall": rate(abstained_unanswerable, len(unanswerable)),
             "false_abstain": rate(sum(outcomes[q].abstained for q in answerable), len(answerable)),
             **latency([outcomes[q.id].latency_ms for q in questions]),
             "hit_curve": [means[name] for name in CURVE_MEASURES],
+            **answer_figures(questions, outcomes),
+            **history_figures(questions, outcomes, qrels),
+            f"coverage@{CUTOFF}": coverage(questions, outcomes),
+            **abstention_by_kind(questions, outcomes),
         }
     )
+    return figures
+
+
+def answer_figures(questions: Sequence[Question], outcomes: dict[str, Outcome]) -> dict[str, float | None]:
+    """answer@1: questions with answer strings whose composed answer contains one (no answer is a miss);
+    answer_verified: of every sentence the composed answers returned, those that quote their paper verbatim."""
+    judged = [outcomes[q.id] for q in questions if q.answers]
+    every = [outcomes[q.id] for q in questions]
+    return {
+        "answer@1": rate(sum(o.answer_hit for o in judged), len(judged)),
+        "answer_verified": rate(sum(o.verified for o in every), sum(o.sentences for o in every)),
+    }
+
+
+def history_figures(questions: Sequence[Question], outcomes: dict[str, Outcome], qrels: Qrels) -> dict:
+    """hit@CUTOFF of each history kind asked with its history and again without, side by side: a follow-up should
+    gain from the conversation, a self-contained switch of topic lose nothing to it."""
+    figures = {}
+    for kind in HISTORY_KINDS:
+        qids = [q.id for q in questions if q.kind == kind and q.answers]
+        figures[f"{kind}_hit@{CUTOFF}"] = hit_at_cutoff({qid: outcomes[qid] for qid in qids}, qrels)
+        figures[f"{kind}_hit@{CUTOFF}_no_history"] = hit_at_cutoff(
+            {qid: outcomes[qid].without_history for qid in qids}, qrels)
+    return figures
+
+
+def hit_at_cutoff(asked: dict[str, Outcome], qrels: Qrels) -> float | None:
+    """ir-measures' hit@CUTOFF over exactly these outcomes (question id -> outcome); None over none."""
+    name = f"hit@{CUTOFF}"
+    scores = per_query({qid: o.passage_ids for qid, o in asked.items()}, qrels, {name: CURVE_MEASURES[name]})
+    return mean_over(scores, list(asked), [name])[name]
+
+
+def coverage(questions: Sequence[Question], outcomes: dict[str, Outcome]) -> float | None:
+    """coverage@CUTOFF: of the questions that list papers (``doc_ids``), those with every one in the top passages."""
+    listed = [outcomes[q.id].covered for q in questions if q.doc_ids]
+    return rate(sum(map(bool, listed)), len(listed))
+
+
+def abstention_by_kind(questions: Sequence[Question], outcomes: dict[str, Outcome]) -> dict[str, float | None]:
+    """Abstention recall of each unanswerable kind apart: far-off questions are easy to refuse, and one overall
+    recall would hide misses on near-topic ones behind them."""
+    figures = {}
+    for key, kind in ABSTAIN_KINDS.items():
+        of_kind = [outcomes[q.id] for q in questions if q.kind == kind]
+        figures[key] = rate(sum(o.abstained for o in of_kind), len(of_kind))
     return figures
 
 
@@ -216,6 +338,7 @@ def build_report(
         "headline_lang": headline,
         "gold": str(gold),
         "k": k,
+        "cutoff": CUTOFF,
         "focus": focus,
         "counts": {
             lang: {"answerable": sum(q.answerable for q in qs), "unanswerable": sum(not q.answerable for q in qs)}
@@ -231,6 +354,9 @@ def build_report(
                 "lang": q.lang,
                 "question": q.question,
                 "answers": list(q.answers),
+                "answerable": q.answerable,
+                "doc_ids": list(q.doc_ids),
+                "history": [turn.model_dump() for turn in q.history],
                 "retrievers": {name: question_row(outcomes[q.id]) for name, outcomes in results.items()},
             }
             for q in questions
@@ -258,9 +384,14 @@ def abstention_curve(questions: Sequence[Question], outcomes: dict[str, Outcome]
 def question_row(o: Outcome) -> dict:
     return {
         "first_rank": o.first_rank,
+        "first_rank_no_history": o.without_history.first_rank if o.without_history else None,
         "abstained": o.abstained,
         "confidence": o.confidence,
         "highlight_hit": o.highlight_hit,
+        "answer": o.answer,
+        "answer_hit": o.answer_hit,
+        "sentences_verified": [o.verified, o.sentences],
+        "covered": o.covered,
         "latency_ms": round(o.latency_ms, 2),
         "top": o.top,
     }
@@ -284,12 +415,12 @@ def by_kind(questions: Sequence[Question], outcomes: dict[str, Outcome], qrels: 
                     "hit@5": f["hit@5"],
                     "mrr@10": f["mrr@10"],
                     "highlight@1": f["highlight@1"],
+                    "answer@1": f["answer@1"],
+                    f"coverage@{CUTOFF}": f[f"coverage@{CUTOFF}"],
                     "abstained": rate(sum(outcomes[q.id].abstained for q in qs), len(qs)),
                 }
             )
     return rows
-
-
 
 
 # --------------------------------------------------------------------------------------------------- entry point
@@ -299,17 +430,17 @@ def evaluate(searcher: Searcher, gold: Path | None = None, retrievers: Sequence[
              ablate: bool = False, progress: bool = False) -> dict:
     """Run the gold set through each retriever and return the full report (``eval.report`` presents it).
 
-    ``ablate`` adds a ``pipeline-TERM`` row for each second-stage term with a non-zero weight: the served pipeline
-    with that term switched off.
+    ``ablate`` adds a ``pipeline-TERM`` row for each second-stage term with a non-zero weight and a
+    ``pipeline-reading-TERM`` row for each non-zero reading term: the served pipeline with that term switched off.
     """
     if k < 1:
         raise ValueError("k must be at least 1")
     names = check_retrievers(retrievers)
     if ablate:
-        names += [name for name in ABLATIONS
-                  if getattr(searcher.weights, name.removeprefix(PIPELINE + "-")) and name not in names]
+        names += [name for name in ABLATIONS if served(searcher, name) and name not in names]
     gold = gold or DEFAULT_GOLD
     questions = load_gold(gold)
+    check_doc_ids(questions, list(searcher.index.documents))
     results = ask_all(searcher, questions, names, k, progress)
     report = build_report(questions, results, searcher.index.chunks, gold, k)
     report["threshold"] = searcher.settings.abstain_threshold

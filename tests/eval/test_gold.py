@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from eval.gold import DEFAULT_GOLD, load_gold
+from eval.gold import DEFAULT_GOLD, HISTORY_KINDS, load_gold
+from retriever.schema import Turn
+
+
+def gold_file(tmp_path, *rows: dict):
+    path = tmp_path / "gold.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
 
 
 def test_missing_and_malformed_files(tmp_path):
@@ -32,6 +41,46 @@ def test_defaults_and_extra_fields(tmp_path):
     path.write_text('{"id": 7, "question": "q?", "note": "ignored"}\n')
     (q,) = load_gold(path)
     assert (q.id, q.kind, q.lang, q.answers, q.answerable) == ("7", "unknown", "en", (), False)
+    assert (q.history, q.doc_ids) == ((), ())
+
+
+def test_history_and_doc_ids(tmp_path):
+    history = [{"role": "user", "content": "How much did Korea invest?"}, {"role": "assistant", "content": "$14.8bn"}]
+    path = gold_file(
+        tmp_path,
+        {"id": "f", "question": "And in 2015?", "answers": ["2.6"], "kind": "followup", "history": history},
+        {"id": "c", "question": "Compare them.", "kind": "comparison", "doc_ids": ["kiep", "heritage"]},
+    )
+    followup, comparison = load_gold(path)
+    assert followup.history == (Turn(role="user", content="How much did Korea invest?"),
+                                Turn(role="assistant", content="$14.8bn"))
+    assert followup.doc_ids == () and comparison.history == ()
+    assert comparison.doc_ids == ("kiep", "heritage")
+    assert comparison.answerable  # no answer string, but the papers answer it: abstaining would be wrong
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ({"history": [{"role": "system", "content": "x"}]}, "history turn 1: role: Input should be 'user' or"),
+        ({"history": [{"role": "user", "content": "x"}, {"role": "assistant"}]}, "history turn 2: content"),
+        ({"history": "user: x"}, "history must be a list of objects"),
+        ({"history": [["user", "x"]]}, "history must be a list of objects"),
+        ({"doc_ids": "kiep"}, "doc_ids must be a list of strings"),
+        ({"doc_ids": [1]}, "doc_ids must be a list of strings"),
+    ],
+)
+def test_a_bad_history_or_doc_ids_names_the_line(tmp_path, field, message):
+    path = gold_file(tmp_path, {"id": "ok", "question": "?"}, {"id": "bad", "question": "?", **field})
+    with pytest.raises(ValueError, match=r"gold\.jsonl:2: not a gold question") as info:
+        load_gold(path)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("kind", HISTORY_KINDS)
+def test_a_conversation_kind_needs_its_history(tmp_path, kind):
+    with pytest.raises(ValueError, match=f"gold.jsonl:1: .*a {kind} question needs its history"):
+        load_gold(gold_file(tmp_path, {"id": "f", "question": "And then?", "answers": ["x"], "kind": kind}))
 
 
 def test_the_project_gold_set_loads():

@@ -14,15 +14,19 @@ from ir_measures import RR
 from eval.metrics import (
     BEIR_MEASURES,
     GOLD_MEASURES,
+    answer_hit,
     contains_answer,
+    covers,
     latency,
     mean_over,
     normalise,
     passage_id,
     per_query,
+    quote_verified,
     rate,
     run_from_rankings,
 )
+from retriever.schema import AnswerSentence
 
 
 def scores(ranking: list[str], relevant: dict[str, int], measures=GOLD_MEASURES) -> dict[str, float]:
@@ -44,6 +48,52 @@ def test_matching_ignores_case_quotes_and_white_space():
 def test_no_answer_never_matches():
     assert not contains_answer("any text at all", [])
     assert not contains_answer("any text at all", ["", "   "])
+
+
+def test_a_composed_answer_hits_like_a_passage_and_no_answer_misses():
+    assert answer_hit("It is a \u201cMajor non-NATO ally\u201d [1]", ['"major non-nato ally"'])
+    assert not answer_hit("It is an ally [1]", ["major non-NATO ally"])
+    assert not answer_hit(None, ["anything"])  # abstained, or nothing composed
+    assert not answer_hit("", ["anything"])
+
+
+# ------------------------------------------------------------------------------------------- answer sentences
+
+SOURCES = {"kiep": "Korea invested. It rose to $14.8 billion.", "heritage": "The treaty dates from 1953."}
+
+
+def sentence(doc_id: str, text: str, passage: int, start: int | None = None) -> AnswerSentence:
+    """A sentence quoting ``text`` at its true span in ``SOURCES[doc_id]`` unless ``start`` moves it."""
+    start = SOURCES[doc_id].find(text) if start is None else start
+    return AnswerSentence(text=text, doc_id=doc_id, char_start=start, char_end=start + len(text), passage=passage)
+
+
+def test_a_quote_verifies_at_its_span_cited_to_a_passage_of_its_paper():
+    docs = ["heritage", "kiep"]  # the returned passages' papers, rank 1 first
+    assert quote_verified(sentence("kiep", "It rose to $14.8 billion.", 2), SOURCES, docs)
+    assert quote_verified(sentence("heritage", "The treaty dates from 1953.", 1), SOURCES, docs)
+
+
+def test_a_quote_fails_off_its_span_or_its_paper():
+    docs = ["heritage", "kiep"]
+    assert not quote_verified(sentence("kiep", "It rose to $14.8 billion.", 1), SOURCES, docs)  # [1] is heritage
+    assert not quote_verified(sentence("kiep", "It rose to $14.8 billion.", 3), SOURCES, docs)  # no passage 3
+    assert not quote_verified(sentence("kiep", "It rose to $14.8 billion.", 0), SOURCES, docs)  # ranks start at 1
+    assert not quote_verified(sentence("kiep", "It rose to $14.8 billion.", 2, start=1), SOURCES, docs)  # shifted
+    assert not quote_verified(sentence("kiep", "It rose to 14.8 billion.", 2, start=16), SOURCES, docs)  # reworded
+    missing = AnswerSentence(text="x", doc_id="nowhere", char_start=0, char_end=1, passage=1)
+    assert not quote_verified(missing, SOURCES, ["nowhere"])  # a paper the index does not hold
+    empty = AnswerSentence(text="", doc_id="kiep", char_start=3, char_end=3, passage=2)
+    assert not quote_verified(empty, SOURCES, docs)  # an empty quote says nothing
+
+
+def test_coverage_needs_every_listed_paper_within_the_depth():
+    docs = ["kiep", "kiep", "kiep", "kiep", "heritage", "other"]
+    assert covers(docs, ["kiep", "heritage"], 5)
+    assert not covers(docs, ["kiep", "heritage"], 4)  # the better paper four times over compares nothing
+    assert covers(docs, ["kiep"], 1)
+    assert not covers(docs, ["other"], 5) and covers(docs, ["other"], 10)
+    assert not covers([], ["kiep"], 5)
 
 
 def test_passage_ids_are_spans():
