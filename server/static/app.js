@@ -1,13 +1,34 @@
-// alliance-qa chat page. Vanilla JS; every piece of corpus or user text goes in through textContent.
+// alliance-qa chat page. Vanilla JS; every piece of server, user or stored text goes in through textContent.
+//
+// Each reply reads top to bottom: the composed answer (its [n] markers link to the passage cards below, each sentence
+// opens the document at its span), then the cards, each showing its highlight first.  The conversation is sent as
+// `history` with every question and kept in localStorage across reloads.
 "use strict";
 
 (function () {
+  const STORAGE_KEY = "alliance-qa.conversation";
+  const STORAGE_VERSION = 1;
+  const MAX_HISTORY_TURNS = 20; // the server's limits (server/app.py): more or longer turns get a 422
+  const MAX_TURN_CHARS = 2000;
+  const MAX_STORED_EXCHANGES = 30;
+  const ABSTAIN_TITLE = "These documents do not answer this question.";
+  const NO_ANSWER_TEXT = "No sentence in the documents answers this question.";
+
   const form = document.getElementById("ask");
   const box = document.getElementById("question");
   const send = document.getElementById("send");
   const kSelect = document.getElementById("k");
   const conversation = document.getElementById("conversation");
+  const intro = document.getElementById("intro");
+  const newButton = document.getElementById("new-conversation");
+
+  let exchanges = []; // [{question, reply}], oldest first: what is shown, stored and sent as history
   let busy = false;
+  let generation = 0; // bumped by "New conversation": a reply to an older generation is dropped
+  let inFlight = null;
+  let replyCount = 0;
+
+  // ------------------------------------------------------------------------------------------------ helpers
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -16,13 +37,20 @@
     return node;
   }
 
-  function scrollIntoViewSoft(node) {
-    node.scrollIntoView({ block: "start", behavior: "smooth" });
+  function isObject(value) {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
   }
 
-  function hideIntro() {
-    const intro = document.getElementById("intro");
-    if (intro) intro.remove();
+  function isSpan(start, end) {
+    return Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end > start;
+  }
+
+  function text(value) {
+    return typeof value === "string" ? value : "";
+  }
+
+  function smooth() {
+    return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
   }
 
   function errorDetail(body, status) {
@@ -33,49 +61,94 @@
     return "The server answered with HTTP " + status + ".";
   }
 
-  // The passage text with the highlight sentence in <mark>; offsets are absolute, so make them relative.
-  function passageBody(passage) {
+  // At most `limit` characters (as the server counts them: code points), no NUL, no half of a surrogate pair.
+  function clip(value, limit) {
+    let s = text(value).replace(/\u0000/g, "");
+    if (s.length <= limit) return s;
+    s = s.slice(0, limit);
+    const last = s.charCodeAt(s.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) s = s.slice(0, -1);
+    return s;
+  }
+
+  function documentHref(docId, start, end, hlStart, hlEnd) {
+    const params = new URLSearchParams({ start: String(start), end: String(end) });
+    if (isSpan(hlStart, hlEnd)) {
+      params.set("hl_start", String(hlStart));
+      params.set("hl_end", String(hlEnd));
+    }
+    return "/documents/" + encodeURIComponent(docId) + "?" + params.toString();
+  }
+
+  function newTabLink(className, label, href) {
+    const link = el("a", className, label);
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener";
+    return link;
+  }
+
+  // ---------------------------------------------------------------------------------------------- the cards
+
+  function cardId(replyId, rank) {
+    return replyId + "-passage-" + rank;
+  }
+
+  // The passage text with the highlight sentence in <mark>; offsets are absolute, so make them relative.  When the
+  // highlight is only part of the passage, the rest starts hidden: the card shows its highlight first.
+  function passageBody(passage, id) {
     const block = el("blockquote", "passage");
-    const text = passage.text || "";
+    block.id = id;
+    const full = text(passage.text);
     const hl = passage.highlight;
-    const base = passage.citation ? passage.citation.char_start : 0;
-    if (hl && Number.isInteger(hl.char_start) && Number.isInteger(hl.char_end)) {
-      const a = Math.max(0, Math.min(text.length, hl.char_start - base));
-      const b = Math.max(a, Math.min(text.length, hl.char_end - base));
+    const c = isObject(passage.citation) ? passage.citation : {};
+    const base = Number.isInteger(c.char_start) ? c.char_start : 0;
+    if (isObject(hl) && isSpan(hl.char_start, hl.char_end)) {
+      const a = Math.max(0, Math.min(full.length, hl.char_start - base));
+      const b = Math.max(a, Math.min(full.length, hl.char_end - base));
       if (b > a) {
-        block.append(document.createTextNode(text.slice(0, a)));
-        block.append(el("mark", "highlight", text.slice(a, b)));
-        block.append(document.createTextNode(text.slice(b)));
-        return block;
+        const before = full.slice(0, a);
+        const after = full.slice(b);
+        const collapsible = Boolean(before.trim() || after.trim());
+        if (before) block.append(el("span", "context before", before));
+        block.append(el("mark", "highlight", full.slice(a, b)));
+        if (after) block.append(el("span", "context after", after));
+        block.classList.toggle("cut-start", Boolean(before.trim()));
+        block.classList.toggle("cut-end", Boolean(after.trim()));
+        return { block: block, collapsible: collapsible };
       }
     }
-    block.textContent = text;
-    return block;
+    block.textContent = full;
+    return { block: block, collapsible: false };
   }
 
-  function sourceHref(passage) {
-    const c = passage.citation;
-    const params = new URLSearchParams({ start: String(c.char_start), end: String(c.char_end) });
-    if (passage.highlight) {
-      params.set("hl_start", String(passage.highlight.char_start));
-      params.set("hl_end", String(passage.highlight.char_end));
-    }
-    return "/documents/" + encodeURIComponent(c.doc_id) + "?" + params.toString();
+  function setExpanded(toggle, block, open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    toggle.textContent = open ? "Show highlight only" : "Show full passage";
+    block.classList.toggle("collapsed", !open);
+    for (const part of block.querySelectorAll(".context")) part.hidden = !open;
   }
 
-  function card(passage) {
-    const c = passage.citation || {};
+  function card(passage, position, replyId) {
+    const c = isObject(passage.citation) ? passage.citation : {};
+    const rank = Number.isInteger(passage.rank) ? passage.rank : position;
     const art = el("article", "card");
+    art.id = cardId(replyId, rank);
+    art.tabIndex = -1; // the target of the answer's [n] links
     art.dataset.testid = "card";
-    art.dataset.docId = c.doc_id || "";
+    art.dataset.docId = text(c.doc_id);
+    art.dataset.rank = String(rank);
 
     const head = el("header", "card-head");
-    head.append(el("span", "rank", passage.rank));
-    head.append(el("h3", "card-title", c.title || c.doc_id || "Untitled"));
+    head.append(el("span", "rank", rank));
+    const title = el("h3", "card-title", text(c.title) || text(c.doc_id) || "Untitled");
+    title.id = art.id + "-title";
+    head.append(title);
     art.append(head);
+    art.setAttribute("aria-labelledby", title.id);
 
     const meta = [];
-    if (c.authors && c.authors.length) meta.push(c.authors.join(", "));
+    if (Array.isArray(c.authors) && c.authors.length) meta.push(c.authors.map(String).join(", "));
     if (c.date) meta.push(c.date);
     if (c.publisher) meta.push(c.publisher);
     if (meta.length) art.append(el("p", "meta", meta.join(" · ")));
@@ -86,12 +159,14 @@
       art.append(sec);
     }
 
-    art.append(passageBody(passage));
+    const body = passageBody(passage, art.id + "-text");
+    art.append(body.block);
 
-    if (c.footnotes && c.footnotes.length) {
+    if (Array.isArray(c.footnotes) && c.footnotes.length) {
       const notes = el("ol", "footnotes");
       notes.setAttribute("aria-label", "Footnotes cited in this passage");
       for (const f of c.footnotes) {
+        if (!isObject(f)) continue;
         const li = el("li", "footnote");
         li.append(el("span", "fn-marker", f.marker));
         li.append(el("span", "fn-text", f.text));
@@ -101,62 +176,263 @@
     }
 
     const foot = el("footer", "card-foot");
-    const link = el("a", "source-link", "Open in document");
-    link.href = sourceHref(passage);
-    link.target = "_blank";
-    link.rel = "noopener";
-    foot.append(link);
+    const actions = el("div", "card-actions");
+    if (body.collapsible) {
+      const toggle = el("button", "toggle-passage");
+      toggle.type = "button";
+      toggle.setAttribute("aria-controls", body.block.id);
+      toggle.addEventListener("click", () => {
+        setExpanded(toggle, body.block, toggle.getAttribute("aria-expanded") !== "true");
+      });
+      setExpanded(toggle, body.block, false);
+      actions.append(toggle);
+    }
+    if (c.doc_id && isSpan(c.char_start, c.char_end)) {
+      const hl = isObject(passage.highlight) ? passage.highlight : {};
+      const link = newTabLink("source-link", "Open in document",
+        documentHref(c.doc_id, c.char_start, c.char_end, hl.char_start, hl.char_end));
+      link.setAttribute("aria-describedby", title.id);
+      actions.append(link);
+    }
+    foot.append(actions);
     if (typeof passage.score === "number") foot.append(el("span", "score", "score " + passage.score.toFixed(2)));
     art.append(foot);
     return art;
   }
 
-  function renderAnswer(answer) {
-    const wrap = el("section", "message answer");
-    wrap.dataset.testid = "answer";
-    const passages = answer.passages || [];
-    if (answer.abstained) {
-      const notice = el("div", "notice abstained", "These documents do not answer this question.");
+  // ---------------------------------------------------------------------------------------------- the answer
+
+  function citeLink(rank, replyId, byRank) {
+    const label = "[" + rank + "]";
+    if (!byRank.has(rank)) return el("span", "cite", label);
+    const link = el("a", "cite", label);
+    link.href = "#" + cardId(replyId, rank);
+    const passage = byRank.get(rank);
+    const title = isObject(passage.citation) ? text(passage.citation.title) : "";
+    link.setAttribute("aria-label", "Passage " + rank + (title ? ": " + title : ""));
+    return link;
+  }
+
+  // The sentence as a link to its span in the document: inside its passage's span when it lies there, so the view
+  // shows the passage around it, with the sentence itself in the stronger mark.
+  function sentenceNode(s, byRank) {
+    const sentence = text(s.text);
+    if (!s.doc_id || typeof s.doc_id !== "string" || !isSpan(s.char_start, s.char_end)) {
+      return el("span", "answer-sentence", sentence);
+    }
+    let start = s.char_start;
+    let end = s.char_end;
+    const passage = byRank.get(s.passage);
+    const c = passage && isObject(passage.citation) ? passage.citation : null;
+    if (c && c.doc_id === s.doc_id && isSpan(c.char_start, c.char_end) &&
+        c.char_start <= s.char_start && s.char_end <= c.char_end) {
+      start = c.char_start;
+      end = c.char_end;
+    }
+    const link = newTabLink("answer-sentence", sentence, documentHref(s.doc_id, start, end, s.char_start, s.char_end));
+    link.title = "Open this sentence in its document";
+    return link;
+  }
+
+  function answerBlock(answer, replyId, byRank) {
+    const block = el("section", "answer-block");
+    block.dataset.testid = "answer";
+    const label = el("h2", "reply-label", "Answer");
+    label.id = replyId + "-answer-label";
+    block.setAttribute("aria-labelledby", label.id);
+    block.append(label);
+    const para = el("p", "answer-text");
+    const sentences = Array.isArray(answer.sentences) ? answer.sentences.filter(isObject) : [];
+    if (sentences.length) {
+      sentences.forEach((s, i) => {
+        if (i) para.append(document.createTextNode(" "));
+        para.append(sentenceNode(s, byRank));
+        if (Number.isInteger(s.passage)) {
+          para.append(document.createTextNode("\u00a0")); // the marker never wraps away from its sentence
+          para.append(citeLink(s.passage, replyId, byRank));
+        }
+      });
+    } else {
+      // Only the joined text: its [n] markers still become links.
+      const joined = text(answer.text);
+      const marker = /\[(\d+)\]/g;
+      let last = 0;
+      let m;
+      while ((m = marker.exec(joined)) !== null) {
+        para.append(document.createTextNode(joined.slice(last, m.index)));
+        para.append(citeLink(Number(m[1]), replyId, byRank));
+        last = m.index + m[0].length;
+      }
+      para.append(document.createTextNode(joined.slice(last)));
+    }
+    block.append(para);
+    return block;
+  }
+
+  function hasAnswer(reply) {
+    return !reply.abstained && isObject(reply.answer) &&
+      ((Array.isArray(reply.answer.sentences) && reply.answer.sentences.length > 0) || Boolean(text(reply.answer.text)));
+  }
+
+  function renderReply(reply, replyId) {
+    const wrap = el("section", "message reply");
+    wrap.id = replyId;
+    wrap.dataset.testid = "reply";
+    const passages = Array.isArray(reply.passages) ? reply.passages.filter(isObject) : [];
+    const byRank = new Map();
+    passages.forEach((p, i) => byRank.set(Number.isInteger(p.rank) ? p.rank : i + 1, p));
+
+    let heading = "Sources";
+    if (hasAnswer(reply)) {
+      wrap.append(answerBlock(reply.answer, replyId, byRank));
+    } else {
+      const notice = el("div", "notice " + (reply.abstained ? "abstained" : "no-answer"));
+      notice.dataset.testid = "abstained";
       notice.setAttribute("role", "status");
+      notice.append(el("p", "notice-title", reply.abstained ? ABSTAIN_TITLE : NO_ANSWER_TEXT));
+      if (text(reply.reason)) notice.append(el("p", "reason", reply.reason));
       wrap.append(notice);
-      if (passages.length) wrap.append(el("h2", "nearest", "Nearest passages"));
-    } else if (!passages.length) {
-      wrap.append(el("div", "notice empty", "No passages found."));
+      heading = "Closest passages — not an answer";
     }
+    if (!passages.length) {
+      wrap.append(el("p", "notice empty", "No passages found."));
+      return wrap;
+    }
+    wrap.append(el("h2", "reply-label nearest", heading));
     const list = el("div", "cards");
-    for (const p of passages) list.append(card(p));
+    passages.forEach((p, i) => list.append(card(p, i + 1, replyId)));
     wrap.append(list);
-    const total = answer.timings_ms && answer.timings_ms.total;
-    if (passages.length) {
-      let summary = passages.length + (passages.length === 1 ? " passage" : " passages");
-      if (typeof total === "number") summary += " · " + Math.round(total) + " ms";
-      wrap.append(el("p", "summary", summary));
-    }
+    const total = isObject(reply.timings_ms) ? reply.timings_ms.total : undefined;
+    let summary = passages.length + (passages.length === 1 ? " passage" : " passages");
+    if (typeof total === "number") summary += " · " + Math.round(total) + " ms";
+    wrap.append(el("p", "summary", summary));
     return wrap;
   }
 
+  function userMessage(question) {
+    const msg = el("div", "message user");
+    msg.dataset.testid = "user-message";
+    msg.append(el("p", "bubble", question));
+    return msg;
+  }
+
+  // ------------------------------------------------------------------------------- history and storage
+
+  function assistantText(reply) {
+    if (!reply.abstained && isObject(reply.answer) && text(reply.answer.text)) return reply.answer.text;
+    if (text(reply.reason)) return reply.reason;
+    return reply.abstained ? ABSTAIN_TITLE : NO_ANSWER_TEXT;
+  }
+
+  // The last turns of the conversation as the server takes them: oldest first, at most 20, each at most 2000 chars.
+  function historyTurns() {
+    const turns = [];
+    for (const x of exchanges) {
+      turns.push({ role: "user", content: clip(x.question, MAX_TURN_CHARS) });
+      turns.push({ role: "assistant", content: clip(assistantText(x.reply), MAX_TURN_CHARS) });
+    }
+    return turns.filter((t) => t.content.trim()).slice(-MAX_HISTORY_TURNS);
+  }
+
+  // What a reply needs to be drawn again after a reload.
+  function storable(reply) {
+    return {
+      answer: isObject(reply.answer) ? reply.answer : null,
+      reason: text(reply.reason) || null,
+      abstained: Boolean(reply.abstained),
+      confidence: typeof reply.confidence === "number" ? reply.confidence : null,
+      passages: Array.isArray(reply.passages) ? reply.passages : [],
+      timings_ms: isObject(reply.timings_ms) ? reply.timings_ms : {},
+    };
+  }
+
+  function validExchange(x) {
+    return isObject(x) && typeof x.question === "string" && x.question.trim() !== "" &&
+      isObject(x.reply) && Array.isArray(x.reply.passages);
+  }
+
+  // A stored value that is missing, unreadable, of another version or of the wrong shape is ignored.
+  function loadStored() {
+    let raw = null;
+    try {
+      raw = window.localStorage.getItem(STORAGE_KEY);
+    } catch (_) {
+      return [];
+    }
+    if (!raw) return [];
+    let data;
+    try {
+      data = JSON.parse(raw);
+    } catch (_) {
+      return [];
+    }
+    if (!isObject(data) || data.version !== STORAGE_VERSION || !Array.isArray(data.exchanges)) return [];
+    return data.exchanges.filter(validExchange).slice(-MAX_STORED_EXCHANGES);
+  }
+
+  // Oldest exchanges go first when storage is full; a browser without storage just keeps the page's memory.
+  function save() {
+    let kept = exchanges.slice(-MAX_STORED_EXCHANGES);
+    while (true) {
+      try {
+        if (!kept.length) window.localStorage.removeItem(STORAGE_KEY);
+        else window.localStorage.setItem(STORAGE_KEY, JSON.stringify({ version: STORAGE_VERSION, exchanges: kept }));
+        return;
+      } catch (_) {
+        if (!kept.length) return;
+        kept = kept.slice(1);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------- asking
+
+  function setBusy(on) {
+    busy = on;
+    send.disabled = on;
+    send.textContent = on ? "Searching…" : "Send";
+  }
+
+  function nextReplyId() {
+    replyCount += 1;
+    return "reply-" + replyCount;
+  }
+
+  // The question at the top of the screen, unless it is so long that the answer below it would be pushed out.
+  function reveal(userMsg, reply) {
+    const margin = 16;
+    const u = userMsg.getBoundingClientRect().top + window.scrollY;
+    const r = reply.getBoundingClientRect().top + window.scrollY;
+    let top = u - margin;
+    if (r - top > window.innerHeight * 0.4) top = r - margin;
+    window.scrollTo({ top: Math.max(0, top), behavior: smooth() });
+  }
+
   async function ask(question) {
-    busy = true;
-    send.disabled = true;
-    send.textContent = "Searching…";
-    hideIntro();
+    const gen = generation;
+    const history = historyTurns();
+    setBusy(true);
+    intro.hidden = true;
 
-    const userMsg = el("div", "message user");
-    userMsg.dataset.testid = "user-message";
-    userMsg.append(el("p", "bubble", question));
+    const userMsg = userMessage(question);
     conversation.append(userMsg);
-
     const loading = el("div", "loading", "Searching…");
     loading.setAttribute("role", "status");
     conversation.append(loading);
-    scrollIntoViewSoft(userMsg);
+    userMsg.scrollIntoView({ block: "start", behavior: smooth() });
+
+    const controller = new AbortController();
+    inFlight = controller;
+    const payload = { question: question, k: Number(kSelect.value) || 5 };
+    if (history.length) payload.history = history;
 
     let result;
     try {
       const res = await fetch("/api/ask", {
         method: "POST",
         headers: { "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify({ question: question, k: Number(kSelect.value) || 5 }),
+        body: JSON.stringify(payload),
+        signal: controller.signal,
       });
       let body = null;
       try {
@@ -164,26 +440,72 @@
       } catch (_) {
         body = null;
       }
+      if (gen !== generation) return;
       if (!res.ok) {
         result = el("div", "message error", errorDetail(body, res.status));
-      } else if (!body || !Array.isArray(body.passages)) {
+      } else if (!isObject(body) || !Array.isArray(body.passages)) {
         result = el("div", "message error", "The server sent an answer this page cannot read.");
       } else {
-        result = renderAnswer(body);
+        const reply = storable(body);
+        try {
+          result = renderReply(reply, nextReplyId());
+          exchanges.push({ question: question, reply: reply });
+          save();
+        } catch (_) {
+          result = el("div", "message error", "The server sent an answer this page cannot read.");
+        }
       }
     } catch (err) {
+      if (gen !== generation) return; // "New conversation" while waiting: the page is already cleared
       result = el("div", "message error", "Could not reach the server: " + (err && err.message ? err.message : err));
+    } finally {
+      if (inFlight === controller) inFlight = null;
     }
     if (result.classList.contains("error")) {
       result.setAttribute("role", "alert");
       result.dataset.testid = "error";
     }
     loading.replaceWith(result);
-    busy = false;
-    send.disabled = false;
-    send.textContent = "Send";
-    scrollIntoViewSoft(userMsg);
+    setBusy(false);
+    reveal(userMsg, result);
   }
+
+  function newConversation() {
+    generation += 1;
+    if (inFlight) inFlight.abort();
+    inFlight = null;
+    exchanges = [];
+    replyCount = 0;
+    save();
+    for (const node of Array.from(conversation.children)) {
+      if (node !== intro) node.remove();
+    }
+    intro.hidden = false;
+    setBusy(false);
+    window.scrollTo({ top: 0 });
+    box.focus();
+  }
+
+  function restore() {
+    const kept = [];
+    for (const x of loadStored()) {
+      let userMsg;
+      let reply;
+      try {
+        userMsg = userMessage(x.question);
+        reply = renderReply(x.reply, "reply-" + (replyCount + 1));
+      } catch (_) {
+        continue; // an exchange this page cannot draw is dropped, not the page
+      }
+      replyCount += 1;
+      conversation.append(userMsg, reply);
+      kept.push(x);
+    }
+    exchanges = kept;
+    intro.hidden = exchanges.length > 0;
+  }
+
+  // ------------------------------------------------------------------------------------------- events
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -200,13 +522,30 @@
     }
   });
 
+  newButton.addEventListener("click", newConversation);
+
   conversation.addEventListener("click", (event) => {
     const target = event.target;
-    if (target instanceof HTMLElement && target.classList.contains("example")) {
+    if (!(target instanceof Element)) return;
+    if (target.classList.contains("example")) {
       box.value = target.textContent || "";
       form.requestSubmit();
+      return;
+    }
+    // An [n] marker: bring its card into view and move focus there, without adding to the browser history.
+    const cite = target.closest("a.cite");
+    if (cite && event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey && !event.altKey) {
+      const card = document.getElementById((cite.getAttribute("href") || "").slice(1));
+      if (!card) return;
+      event.preventDefault();
+      card.focus({ preventScroll: true });
+      card.scrollIntoView({ block: "start", behavior: smooth() });
+      card.classList.remove("flash");
+      void card.offsetWidth; // restart the animation when the same card is picked twice
+      card.classList.add("flash");
     }
   });
 
+  restore();
   box.focus();
 })();
