@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from retriever.search import Searcher
 
 # Stage names as the pipeline records them, in order; "serialize" and "other" are added here.
-STAGES = ("bm25", "encode", "faiss", "encode_multilingual", "rerank", "highlight")
+STAGES = ("bm25", "encode", "faiss", "encode_multilingual", "rerank", "cover", "read", "compose")
 PIPELINE_OVER_DENSE_TARGET = 3.0  # the pipeline's median should stay within this multiple of dense-only's
 
 

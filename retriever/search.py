@@ -213,14 +213,13 @@ class Searcher:
         if q.hangul and r.vectors.multilingual is None and self.multilingual_encoder is not None:
             r.vectors.multilingual = r.timed("encode_multilingual", lambda: self._encode_multilingual(question))
 
-        def read() -> list[list[Sentence]]:
-            return [answer.read_passage(self.index, self.lexical, q, w, r.vectors, hit, self.reading,
-                                       self.common_words)
-                    for hit in r.ranked]
+        def read() -> tuple[list[list[Sentence]], list[Passage]]:
+            sentences = [answer.read_passage(self.index, self.lexical, q, w, r.vectors, hit, self.reading,
+                                             self.common_words) for hit in r.ranked]
+            return sentences, [answer.passage(self.index, n, hit, answer.highlight(self.index, read_))
+                               for n, (hit, read_) in enumerate(zip(r.ranked, sentences), 1)]
 
-        sentences = r.timed("read", read)
-        cited = [answer.passage(self.index, n, hit, answer.highlight(self.index, read_))
-                 for n, (hit, read_) in enumerate(zip(r.ranked, sentences), 1)]
+        sentences, cited = r.timed("read", read)
         confidence = answer.confidence(q, r.evidence) if method == PIPELINE else None
         off_topic = confidence is not None and confidence < self.settings.abstain_threshold
         # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate.
@@ -233,7 +232,10 @@ class Searcher:
             far = off_topic and not missing and not q.sources
             why = compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
         elif cited:
-            quoted = self._gist(r, sentences) if r.gist else compose.choose(sentences, w, r.needed_docs, self.reading)
+            def quote() -> list[compose.Quoted]:
+                return self._gist(r, sentences) if r.gist else compose.choose(sentences, w, r.needed_docs,
+                                                                                  self.reading)
+            quoted = r.timed("compose", quote)
             composed = compose.text_of(quoted) if quoted else None
         r.timings["total"] = (time.perf_counter() - t0) * 1000
         return Answer(

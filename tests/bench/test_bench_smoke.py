@@ -105,7 +105,7 @@ def test_stages_breaks_down_a_question(searcher):
 
     result = stages.report(stages.measure(searcher, load_gold()[:2], warmup=1))
     assert result["questions"] == 2
-    assert {"encode", "faiss", "bm25", "rerank", "highlight", "serialize"} <= set(result["stages_ms"])
+    assert {"encode", "faiss", "bm25", "rerank", "read", "compose", "serialize"} <= set(result["stages_ms"])
     assert result["totals_ms"]["bare_encode_floor"]["median"] > 0
     assert result["ratios"]["end_to_end_over_floor"] > 0 and result["ratios"]["pipeline_over_dense"] > 0
     assert isinstance(result["ratios"]["pipeline_within_target_of_dense"], bool)
