@@ -87,14 +87,18 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     doc = index.documents[spans[0][0]]
     texts = [doc.text[a:b] for _, a, b in spans]
     scores = sentence_scores(texts, sims, q, lexical)
+    headings = {s.char_start for s in doc.sections}
     out = []
     for i, (text, score) in enumerate(zip(texts, scores)):
-        window = " ".join(texts[max(0, i - 1):i + 1])
-        holds = w.shaped and reading.holds(w.kind, text, common)
+        window = " ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1])
+        if w.kind == "heading":  # a heading answers by what its section says: read it with the sentence after it
+            holds = spans[i][1] in headings
+        else:
+            holds = w.shaped and reading.holds(w.kind, text, common)
         focus = reading.focus_share(w, window, lexical)
         score += r.kind * holds + r.focus * focus
         long_enough = len(text.split()) >= HIGHLIGHT.short_words
-        if not long_enough and holds and w.kind in ("person", "organisation"):
+        if not long_enough and holds and w.kind in ("person", "organisation", "heading"):
             score += HIGHLIGHT.short_penalty  # a byline is short, and it is the answer to "who wrote it?"
             long_enough = True
         # The answer is "of" the focus when the sentence (with the one before) holds enough of it, and every year or

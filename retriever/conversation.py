@@ -19,8 +19,10 @@ from .schema import Turn
 _I = re.IGNORECASE
 _LEANS = re.compile(r"\b(it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|there|then|such|"
                     r"same|former|latter)\b|^\s*(and|also|but|so|or|what about|how about|what else)\b|"
-                    r"\b(the|this|that) (paper|brief|report|commentary|article|piece|document|study|author|authors)\b|"
-                    r"그것|그|이것|이|저자는|그 (보고서|논문)", _I)
+                    r"그것|그|이것|이|저자는", _I)
+# "the paper" leans on the conversation only when the question does not say which paper
+_DOCUMENT = re.compile(r"\b(the|this|that) (paper|brief|report|commentary|article|piece|document|study|author|"
+                       r"authors)\b|그 (보고서|논문)", _I)
 _OTHER_DOC = re.compile(r"\b(the )?other (paper|brief|report|commentary|article|piece|document|one)\b|다른 (보고서|논문)",
                         _I)
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -36,13 +38,14 @@ class Resolved:
     previous: str | None  # the user turn it leans on most (its kind of answer is inherited if the question has none)
     sources: frozenset[str]  # documents the conversation was about (the previous answer's, or the other one)
     follow_up: bool
+    only: bool = False  # it asks about "the other paper": search those documents alone
 
 
 def leans_on_history(question: str, lexical: Lexical, names_a_source: bool) -> bool:
     """Does the question need the conversation to be understood?"""
-    if len(lexical.terms(question)) < MIN_OWN_TERMS or _OTHER_DOC.search(question):
+    if len(lexical.terms(question)) < MIN_OWN_TERMS or _OTHER_DOC.search(question) or _LEANS.search(question):
         return True
-    return bool(_LEANS.search(question)) and not names_a_source
+    return bool(_DOCUMENT.search(question)) and not names_a_source
 
 
 def quoted_documents(content: str, texts: Mapping[str, str]) -> set[str]:
@@ -75,6 +78,8 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
             quoted = quoted_documents(turn.content, texts)
             if quoted:
                 break
-    if _OTHER_DOC.search(question) and quoted:
+    other = bool(_OTHER_DOC.search(question) and quoted and set(texts) - quoted)
+    if other:
         quoted = set(texts) - quoted
-    return Resolved(" ".join([question, *expansion]), expansion[0] if expansion else None, frozenset(quoted), True)
+    return Resolved(" ".join([question, *expansion]), expansion[0] if expansion else None, frozenset(quoted), True,
+                    only=other)

@@ -33,6 +33,8 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
                       r"what (are|were) (the|its|their) (\w+ )?(recommendations|proposals)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
                       r"\brecommend(s|ed)?\s*\??\s*$|요약|요점|핵심|권고|제언", _I)
+_HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)s?\b|\bunder which section\b|"
+                      r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
                      r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted)\b|왜|이유|원인", _I)
 _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|decade)s?\b|\bsince when\b|언제|몇 ?년|연도",
@@ -110,7 +112,7 @@ _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms (
 class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
 
-    kind: str  # one of SHAPED, or "summary", "reason", "list", "definition", "yesno", "other"
+    kind: str  # one of SHAPED, or "heading", "summary", "reason", "list", "definition", "yesno", "other"
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
     focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap
     compare: bool  # it asks about both (or all) papers
@@ -122,6 +124,8 @@ class Wants:
 
 def kind_of(question: str) -> str:
     """The kind of answer a question asks for, from its wording alone."""
+    if _HEADING.search(question):  # "under which section heading ...": the answer is a title, not its prose
+        return "heading"
     if _SUMMARY.search(question):
         return "summary"
     if _REASON.search(question):

@@ -45,6 +45,7 @@ class Retrieval:
     wants: Wants
     follow_up: bool = False
     alone: Query | None = None  # a follow-up read on its own, with the conversation's documents: fused with ``query``
+    only: list[str] | None = None  # "the other paper": the documents a follow-up is confined to
     needed_docs: tuple[str, ...] = ()  # documents the question compares: each is among the returned passages
     gist: list[tuple[str, int, int]] = field(default_factory=list)  # a "summarise" question's key sentences
     vectors: QueryVectors | None = None
@@ -107,16 +108,23 @@ class Searcher:
         if not resolved.follow_up:
             return Retrieval(query=q, wants=w)
         expanded = self.parse(resolved.text, name_sources=method == PIPELINE)
-        q = dataclasses.replace(expanded, sources=expanded.sources | resolved.sources | q.sources,
-                                numbers=q.numbers, unknown_names=q.unknown_names)
+        # The papers it is about: those it names itself, else "the other paper", else those the conversation was on.
+        if q.sources:
+            sources = q.sources
+        elif resolved.only:
+            sources = resolved.sources
+        else:
+            sources = expanded.sources | resolved.sources
+        q = dataclasses.replace(expanded, sources=sources, numbers=q.numbers, unknown_names=q.unknown_names)
         before = reading.wants(resolved.previous, self.lexical) if resolved.previous else w
-        # The kind of answer carries over ("And China?" wants what the last question did); the focus does not:
-        # "Who wrote it?" asks about the paper, not about the figure the last answer gave.
+        # A follow-up of no kind of its own asks what the last question asked ("And China?"; on the gold set this
+        # beat inheriting only for such fragments).  The focus never carries over: "Who wrote it?" asks about the
+        # paper, not about the figure the last answer gave.
         w = dataclasses.replace(w, kind=before.kind if w.kind == "other" else w.kind,
                                 compare=w.compare or before.compare)
         alone = dataclasses.replace(self.parse(question, name_sources=method == PIPELINE),
                                     sources=q.sources)
-        return Retrieval(query=q, wants=w, follow_up=True, alone=alone)
+        return Retrieval(query=q, wants=w, follow_up=True, alone=alone, only=sorted(sources) if resolved.only else None)
 
     def retrieve(self, question: str, k: int, doc_ids: list[str] | None = None, method: str = PIPELINE,
                  history: list[Turn] | None = None) -> Retrieval:
@@ -129,6 +137,8 @@ class Searcher:
             raise ValueError(f"unknown retriever {method!r}; choose from {', '.join(RETRIEVERS)}")
         out = self.understand(question, history, method)
         q, timed = out.query, out.timed
+        if out.only:
+            doc_ids = [d for d in out.only if not doc_ids or d in doc_ids] or doc_ids
         allowed = rank.allowed_mask(self.chunk_docs, doc_ids)
         n = max(self.settings.candidates, k)
 

@@ -62,10 +62,17 @@ def test_a_self_contained_question_does_not_lean(lexical, question):
     assert not leans_on_history(question, lexical, names_a_source=False)
 
 
-def test_a_question_naming_a_source_does_not_lean_on_its_pronouns(lexical):
+def test_a_pronoun_leans_even_when_a_source_is_named(lexical):
+    # "their" still points back ("And what does the KIEP paper say about it?"); naming a paper says where, not what
     question = "What does the Heritage paper say about their investment?"
-    assert leans_on_history(question, lexical, names_a_source=False)  # "their", "the paper"
-    assert not leans_on_history(question, lexical, names_a_source=True)  # the named paper says what it is about
+    assert leans_on_history(question, lexical, names_a_source=False)
+    assert leans_on_history(question, lexical, names_a_source=True)
+
+
+def test_the_paper_leans_unless_the_question_names_it(lexical):
+    question = "What does the paper say about investment in Georgia?"
+    assert leans_on_history(question, lexical, names_a_source=False)  # "the paper": which one?
+    assert not leans_on_history(question, lexical, names_a_source=True)  # the question also says which
 
 
 def test_too_few_terms_lean_even_when_a_source_is_named(lexical):
@@ -157,8 +164,18 @@ def test_resolve_no_sources_when_no_answer_quoted(lexical):
 
 def test_resolve_the_other_paper_is_every_other_document(lexical):
     r = resolve("What about the other paper?", HISTORY, lexical, TEXTS, False)
-    assert r.follow_up
+    assert r.follow_up and r.only  # the search is confined to them
     assert r.sources == {"b", "c"}  # the last answer quoted a
+
+
+def test_resolve_the_other_paper_even_with_words_of_its_own(lexical):
+    r = resolve("What does the other paper say about shipbuilding cooperation?", HISTORY, lexical, TEXTS, False)
+    assert r.follow_up and r.only and r.sources == {"b", "c"}
+
+
+def test_resolve_a_paper_the_follow_up_names_is_not_confined(lexical):
+    r = resolve("And what does the KIEP paper say about it?", HISTORY, lexical, TEXTS, True)
+    assert r.follow_up and not r.only  # "it" still points back; the searcher keeps the paper the question names
 
 
 def test_resolve_the_other_one_without_a_user_turn(lexical):
@@ -167,6 +184,6 @@ def test_resolve_the_other_one_without_a_user_turn(lexical):
 
 
 def test_resolve_a_question_naming_its_source_is_not_a_follow_up(lexical):
-    question = "What does the Heritage paper say about their investment?"
+    question = "What does the paper say about investment in Georgia?"
     assert resolve(question, HISTORY, lexical, TEXTS, True).follow_up is False
     assert resolve(question, HISTORY, lexical, TEXTS, False).follow_up is True
