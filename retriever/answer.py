@@ -88,13 +88,14 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     texts = [doc.text[a:b] for _, a, b in spans]
     scores = sentence_scores(texts, sims, q, lexical)
     headings = {s.char_start for s in doc.sections}
+    names = tuple(word for word in w.focus if word[:1].isupper())  # the question's own names answer nothing
     out = []
     for i, (text, score) in enumerate(zip(texts, scores)):
         window = " ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1])
         if w.kind == "heading":  # a heading answers by what its section says: read it with the sentence after it
             holds = spans[i][1] in headings
         else:
-            holds = w.shaped and reading.holds(w.kind, text, common)
+            holds = w.shaped and reading.holds(w.kind, reading.without_words(text, names), common)
         focus = reading.focus_share(w, window, lexical)
         score += r.kind * holds + r.focus * focus
         long_enough = len(text.split()) >= HIGHLIGHT.short_words
@@ -103,7 +104,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
             long_enough = True
         # The answer is "of" the focus when the sentence (with the one before) holds enough of it, and every year or
         # figure the question names: a 2024 figure does not answer a question about 2023.
-        tied = focus >= r.focus_tie and number_match(q, window) == (1.0 if q.numbers else 0.0)
+        tie = r.name_focus_tie if w.kind in reading.NAMES else r.focus_tie
+        tied = focus >= tie and number_match(q, window) == (1.0 if q.numbers else 0.0)
         out.append(Sentence(doc.doc_id, spans[i][1], spans[i][2], text, score,
                             long_enough and (holds or not w.shaped) and tied))
     return out

@@ -21,6 +21,7 @@ from .lexical import Lexical
 
 # Kinds whose answer has a shape a sentence either holds or not: these can say "the papers give no such answer".
 SHAPED = ("money", "percent", "number", "date", "person", "organisation", "place")
+NAMES = ("person", "organisation", "place")
 NOUNS = {  # what the abstention reason says is missing
     "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
     "organisation": "organisation", "place": "place",
@@ -51,10 +52,10 @@ _QUANTITY = re.compile(r"\bwhat (is|was|are|were) (the |its |their )?([\w’'–
 _NUMBER = re.compile(r"\bhow many\b|\b(what|which) (number|figure|count|total)\b|\bnumber of\b|몇|개수", _I)
 _PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|president|official|minister|"
                      r"secretary|leader|author|authors|writer|scholar|expert|ambassador|ceo)\b|\bwho\b|누구|저자|필자", _I)
-_ORGANISATION = re.compile(r"\b(what|which) (compan\w*|firms?|organi[sz]ations?|institut\w*|think[- ]tanks?|agenc\w*|"
+_ORGANISATION = re.compile(r"\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(compan\w*|firms?|organi[sz]ations?|institut\w*|think[- ]tanks?|agenc\w*|"
                            r"banks?|shipyards?|groups?|publishers?|corporations?|ministr\w*|departments?|"
                            r"alliances?|blocs?)\b|기관|기업|회사", _I)
-_PLACE = re.compile(r"^\s*where\b|\b(what|which) (countr\w*|states?|cit(y|ies)|regions?|nations?|places?|"
+_PLACE = re.compile(r"^\s*where\b|\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(countr\w*|states?|cit(y|ies)|regions?|nations?|places?|"
                     r"locations?|provinces?|continents?)\b|\bwhere\b|어디|어느 나라", _I)
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
                    r"steps?|measures?|policies|tasks?|initiatives?))\b", _I)
@@ -191,6 +192,15 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
     if kind == "place":
         return bool(_NAME_RUN.search(text))
     return True
+
+
+def without_words(text: str, words: tuple[str, ...]) -> str:
+    """``text`` with every occurrence of ``words`` blanked out: an answer is what the question does not already say
+    ("Which company acquired Philly Shipyard?" is not answered by the name "Philly Shipyard")."""
+    if not words:
+        return text
+    pattern = r"\b(" + "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + r")\b"
+    return re.sub(pattern, " ", text, flags=re.IGNORECASE)
 
 
 def lower_case_words(texts: list[str]) -> frozenset[str]:

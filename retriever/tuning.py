@@ -101,6 +101,8 @@ class Reading:
     focus: float = 0.4  # IDF-weighted share of the question's focus words (what the figure or name is *of*) in it
     gate: float = 1.0  # 1: abstain when no top sentence holds that kind tied to the focus; 0: never on that ground
     focus_tie: float = 0.45  # share of the focus a sentence must hold for its figure or name to count as "of" it
+    # ... for a name (person, organisation, place): questions about names paraphrase more ("liken the bond")
+    name_focus_tie: float = 0.3
     gate_passages: int = 3  # the top passages in which an answer of the asked kind is looked for
     second_margin: float = 0.3  # a further sentence joins the composed answer when this close to the best one
     pair_margin: float = 0.3  # the sentence before the best one joins it when this close (it often names the subject)

@@ -10,7 +10,8 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import NOUNS, SHAPED, focus_share, holds, kind_of, lower_case_words, missing_focus, wants
+from retriever.reading import (NOUNS, SHAPED, focus_share, holds, kind_of, lower_case_words, missing_focus, wants,
+                               without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -271,3 +272,39 @@ def test_missing_focus_lists_the_words_no_text_uses(lexical):
 def test_missing_focus_of_the_trade_deficit(lexical):
     w = wants("What was the trade deficit in 2023?", lexical)
     assert missing_focus(w, ["The trade balance in 2023 was negative."], lexical) == ["deficit"]
+
+
+# ------------------------------------------------------------------------------- headings, names the question gives
+
+
+@pytest.mark.parametrize("question", [
+    "Under which section heading does the commentary argue for a roadmap?",
+    "What is the heading of the section on tariffs?",
+])
+def test_kind_of_a_heading_question(question):
+    # the answer is a section title, whatever else the question asks about
+    assert kind_of(question) == "heading"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Which South Korean company acquired the shipyard?", "organisation"),  # capitalised words between
+    ("Which U.S. shipyard is being revitalized?", "organisation"),
+    ("To which European nation does it liken the bond?", "place"),
+    ("What should firms and officials safeguard?", "other"),  # "firms" is the subject, not what is asked for
+])
+def test_kind_of_a_wh_noun_after_names(question, kind):
+    assert kind_of(question) == kind
+
+
+def test_without_words_blanks_the_question_names():
+    text = "Philly Shipyard is getting revitalized by Hanwha Ocean."
+    assert "Philly" not in without_words(text, ("Philly", "Shipyard")) and "Hanwha Ocean" in without_words(
+        text, ("Philly", "Shipyard"))
+    assert without_words(text, ()) == text
+
+
+def test_a_name_the_question_gives_is_no_answer():
+    # "Which company acquired Philly Shipyard?": the question's own name leaves no organisation to answer with
+    text = "It is notable that Philly Shipyard is getting revitalized."
+    assert holds("organisation", text)
+    assert not holds("organisation", without_words(text, ("Philly", "Shipyard")))
