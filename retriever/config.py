@@ -53,7 +53,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
-    max_body_bytes: int = 64 * 1024
+    # Room for the largest valid request: a question and MAX_HISTORY_TURNS turns of MAX_TURN_CHARS characters, each
+    # character up to 6 bytes as a JSON \uXXXX escape (Hangul sent with ensure_ascii), about 258 KB.
+    max_body_bytes: int = 320 * 1024
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

@@ -85,7 +85,14 @@ HOSTILE = [
     ("unknown field", "post", "/api/ask", {"json": {"question": "tariffs", "temperature": 1}}, 422, "unknown field"),
     ("unknown doc id", "post", "/api/ask", {"json": {"question": "tariffs", "doc_ids": ["nope"]}}, 422, "unknown doc_ids"),
     ("doc_ids not a list", "post", "/api/ask", {"json": {"question": "tariffs", "doc_ids": "kiep"}}, 422, "doc_ids"),
-    ("huge body", "post", "/api/ask", {"content": b"{" + b" " * 200_000 + b"}", "headers": {"content-type": "application/json"}}, 413, "larger than"),
+    ("huge body", "post", "/api/ask", {"content": b"{" + b" " * 400_000 + b"}", "headers": {"content-type": "application/json"}}, 413, "larger than"),
+    ("history not a list", "post", "/api/ask", {"json": {"question": "Who wrote it?", "history": "earlier"}}, 422, "history"),
+    ("history turn not an object", "post", "/api/ask", {"json": {"question": "Who wrote it?", "history": ["hi"]}}, 422, "history"),
+    ("history wrong role", "post", "/api/ask", {"json": {"question": "Who wrote it?", "history": [{"role": "system", "content": "x"}]}}, 422, "user"),
+    ("history turn without content", "post", "/api/ask", {"json": {"question": "Who wrote it?", "history": [{"role": "user"}]}}, 422, "content"),
+    ("history 21 turns", "post", "/api/ask", {"json": {"question": "Who wrote it?", "history": [{"role": "user", "content": "x"}] * 21}}, 422, "limit is 20"),
+    ("history turn 2001 characters", "post", "/api/ask", {"json": {"question": "Who wrote it?", "history": [{"role": "user", "content": "a" * 2001}]}}, 422, "limit is 2000"),
+    ("history NUL", "post", "/api/ask", {"json": {"question": "Who wrote it?", "history": [{"role": "user", "content": "a\x00"}]}}, 422, "NUL"),
     ("form encoding", "post", "/api/ask", {"data": {"question": "tariffs"}}, 422, "body"),
     ("GET on ask", "get", "/api/ask", {}, 405, "Method Not Allowed"),
     ("unknown document", "get", "/api/documents/nope", {}, 404, "no document"),
@@ -128,3 +135,39 @@ def test_openapi_and_docs_are_offline(client):
     page = client.get("/docs").text
     assert "/static/swagger/swagger-ui-bundle.js" in page and "http" not in page.replace("http-equiv", "")
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+def test_largest_valid_history_is_accepted(client):
+    # 20 turns of 2000 Hangul characters, sent as \uXXXX escapes: within the body limit, answered
+    history = [{"role": "user" if n % 2 == 0 else "assistant", "content": "한" * 2000} for n in range(20)]
+    body = json.dumps({"question": "Who wrote it?", "history": history}).encode()  # ensure_ascii: 6 bytes a char
+    r = client.post("/api/ask", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text[:300]
+
+
+def test_follow_up_reads_the_conversation(client):
+    # "Who wrote it?" after an answer quoted from the KIEP paper: the passages come from that paper
+    first = client.post("/api/ask", json={"question": QUESTION}).json()
+    assert first["answer"]["sentences"][0]["doc_id"] == KIEP
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": first["answer"]["text"]}]
+    follow = client.post("/api/ask", json={"question": "Who wrote it?", "history": history}).json()
+    assert follow["answer"] and {s["doc_id"] for s in follow["answer"]["sentences"]} == {KIEP}
+    alone = client.post("/api/ask", json={"question": "Who wrote it?"}).json()
+    assert alone["passages"] != follow["passages"]  # without the conversation it is another question
+
+
+def test_comparison_covers_both_papers_without_overlap(client):
+    answer = client.post("/api/ask", json={"question": "How do the two papers differ on tariffs?"}).json()
+    docs = {p["citation"]["doc_id"] for p in answer["passages"]}
+    assert len(docs) == 2 and {s["doc_id"] for s in answer["answer"]["sentences"]} == docs
+    spans = sorted((p["citation"]["doc_id"], p["citation"]["char_start"], p["citation"]["char_end"])
+                   for p in answer["passages"])
+    for (d1, _, e1), (d2, s2, _) in zip(spans, spans[1:]):
+        assert d1 != d2 or e1 <= s2  # no two passages share text
+
+
+def test_near_topic_question_abstains_with_a_reason(client):
+    # the papers give investment figures by year, none for a trade deficit
+    answer = client.post("/api/ask", json={"question": "What was the US-Korea trade deficit in 2023?"}).json()
+    assert answer["abstained"] is True and answer["answer"] is None
+    assert "deficit" in answer["reason"] and answer["passages"]  # it says what is missing, and shows the nearest
