@@ -116,11 +116,13 @@ class ServeProcess:
     """``alliance-qa serve`` on 127.0.0.1 and a free port, in its own process, its output in ``log_path``.
 
     ``index_dir`` (and ``corpus_dir``, if given) reach the server as ``ALLIANCE_QA_*`` variables, after the rest of
-    this process's environment and before ``extra_env``.  The server runs from the project root.
+    this process's environment and before ``extra_env``.  The server runs from the project root with its
+    ``alliance-qa``, unless ``command`` and ``cwd`` name another checkout's (``bench.versus``).
     """
 
     def __init__(self, index_dir: Path, log_path: Path, workers: int = 1, corpus_dir: Path | None = None,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, command: list[str] | None = None,
+                 cwd: Path = PROJECT_ROOT) -> None:
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.workers = workers
@@ -133,8 +135,9 @@ class ServeProcess:
         self._log = open(log_path, "w", encoding="utf-8")
         self._started = time.perf_counter()
         self.proc = subprocess.Popen(
-            [*cli_command(), "-q", "serve", "--host", LOOPBACK, "--port", str(self.port), "--workers", str(workers)],
-            cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            [*(command or cli_command()), "-q", "serve", "--host", LOOPBACK, "--port", str(self.port),
+             "--workers", str(workers)],
+            cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, timeout: float = 600.0, all_workers: bool = True) -> float:
