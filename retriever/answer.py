@@ -89,6 +89,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     scores = sentence_scores(texts, sims, q, lexical)
     headings = {s.char_start for s in doc.sections}
     names = tuple(word for word in w.focus if word[:1].isupper())  # the question's own names answer nothing
+    # A rare name the question gives must be there too: Korea's share in 2022 is not Japan's.
+    rare_names = [t for word in names for t in lexical.terms(word) if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
     out = []
     for i, (text, score) in enumerate(zip(texts, scores)):
         window = " ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1])
@@ -105,7 +107,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         # The answer is "of" the focus when the sentence (with the one before) holds enough of it, and every year or
         # figure the question names: a 2024 figure does not answer a question about 2023.
         tie = r.name_focus_tie if w.kind in reading.NAMES else r.focus_tie
-        tied = focus >= tie and number_match(q, window) == (1.0 if q.numbers else 0.0)
+        tied = (focus >= tie and number_match(q, window) == (1.0 if q.numbers else 0.0)
+                and all(lexical.overlap([t], window) for t in rare_names))
         out.append(Sentence(doc.doc_id, spans[i][1], spans[i][2], text, score,
                             long_enough and (holds or not w.shaped) and tied))
     return out

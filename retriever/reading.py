@@ -46,7 +46,7 @@ _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|
                           r"price\w*|revenue\w*|sales|exports?|imports?|deficits?|surplus\w*|billions?|millions?|"
                           r"money|aid|subsid\w*|capital|gdp|trade)\b|투자|달러|원|금액|적자|흑자", _I)
 # "What was the trade deficit ...": a quantity named by its noun, not by "how much".
-_QUANTITY = re.compile(r"\bwhat (is|was|are|were) (the |its |their )?([\w’'–-]+ ){0,4}(deficits?|surplus\w*|values?|"
+_QUANTITY = re.compile(r"\bwhat (is|was|are|were) (the |its |their )?([\w.’'–-]+ ){0,4}(deficits?|surplus\w*|values?|"
                        r"totals?|sizes?|costs?|budgets?|prices?|gdp|volumes?|amounts?|sums?|revenues?|output|"
                        r"populations?|figures?|counts?)\b", _I)
 _NUMBER = re.compile(r"\bhow many\b|\b(what|which) (number|figure|count|total)\b|\bnumber of\b|몇|개수", _I)

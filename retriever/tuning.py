@@ -103,6 +103,7 @@ class Reading:
     focus_tie: float = 0.45  # share of the focus a sentence must hold for its figure or name to count as "of" it
     # ... for a name (person, organisation, place): questions about names paraphrase more ("liken the bond")
     name_focus_tie: float = 0.3
+    rare_idf: float = 2.5  # a name of the question this rare (IDF over chunks) must sit beside the answer
     gate_passages: int = 3  # the top passages in which an answer of the asked kind is looked for
     second_margin: float = 0.3  # a further sentence joins the composed answer when this close to the best one
     pair_margin: float = 0.3  # the sentence before the best one joins it when this close (it often names the subject)

@@ -159,3 +159,12 @@ def test_endnotes_and_biographies_answer_only_questions_about_them(searcher):
         "Endnotes"
     assert searcher.ask("Where did the KIEP author earn his Ph.D.?", k=1).passages[0].citation.section == \
         "About the authors"
+
+
+def test_a_figure_for_another_country_is_no_answer(searcher):
+    # the papers give Korea's share of US greenfield investment by year; a rare name the question gives (Taiwan)
+    # must sit beside the figure, so the same question about Taiwan abstains and says what kind of answer is missing
+    korea = searcher.ask("What share of US greenfield investment came from Korea in 2023?")
+    taiwan = searcher.ask("What share of US greenfield investment came from Taiwan in 2023?")
+    assert not korea.abstained and "percent" in korea.answer.text
+    assert taiwan.abstained and taiwan.answer is None and "percentage" in taiwan.reason and taiwan.passages
