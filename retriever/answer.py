@@ -76,7 +76,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     The focus is looked for in the sentence and the one before it: a passage often names its subject in one
     sentence ("In that year, ...") and gives the figure in the next.
     """
-    rows = sorted({row for c in hit.chunks() for row in index.chunk_sentences[c]}, key=lambda i: index.sentence_spans[i][1])
+    rows = sorted({row for c in hit.chunks() for row in index.chunk_sentences[c]},
+                  key=lambda row: index.sentence_spans[row][1])
     if not rows:
         return []
     if q.hangul and vectors.multilingual is not None and index.multilingual_sentence_vectors is not None:

@@ -26,8 +26,7 @@ _BULLET = re.compile(r"^\s*(?:[-•▪*]|\d+[.)])\s+")
 Quoted = tuple[int, Sentence]  # (rank of the passage, 1-based; the sentence)
 
 
-def choose(passages: Sequence[list[Sentence]], w: Wants, needed_docs: Sequence[str] = (),
-           r: Reading = READING) -> list[Quoted]:
+def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), r: Reading = READING) -> list[Quoted]:
     """The sentences that answer best, at most ``r.max_sentences`` (one more per compared document if needed).
 
     First the best sentence of all, with its neighbour when the highlight would take it too (a passage often names
@@ -46,7 +45,8 @@ def choose(passages: Sequence[list[Sentence]], w: Wants, needed_docs: Sequence[s
     best_rank, best = ranked[0]
     sentences = passages[best_rank - 1]
     i = sentences.index(best)
-    first, last = best_span([s.score for s in sentences], r.pair_margin) if _pairs(sentences, i, r) else (i, i)
+    first, last = (best_span([s.score for s in sentences], r.pair_margin) if _best_of_its_passage(sentences, i)
+                   else (i, i))
     chosen: list[Quoted] = [(best_rank, s) for s in sentences[first:last + 1]]
     for doc_id in needed_docs:
         if all(s.doc_id != doc_id for _, s in chosen):
@@ -60,7 +60,7 @@ def choose(passages: Sequence[list[Sentence]], w: Wants, needed_docs: Sequence[s
     return chosen
 
 
-def _pairs(sentences: list[Sentence], i: int, r: Reading) -> bool:
+def _best_of_its_passage(sentences: list[Sentence], i: int) -> bool:
     """Is the best sentence of its passage ``i`` (so the passage's own highlight span applies)?"""
     return max(range(len(sentences)), key=lambda j: sentences[j].score) == i
 

@@ -15,6 +15,7 @@ PyPI are re-uploads by third parties), and these kinds are mostly shapes (``$14.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .lexical import Lexical
@@ -65,6 +66,15 @@ _YESNO = re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|ha
 _COMPARE = re.compile(r"\b(both|two (papers?|documents?|reports?|briefs?|pieces?|sources?)|compar\w*|differ\w*|"
                       r"contrast\w*|versus|vs\.?|each (paper|document|report|brief)|in common|agree\w*|disagree\w*|"
                       r"similar\w*|alike)\b|비교|차이|두 (보고서|논문|문서)|공통", _I)
+# Question shapes in the order tried: the first that matches decides the kind ("amount": money or a plain number,
+# by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
+_KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
+    (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"), (_DATE.search, "date"),
+    (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
+    (lambda q: _PERCENT.search(q) and not _PERSON.search(q), "percent"),
+    (_HOW_MUCH.search, "amount"), (_QUANTITY.search, "amount"), (_NUMBER.search, "number"),
+    (_PERSON.search, "person"), (_LIST.search, "list"), (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),
+)
 # Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
 _NOT_FOCUS = {
     "much", "many", "large", "big", "high", "amount", "sum", "value", "level", "number", "figure", "count", "total",
@@ -124,34 +134,12 @@ class Wants:
 
 
 def kind_of(question: str) -> str:
-    """The kind of answer a question asks for, from its wording alone."""
-    if _HEADING.search(question):  # "under which section heading ...": the answer is a title, not its prose
-        return "heading"
-    if _SUMMARY.search(question):
-        return "summary"
-    if _REASON.search(question):
-        return "reason"
-    if _DATE.search(question):
-        return "date"
-    if _ORGANISATION.search(question):  # "which agency's share": the answer is the agency, not the share
-        return "organisation"
-    if _PLACE.search(question):
-        return "place"
-    if _PERCENT.search(question) and not _PERSON.search(question):
-        return "percent"
-    if _HOW_MUCH.search(question) or _QUANTITY.search(question):
+    """The kind of answer a question asks for, from its wording alone ("under which section heading ..." asks for
+    a title whatever else it asks about)."""
+    kind = next((kind for matches, kind in _KINDS if matches(question)), "other")
+    if kind == "amount":
         return "money" if _MONEY_WORDS.search(question) else "number"
-    if _NUMBER.search(question):
-        return "number"
-    if _PERSON.search(question):
-        return "person"
-    if _LIST.search(question):
-        return "list"
-    if _DEFINITION.search(question):
-        return "definition"
-    if _YESNO.search(question):
-        return "yesno"
-    return "other"
+    return kind
 
 
 def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wants:

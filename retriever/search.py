@@ -80,14 +80,15 @@ class Searcher:
 
     def with_weights(self, weights: Weights) -> "Searcher":
         """The same index and models with other second-stage weights (the eval's ablation)."""
-        twin = Searcher.__new__(Searcher)
-        twin.__dict__.update(self.__dict__, weights=weights)
-        return twin
+        return self._twin(weights=weights)
 
     def with_reading(self, reading: Reading) -> "Searcher":
         """The same index and models with other reading-stage settings (the eval's ablation)."""
+        return self._twin(reading=reading)
+
+    def _twin(self, **changes: object) -> "Searcher":
         twin = Searcher.__new__(Searcher)
-        twin.__dict__.update(self.__dict__, reading=reading)
+        twin.__dict__.update(self.__dict__, **changes)
         return twin
 
     def warm(self) -> None:
@@ -102,36 +103,35 @@ class Searcher:
 
     def understand(self, question: str, history: list[Turn] | None = None, method: str = PIPELINE) -> Retrieval:
         """The question read with the conversation it belongs to: its terms, sources, and the answer it wants."""
-        q = self.parse(question, name_sources=method == PIPELINE)
-        w = reading.wants(question, self.lexical, q.text)
-        resolved = conversation.resolve(question, history, self.lexical, self.texts, bool(q.sources))
+        bare = self.parse(question, name_sources=method == PIPELINE)
+        w = reading.wants(question, self.lexical, bare.text)
+        resolved = conversation.resolve(question, history, self.lexical, self.texts, bool(bare.sources))
         if not resolved.follow_up:
-            return Retrieval(query=q, wants=w)
+            return Retrieval(query=bare, wants=w)
         expanded = self.parse(resolved.text, name_sources=method == PIPELINE)
         # The papers it is about: those it names itself, else "the other paper", else those the conversation was on.
-        if q.sources:
-            sources = q.sources
+        if bare.sources:
+            sources = bare.sources
         elif resolved.only:
             sources = resolved.sources
         else:
             sources = expanded.sources | resolved.sources
-        q = dataclasses.replace(expanded, sources=sources, numbers=q.numbers, unknown_names=q.unknown_names)
+        q = dataclasses.replace(expanded, sources=sources, numbers=bare.numbers, unknown_names=bare.unknown_names)
         before = reading.wants(resolved.previous, self.lexical) if resolved.previous else w
         # A follow-up of no kind of its own asks what the last question asked ("And China?"; on the gold set this
         # beat inheriting only for such fragments).  The focus never carries over: "Who wrote it?" asks about the
         # paper, not about the figure the last answer gave.
         w = dataclasses.replace(w, kind=before.kind if w.kind == "other" else w.kind,
                                 compare=w.compare or before.compare)
-        alone = dataclasses.replace(self.parse(question, name_sources=method == PIPELINE),
-                                    sources=q.sources)
+        alone = dataclasses.replace(bare, sources=sources)
         return Retrieval(query=q, wants=w, follow_up=True, alone=alone, only=sorted(sources) if resolved.only else None)
 
     def retrieve(self, question: str, k: int, doc_ids: list[str] | None = None, method: str = PIPELINE,
                  history: list[Turn] | None = None) -> Retrieval:
         """Ranked chunks for one retriever, with stage timings and the evidence the confidence score reads.
 
-        No two returned chunks overlap in the text (the weaker goes), and when the question compares documents,
-        each of them is among the ``k``.
+        No two returned passages overlap in the text (overlapping chunks merge, ``rank.distinct``), and when the
+        question compares documents, each of them is among the ``k``.
         """
         if method not in RETRIEVERS:
             raise ValueError(f"unknown retriever {method!r}; choose from {', '.join(RETRIEVERS)}")
@@ -206,10 +206,11 @@ class Searcher:
         per_doc = max(1, self.reading.max_sentences // max(1, len(targets or [])))
         out.gist = [(d, a, b) for d in targets or []
                     for a, b in compose.key_sentences(self.index, d, recommendations, per_doc)]
-        chunks = self.index.chunks
-        first = list(dict.fromkeys(r.chunk for d, a, _ in out.gist for r in ranked
-                                   if chunks[r.chunk].doc_id == d and rank.span(self.index, r)[0] <= a < rank.span(self.index, r)[1]))
-        return [r for c in first for r in ranked if r.chunk == c] + [r for r in ranked if r.chunk not in first]
+        where = [(self.index.chunks[r.chunk].doc_id, *rank.span(self.index, r)) for r in ranked]
+        holds_gist = {i for d, a, _ in out.gist for i, (doc, start, end) in enumerate(where)
+                      if doc == d and start <= a < end}
+        order = sorted(range(len(ranked)), key=lambda i: i not in holds_gist)  # stable: each group keeps its order
+        return [ranked[i] for i in order]
 
     def ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None, method: str = PIPELINE,
             history: list[Turn] | None = None) -> Answer:
@@ -243,8 +244,7 @@ class Searcher:
             why = compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
         elif cited:
             def quote() -> list[compose.Quoted]:
-                return self._gist(r, sentences) if r.gist else compose.choose(sentences, w, r.needed_docs,
-                                                                                  self.reading)
+                return self._gist(r, sentences) if r.gist else compose.choose(sentences, r.needed_docs, self.reading)
             quoted = r.timed("compose", quote)
             composed = compose.text_of(quoted) if quoted else None
         r.timings["total"] = (time.perf_counter() - t0) * 1000

@@ -83,82 +83,82 @@ def test_text_of_carries_the_offsets_through():
 def test_choose_best_sentence_alone_when_nothing_is_close():
     # .3 is more than .3 below .9 (no pair); passage 2's .5 - .05 is more than .15 below .9 (no second)
     passages = [[sentence("a", 0, 0.3), sentence("a", 20, 0.9)], [sentence("b", 0, 0.5)]]
-    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 20)]
+    assert picked(choose(passages, r=R)) == [(1, "a", 20)]
 
 
 def test_choose_the_sentence_before_joins_within_the_pair_margin():
     # .7 >= .9 - .3: it often names the subject the best sentence gives the figure of
     passages = [[sentence("a", 0, 0.7), sentence("a", 20, 0.9), sentence("a", 40, 0.2)]]
-    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 0), (1, "a", 20)]
+    assert picked(choose(passages, r=R)) == [(1, "a", 0), (1, "a", 20)]
 
 
 def test_choose_the_sentence_before_stays_out_beyond_the_pair_margin():
     passages = [[sentence("a", 0, 0.5), sentence("a", 20, 0.9)]]  # .5 < .6
-    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 20)]
+    assert picked(choose(passages, r=R)) == [(1, "a", 20)]
     wide = dataclasses.replace(R, pair_margin=0.45)
-    assert picked(choose(passages, OTHER, r=wide)) == [(1, "a", 0), (1, "a", 20)]
+    assert picked(choose(passages, r=wide)) == [(1, "a", 0), (1, "a", 20)]
 
 
 def test_choose_the_better_neighbour_makes_the_pair():
     # the highlight's rule: of the sentences either side, the pair with the higher sum (.9 + .8 > .9 + .7)
     passages = [[sentence("a", 0, 0.7), sentence("a", 20, 0.9), sentence("a", 40, 0.8)]]
-    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 20), (1, "a", 40)]
+    assert picked(choose(passages, r=R)) == [(1, "a", 20), (1, "a", 40)]
 
 
 def test_choose_a_second_passage_joins_when_nearly_as_good():
     # passage 2: .84 - .05 = .79 >= .9 - .15
     passages = [[sentence("a", 0, 0.9)], [sentence("b", 0, 0.84)], [sentence("c", 0, 0.5)]]
-    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 0), (2, "b", 0)]
+    assert picked(choose(passages, r=R)) == [(1, "a", 0), (2, "b", 0)]
 
 
 def test_choose_the_rank_penalty_breaks_near_ties_towards_the_top_passage():
     # .84 - .05 = .79 < .80: passage 1 first;  .86 - .05 = .81 > .80: passage 2 first
-    assert picked(choose([[sentence("a", 0, 0.8)], [sentence("b", 0, 0.84)]], OTHER, r=R))[0] == (1, "a", 0)
-    assert picked(choose([[sentence("a", 0, 0.8)], [sentence("b", 0, 0.86)]], OTHER, r=R))[0] == (2, "b", 0)
+    assert picked(choose([[sentence("a", 0, 0.8)], [sentence("b", 0, 0.84)]], r=R))[0] == (1, "a", 0)
+    assert picked(choose([[sentence("a", 0, 0.8)], [sentence("b", 0, 0.86)]], r=R))[0] == (2, "b", 0)
 
 
 def test_choose_one_sentence_per_further_passage():
     # both of passage 2's sentences are close, but only its best joins (and it is not the best's neighbour)
     passages = [[sentence("a", 0, 0.9)], [sentence("b", 0, 0.88), sentence("b", 500, 0.87)]]
-    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 0), (2, "b", 0)]
+    assert picked(choose(passages, r=R)) == [(1, "a", 0), (2, "b", 0)]
 
 
 def test_choose_at_most_max_sentences():
     # adjusted scores .90, .89, .88, .87, .86: all within .15 of the best, three kept, best adjusted first
     passages = [[sentence(d, 0, 0.9 + 0.04 * i)] for i, d in enumerate("abcde")]
-    assert picked(choose(passages, OTHER, r=R)) == [(1, "a", 0), (2, "b", 0), (3, "c", 0)]
-    assert picked(choose(passages, OTHER, r=dataclasses.replace(R, max_sentences=1))) == [(1, "a", 0)]
+    assert picked(choose(passages, r=R)) == [(1, "a", 0), (2, "b", 0), (3, "c", 0)]
+    assert picked(choose(passages, r=dataclasses.replace(R, max_sentences=1))) == [(1, "a", 0)]
 
 
 def test_choose_a_needed_document_gets_its_best_sentence_however_far_below():
     passages = [[sentence("a", 0, 0.9)], [sentence("a", 300, 0.85)], [sentence("b", 0, 0.1), sentence("b", 40, 0.2)]]
-    chosen = picked(choose(passages, OTHER, needed_docs=("a", "b"), r=R))
+    chosen = picked(choose(passages, needed_docs=("a", "b"), r=R))
     # b's best (.2) is far below the margin, but a comparison needs it; a's second passage (.80) still fits
     assert chosen == [(1, "a", 0), (3, "b", 40), (2, "a", 300)]
 
 
 def test_choose_needed_documents_may_exceed_max_sentences():
     passages = [[sentence("a", 0, 0.9)], *[[sentence(d, 0, 0.1)] for d in "bcde"]]
-    chosen = picked(choose(passages, OTHER, needed_docs=tuple("bcde"), r=R))
+    chosen = picked(choose(passages, needed_docs=tuple("bcde"), r=R))
     assert chosen == [(1, "a", 0), (2, "b", 0), (3, "c", 0), (4, "d", 0), (5, "e", 0)]
 
 
 def test_choose_never_quotes_a_short_fragment_as_the_best():
     # a fragment of fewer than five words is a heading, however high it scores
     passages = [[sentence("a", 0, 2.0, words=3)], [sentence("b", 0, 0.5)]]
-    assert picked(choose(passages, OTHER, r=R)) == [(2, "b", 0)]
+    assert picked(choose(passages, r=R)) == [(2, "b", 0)]
 
 
 def test_choose_quotes_a_short_byline_that_answers():
     # read_passage marks a short sentence holding a name as answering a "who" question: it may be quoted
     passages = [[sentence("a", 0, 1.3, words=3, answers=True)], [sentence("b", 0, 0.5)]]
-    assert picked(choose(passages, OTHER, r=R))[0] == (1, "a", 0)
+    assert picked(choose(passages, r=R))[0] == (1, "a", 0)
 
 
 def test_choose_of_nothing():
-    assert choose([], OTHER, r=R) == []
-    assert choose([[], []], OTHER, r=R) == []
-    assert choose([[sentence("a", 0, 0.9, words=2)]], OTHER, r=R) == []
+    assert choose([], r=R) == []
+    assert choose([[], []], r=R) == []
+    assert choose([[sentence("a", 0, 0.9, words=2)]], r=R) == []
 
 
 # ------------------------------------------------------------------------------------------------ key sentences
