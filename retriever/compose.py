@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answer import Sentence, best_span
+from .answer import Sentence, best_span, note_span
 from .index import Index
 from .lexical import Lexical
 from .query import Query
@@ -58,6 +58,58 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
         if all(pair[0] != rank for rank, _ in chosen):
             chosen.append(pair)
     return chosen
+
+
+def under_heading(index: Index, quoted: list[Quoted]) -> list[Quoted]:
+    """For "under which heading ..." questions: the title of the section that holds the best sentence, then the
+    sentences quoted from that section (the title alone would not show why it answers).
+
+    The title is quoted from the canonical text where the section starts, so it verifies like any other sentence;
+    a section whose title the text does not carry (a reader-made "Endnotes") adds nothing.
+    """
+    if not quoted:
+        return quoted
+    rank, best = quoted[0]
+    doc = index.documents[best.doc_id]
+    section = next((s for s in doc.sections if s.char_start <= best.start < s.char_end), None)
+    if section is None or not doc.text.startswith(section.title, section.char_start):
+        return quoted
+    end = section.char_start + len(section.title)
+    same = [pair for pair in quoted
+            if pair[1].doc_id == best.doc_id and end <= pair[1].start < section.char_end]
+    title = Sentence(best.doc_id, section.char_start, end, section.title, best.score, True)
+    return [(rank, title)] + same
+
+
+def with_notes(index: Index, quoted: list[Quoted], passages: Sequence[list[Sentence]]) -> list[Quoted]:
+    """For "which source is cited ..." questions: each quoted claim followed by the endnote it cites.
+
+    The note is quoted from the canonical text like any sentence, and cited by the returned passage that holds it
+    or else by the claim's own (whose citation lists it among its footnotes).
+    """
+    out: list[Quoted] = []
+    for rank, s in quoted:  # a sentence of an endnote stands for the whole note (its authors, title and outlet)
+        doc = index.documents[s.doc_id]
+        whole = next((span for span in (note_span(doc, m) for m in doc.footnotes)
+                      if span and span[0] <= s.start < span[1]), None)
+        if whole and all(q.doc_id != s.doc_id or q.start != whole[0] for _, q in out):
+            out.append((rank, Sentence(s.doc_id, *whole, doc.text[whole[0]:whole[1]], s.score, True)))
+        elif not whole:
+            out.append((rank, s))
+    for rank, s in list(out):
+        doc = index.documents[s.doc_id]
+        for note in doc.footnotes_in(s.start, s.end):
+            span = note_span(doc, note.marker)
+            if span is None or any(_overlaps(q, s.doc_id, span) for _, q in out):
+                continue
+            holder = next((n for n, sentences in enumerate(passages, 1)
+                           if any(_overlaps(x, s.doc_id, span) for x in sentences)), rank)
+            out.append((holder, Sentence(s.doc_id, span[0], span[1], doc.text[span[0]:span[1]], s.score, True)))
+    return out
+
+
+def _overlaps(s: Sentence, doc_id: str, span: tuple[int, int]) -> bool:
+    return s.doc_id == doc_id and s.start < span[1] and span[0] < s.end
 
 
 def _best_of_its_passage(sentences: list[Sentence], i: int) -> bool:

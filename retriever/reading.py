@@ -41,6 +41,8 @@ _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reas
                      r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted)\b|왜|이유|원인", _I)
 _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|decade)s?\b|\bsince when\b|언제|몇 ?년|연도",
                    _I)
+# "Which outlet is cited for ...", "Where was his estimate reported?": the answer is an endnote.
+_SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도", _I)
 _PERCENT = re.compile(r"\b(percent\w*|per cent|share|proportion|rate)\b|%|비율|퍼센트|비중", _I)
 _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마", _I)
 _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|worth|value|dollars?|won|budget\w*|"
@@ -56,8 +58,8 @@ _PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|
 _ORGANISATION = re.compile(r"\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(compan\w*|firms?|organi[sz]ations?|institut\w*|think[- ]tanks?|agenc\w*|"
                            r"banks?|shipyards?|groups?|publishers?|corporations?|ministr\w*|departments?|"
                            r"alliances?|blocs?)\b|기관|기업|회사", _I)
-_PLACE = re.compile(r"^\s*where\b|\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(countr\w*|states?|cit(y|ies)|regions?|nations?|places?|"
-                    r"locations?|provinces?|continents?)\b|\bwhere\b|어디|어느 나라", _I)
+_PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(countr\w*|states?|"
+                    r"cit(y|ies)|regions?|nations?|places?|locations?|provinces?|continents?)\b|어디|어느 나라", _I)
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
                    r"steps?|measures?|policies|tasks?|initiatives?))\b", _I)
 _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (an? |the )?[\w–-]+( [\w–-]+){0,3}\s*\??\s*$|\bdefin\w*\b|"
@@ -70,6 +72,7 @@ _COMPARE = re.compile(r"\b(both|two (papers?|documents?|reports?|briefs?|pieces?
 # by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"), (_DATE.search, "date"),
+    (lambda q: _SOURCE.search(q) and not (_HOW_MUCH.search(q) or _NUMBER.search(q)), "source"),
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
     (lambda q: _PERCENT.search(q) and not _PERSON.search(q), "percent"),
     (_HOW_MUCH.search, "amount"), (_QUANTITY.search, "amount"), (_NUMBER.search, "number"),
@@ -95,6 +98,11 @@ _NOT_FOCUS = {
     "compare", "compared", "comparison", "differ", "differs", "difference", "differences", "country", "countries",
     "years", "dates", "figures", "amounts", "numbers", "reports", "briefs", "persons", "names", "summarize",
     "summarise", "summary", "main", "points", "gist", "recommend", "recommends", "recommendations",
+    # where in a paper to look, and the verbs that ask what it says there
+    "section", "sections", "heading", "headings", "headline", "subheading", "title", "titled", "under", "argue",
+    "argues", "argued", "argument", "discuss", "discusses", "discussed", "introduce", "introduces", "introduced",
+    "talk", "talks", "outlet", "outlets", "newspaper", "newspapers", "source", "sources", "reported", "cites",
+    "citing", "journal",
 }
 
 # Answer shapes in a sentence.
@@ -123,7 +131,7 @@ _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms (
 class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
 
-    kind: str  # one of SHAPED, or "heading", "summary", "reason", "list", "definition", "yesno", "other"
+    kind: str  # one of SHAPED, or "heading", "summary", "source", "reason", "list", "definition", "yesno", "other"
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
     focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap
     compare: bool  # it asks about both (or all) papers

@@ -244,7 +244,12 @@ class Searcher:
             why = compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
         elif cited:
             def quote() -> list[compose.Quoted]:
-                return self._gist(r, sentences) if r.gist else compose.choose(sentences, r.needed_docs, self.reading)
+                if r.gist:
+                    return self._gist(r, sentences)
+                chosen = compose.choose(sentences, r.needed_docs, self.reading)
+                if w.kind == "heading":
+                    return compose.under_heading(self.index, chosen)
+                return compose.with_notes(self.index, chosen, sentences) if w.kind == "source" else chosen
             quoted = r.timed("compose", quote)
             composed = compose.text_of(quoted) if quoted else None
         r.timings["total"] = (time.perf_counter() - t0) * 1000

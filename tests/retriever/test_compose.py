@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from retriever.answer import Sentence
-from retriever.compose import RECOMMEND, choose, key_sentences, reason, text_of
+from retriever.compose import (RECOMMEND, choose, key_sentences, reason, text_of, under_heading,
+                               with_notes)
 from retriever.documents import Document, Section
 from retriever.index import Index
 from retriever.lexical import Lexical
@@ -303,3 +304,74 @@ def test_reason_missing_numbers_are_joined(lexical):
     assert why("How much did Korea invest in Georgia in 2022 and 2023?", passages, lexical,
                missing=("2022", "2023")) == (
         "The documents discuss Korea, invest and Georgia but give nothing for 2022 and 2023.")
+
+
+# ---------------------------------------------------------------------------------- headings and endnotes quoted
+
+NOTED = ("Respecting Ambiguity\n"
+         "It is essential to move beyond a binary choice. Chips cost half as much again to make there.\n"
+         "Endnotes\n"
+         "1. Amanda Chu, “Chips abroad,” Financial Times, May 2, 2024. Accessed June 1.\n")
+CLAIM = "Chips cost half as much again to make there."
+NOTE = "Amanda Chu, “Chips abroad,” Financial Times, May 2, 2024. Accessed June 1."
+
+
+@pytest.fixture(scope="module")
+def noted() -> Index:
+    endnotes = NOTED.index("Endnotes")
+    doc = Document(doc_id="a", title="A", authors=[], publisher=None, date=None, url=None, source_file="a.txt",
+                   sha256="0" * 64, text=NOTED,
+                   sections=[Section(title="Respecting Ambiguity", char_start=0, char_end=endnotes),
+                             Section(title="Endnotes", char_start=endnotes, char_end=len(NOTED))],
+                   footnote_anchors=[(NOTED.index(CLAIM) + len(CLAIM), "1")], footnotes={"1": NOTE})
+    index = gist_index(NOTED, [])
+    index.documents["a"] = doc
+    return index
+
+
+def span_sentence(text: str, part: str, score: float = 1.0) -> Sentence:
+    start = text.index(part)
+    return Sentence("a", start, start + len(part), part, score, True)
+
+
+def test_under_heading_quotes_the_section_title_then_its_sentences(noted):
+    best = span_sentence(NOTED, "It is essential to move beyond a binary choice.")
+    quoted = under_heading(noted, [(1, best)])
+    assert [(rank, s.text) for rank, s in quoted] == [(1, "Respecting Ambiguity"), (1, best.text)]
+    title = quoted[0][1]
+    assert NOTED[title.start:title.end] == "Respecting Ambiguity"
+
+
+def test_under_heading_without_a_title_in_the_text_changes_nothing(noted):
+    """The "Endnotes" section here starts with its title, so move it: a title the text does not carry is no quote."""
+    doc = noted.documents["a"]
+    shifted = doc.model_copy(update={"sections": [Section(title="Made-up Title", char_start=0, char_end=len(NOTED))]})
+    index = dataclasses.replace(noted, documents={"a": shifted})
+    best = span_sentence(NOTED, CLAIM)
+    assert under_heading(index, [(1, best)]) == [(1, best)]
+
+
+def test_with_notes_follows_a_claim_with_the_endnote_it_cites(noted):
+    claim = span_sentence(NOTED, CLAIM)
+    quoted = with_notes(noted, [(1, claim)], [[claim]])
+    assert [(rank, s.text) for rank, s in quoted] == [(1, CLAIM), (1, NOTE)]
+    note = quoted[1][1]
+    assert NOTED[note.start:note.end] == NOTE
+
+
+def test_with_notes_cites_the_passage_that_holds_the_note(noted):
+    claim = span_sentence(NOTED, CLAIM)
+    in_notes = span_sentence(NOTED, "Accessed June 1.")
+    quoted = with_notes(noted, [(1, claim)], [[claim], [in_notes]])
+    assert [rank for rank, _ in quoted] == [1, 2]
+
+
+def test_with_notes_a_sentence_of_a_note_stands_for_the_whole_note(noted):
+    part = span_sentence(NOTED, "Accessed June 1.")
+    quoted = with_notes(noted, [(2, part)], [[], [part]])
+    assert [(rank, s.text) for rank, s in quoted] == [(2, NOTE)]
+
+
+def test_with_notes_a_claim_citing_nothing_stays_alone(noted):
+    plain = span_sentence(NOTED, "It is essential to move beyond a binary choice.")
+    assert with_notes(noted, [(1, plain)], [[plain]]) == [(1, plain)]

@@ -70,6 +70,14 @@ def test_idf_values_these_figures_assume(lexical):
     ("What are the main points of the brief?", "summary"),
     ("What does the Heritage brief recommend?", "summary"),  # "recommend" closing the question asks for the gist
     ("Tell me about shipbuilding.", "other"),
+    # a source: what a claim cites, where it was reported; a count "according to the endnotes" stays a count
+    ("Which outlet is cited for the chip cost estimate?", "source"),
+    ("Where was his estimate reported?", "source"),
+    ("What data source does the paper cite for import shares?", "source"),
+    ("How many agreements does the U.S. have, according to the endnotes?", "number"),
+    # "where" inside a what-question is not a place question
+    ("What decides where it lies?", "other"),
+    ("And where was it built?", "place"),
 ])
 def test_kind_of(question, kind):
     assert kind_of(question) == kind
@@ -308,3 +316,11 @@ def test_a_name_the_question_gives_is_no_answer():
     text = "It is notable that Philly Shipyard is getting revitalized."
     assert holds("organisation", text)
     assert not holds("organisation", without_words(text, ("Philly", "Shipyard")))
+
+
+def test_where_to_look_is_not_the_focus(lexical):
+    """"Under which section heading does it argue ..." is about what the section says, not about sections."""
+    w = wants("Under which section heading does the paper argue for moving beyond a binary choice?", lexical)
+    assert w.kind == "heading"
+    assert w.focus == ("moving", "beyond", "binary", "choice")
+
