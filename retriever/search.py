@@ -123,8 +123,12 @@ class Searcher:
         # paper, not about the figure the last answer gave.
         w = dataclasses.replace(w, kind=before.kind if w.kind == "other" else w.kind,
                                 compare=w.compare or before.compare)
-        alone = dataclasses.replace(bare, sources=sources)
-        return Retrieval(query=q, wants=w, follow_up=True, alone=alone, only=sorted(sources) if resolved.only else None)
+        # Read alone, a follow-up with no subject of its own ("What does the other paper say about it?") finds only
+        # what its grammar words match (the authors' biographies): it joins the fusion only when it has a focus.
+        alone = dataclasses.replace(bare, sources=sources) if w.focus_terms else None
+        # "And what does the KIEP paper say about it?" asks about that paper alone, as "the other paper" does.
+        only = resolved.only or (len(bare.sources) == 1 and not w.compare)
+        return Retrieval(query=q, wants=w, follow_up=True, alone=alone, only=sorted(sources) if only else None)
 
     def retrieve(self, question: str, k: int, doc_ids: list[str] | None = None, method: str = PIPELINE,
                  history: list[Turn] | None = None) -> Retrieval:

@@ -8,6 +8,7 @@ import pytest
 
 from retriever import rank
 from retriever.config import RETRIEVERS
+from retriever.schema import Turn
 from retriever.tuning import FEATURES, Weights
 
 KIEP = "kiep-2025-korea-us-economic-alliance"
@@ -168,3 +169,28 @@ def test_a_figure_for_another_country_is_no_answer(searcher):
     taiwan = searcher.ask("What share of US greenfield investment came from Taiwan in 2023?")
     assert not korea.abstained and "percent" in korea.answer.text
     assert taiwan.abstained and taiwan.answer is None and "percentage" in taiwan.reason and taiwan.passages
+
+
+def test_a_heading_question_quotes_the_section_title(searcher, index):
+    a = searcher.ask("Under which section heading does the KIEP commentary argue for moving beyond a binary choice "
+                     "between the US and China?")
+    first = a.answer.sentences[0]
+    doc = index.documents[first.doc_id]
+    assert any(s.char_start == first.char_start and s.title == first.text for s in doc.sections)
+    assert len(a.answer.sentences) >= 2  # the title, then what the section says
+
+
+def test_a_source_question_quotes_the_endnote_the_claim_cites(searcher, index):
+    a = searcher.ask("Which outlet is cited for the TSMC chip cost estimate?")
+    quoted = a.answer.sentences
+    doc = index.documents[quoted[0].doc_id]
+    notes = set(doc.footnotes.values())
+    assert any(s.text in notes for s in quoted)  # a whole endnote, verbatim
+    for s in quoted:
+        assert doc.text[s.char_start:s.char_end] == s.text
+
+
+def test_a_follow_up_naming_one_paper_reads_that_paper_only(searcher):
+    history = [Turn(role="user", content="What does the Heritage brief propose on AI?")]
+    a = searcher.ask("And what does the KIEP paper say about it?", history=history)
+    assert {p.citation.doc_id for p in a.passages} == {KIEP}
