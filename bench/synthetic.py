@@ -66,7 +66,7 @@ def corpus_sentences(min_words: int = 4) -> list[str]:
     from retriever.corpus import load_corpus
 
     out = []
-    for doc in load_corpus(Settings.from_env().corpus_dir):
+    for doc in load_corpus(Settings.from_env().corpus_dir).documents:
         for a, b in sentence_spans(doc.text):
             s = " ".join(doc.text[a:b].split())
             if len(s.split()) >= min_words:

@@ -1,22 +1,34 @@
 """The corpus folder: which files are documents, what ``sources.json`` says of them, and their checksums.
 
-``load_corpus`` is the one way in: it refuses a folder that cannot be served as it is (a listed file missing, two
-documents with one id, a malformed entry) with an error that says what to do, rather than quietly answering
-without a document.
+``load_corpus`` is the one way in.  A file that cannot be read (empty, binary, a broken or encrypted PDF, no text
+left after cleaning) is skipped with a warning that names it and the cause, and the rest is indexed: one bad file
+never takes the service down.  What would make the whole corpus wrong (a listed file missing, two documents with
+one id, a malformed ``sources.json``, no readable document at all) is refused with an error that says what to do.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cleaning import SourceRules, clean
-from .documents import CorpusError, Document
+from .documents import CorpusError, Document, Skipped, UnreadableFile
 from .readers import SUPPORTED_SUFFIXES, read_raw
 
 SOURCES_FILE = "sources.json"
+log = logging.getLogger("alliance_qa.corpus")
+
+
+@dataclass
+class Corpus:
+    """The documents read from the corpus folder, and the files left out with the reason for each."""
+
+    documents: list[Document]
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
@@ -51,7 +63,7 @@ def load_sources(corpus_dir: Path) -> dict[str, dict]:
     return {e["file"]: e for e in entries}
 
 
-def load_corpus(corpus_dir: Path) -> list[Document]:
+def load_corpus(corpus_dir: Path) -> Corpus:
     sources = load_sources(corpus_dir)
     files = corpus_files(corpus_dir)
     missing = sorted(set(sources) - {p.name for p in files})
@@ -60,18 +72,31 @@ def load_corpus(corpus_dir: Path) -> list[Document]:
             f"{corpus_dir / SOURCES_FILE} lists {', '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
             f"not in {corpus_dir}: put the file back, or remove its entry from {SOURCES_FILE} to drop the document"
         )
-    docs = [load_document(path, sources.get(path.name, {})) for path in files]
+    docs, skipped = [], []
+    for path in files:
+        try:
+            docs.append(load_document(path, sources.get(path.name, {})))
+        except UnreadableFile as exc:
+            log.warning("skipping %s: %s", path.name, exc)
+            skipped.append(Skipped(file=path.name, reason=str(exc)))
+    if not docs:
+        raise CorpusError(f"no document in {corpus_dir} can be read: "
+                          + "; ".join(f"{s.file}: {s.reason}" for s in skipped))
     ids = [d.doc_id for d in docs]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
         raise CorpusError(f"two documents share the doc_id {sorted(dupes)}; give them distinct ids in {SOURCES_FILE}")
-    return docs
+    return Corpus(docs, skipped)
 
 
 def load_document(path: Path, entry: dict) -> Document:
-    """One file as a Document, with ``entry`` (its sources.json entry, or {}) for its record and quirks."""
+    """One file as a Document, with ``entry`` (its sources.json entry, or {}) for its record and quirks.
+
+    Raises ``UnreadableFile`` when the file holds no document."""
     raw_bytes = path.read_bytes()
     cleaned = clean(read_raw(path, raw_bytes), SourceRules.from_entry({"file": path.name, **entry}))
+    if not cleaned.text.strip():
+        raise UnreadableFile("no text is left after cleaning (a scanned PDF without a text layer, or only markup?)")
     return Document(
         doc_id=entry.get("doc_id") or slugify(path.stem),
         title=entry.get("title") or cleaned.first_line or path.stem,

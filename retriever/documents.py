@@ -21,6 +21,17 @@ class CorpusError(Exception):
     """The corpus folder cannot be read as documents (missing folder, bad sources.json, unreadable file)."""
 
 
+class UnreadableFile(CorpusError):
+    """One file that cannot be read as a document: it is skipped, and the rest of the corpus is indexed."""
+
+
+class Skipped(BaseModel):
+    """A corpus file left out of the index, and why (``/healthz``, ``GET /api/documents``, ``alliance-qa documents``)."""
+
+    file: str
+    reason: str
+
+
 class DocumentRecord(BaseModel):
     """What a library catalogue says of a document (from ``corpus/sources.json``, or from the file itself)."""
 

@@ -10,7 +10,8 @@ import contextlib
 import functools
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import numpy as np
 from . import chunking, tuning
 from .chunking import Chunk
 from .config import Settings
-from .documents import CorpusError, Document
+from .documents import CorpusError, Document, Skipped
 
 log = logging.getLogger("alliance_qa.index")
 
@@ -43,6 +44,7 @@ class Index:
     multilingual_sentence_vectors: np.ndarray | None
     token_vectors: np.ndarray  # every chunk's token vectors (float16), chunk c at token_offsets[c]:token_offsets[c+1]
     token_offsets: np.ndarray
+    stale: list[str] = field(default_factory=list)  # why a served index no longer matches the corpus (usually none)
 
     @property
     def model(self) -> str:
@@ -57,6 +59,11 @@ class Index:
     def built(self) -> str | None:
         """When the stored index was built (ISO 8601), None for one made in memory."""
         return self.manifest.get("created")
+
+    @property
+    def skipped(self) -> list[Skipped]:
+        """Corpus files this index leaves out, and why (an index from before this was recorded says none)."""
+        return [Skipped(**s) for s in self.manifest.get("skipped", [])]
 
     @functools.cached_property
     def chunk_counts(self) -> dict[str, int]:
@@ -97,8 +104,13 @@ def make_faiss_index(vectors: np.ndarray, kind: str):
     return index
 
 
-def make_index(docs: list[Document], settings: Settings, progress: bool = True) -> Index:
-    """Chunk and embed documents into an in-memory index (what ``store.build`` writes, and what benchmarks use)."""
+def make_index(docs: list[Document], settings: Settings, progress: bool = True,
+               skipped: Sequence[Skipped] = ()) -> Index:
+    """Chunk and embed documents into an in-memory index (what ``store.build`` writes, and what benchmarks use).
+
+    ``skipped`` are the files the corpus could not read; a document the chunker cannot cut for the model joins them,
+    and the manifest lists them all, so the server can say which files are not searchable and why.
+    """
     from .encoders import load_encoder, load_token_encoder
 
     t0 = time.perf_counter()
@@ -108,9 +120,19 @@ def make_index(docs: list[Document], settings: Settings, progress: bool = True) 
     def fits(text: str) -> bool:
         return encoder.fits(text) and (multilingual is None or multilingual.fits(text))
 
-    chunks = [c for d in docs for c in chunking.chunk_document(d, settings.chunk_tokens, settings.chunk_overlap, fits)]
+    skipped = list(skipped)
+    chunks, kept = [], []
+    for d in docs:
+        try:
+            chunks += chunking.chunk_document(d, settings.chunk_tokens, settings.chunk_overlap, fits)
+            kept.append(d)
+        except ValueError as exc:
+            log.warning("skipping %s: %s", d.source_file, exc)
+            skipped.append(Skipped(file=d.source_file, reason=str(exc)))
+    docs = kept
     if not chunks:
-        raise CorpusError("the corpus produced no text to index")
+        raise CorpusError("the corpus produced no text to index: "
+                          + ("; ".join(f"{s.file}: {s.reason}" for s in skipped) or "no document"))
     sent_rows: dict[tuple[str, int, int], int] = {}
     chunk_sentences = [[sent_rows.setdefault((c.doc_id, a, b), len(sent_rows)) for a, b in c.sentences] for c in chunks]
     spans = list(sent_rows)
@@ -139,6 +161,7 @@ def make_index(docs: list[Document], settings: Settings, progress: bool = True) 
         "faiss_index": kind,
         "libraries": library_versions(),
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(spans)},
+        "skipped": [s.model_dump() for s in skipped],
         "build_seconds": round(time.perf_counter() - t0, 2),
     }
     return Index(

@@ -37,7 +37,7 @@ import numpy as np
 from . import chunking, cleaning, corpus, documents, readers
 from .chunking import Chunk
 from .config import Settings
-from .documents import Document
+from .documents import CorpusError, Document
 from .index import Index, make_index
 
 log = logging.getLogger("alliance_qa.index")
@@ -222,7 +222,8 @@ def build(settings: Settings, progress: bool = True) -> Path:
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with _lock(settings.index_dir):
         t0 = time.perf_counter()
-        index = make_index(corpus.load_corpus(settings.corpus_dir), settings, progress)
+        found = corpus.load_corpus(settings.corpus_dir)
+        index = make_index(found.documents, settings, progress, found.skipped)
         now = dt.datetime.now(dt.timezone.utc)
         manifest = {
             **expected_fingerprint(settings),
@@ -239,6 +240,9 @@ def build(settings: Settings, progress: bool = True) -> Path:
         _fsync_dir(settings.index_dir)
         _remove_old_builds(settings.index_dir, keep=final.name)
         log.info("index built in %.1fs at %s", time.perf_counter() - t0, final)
+        if index.skipped:
+            log.warning("%d file(s) left out of the index: %s", len(index.skipped),
+                        "; ".join(f"{s.file}: {s.reason}" for s in index.skipped))
         return final
 
 
@@ -261,7 +265,13 @@ def load(settings: Settings) -> Index:
 
 
 def open_index(settings: Settings, build_if_needed: bool = True, progress: bool = True) -> Index:
-    """Load the index, building it when there is none or it is stale; a corrupt one is rebuilt only if configured."""
+    """Load the index, building it when there is none or it is stale; a corrupt one is rebuilt only if configured.
+
+    When a stale index cannot be rebuilt (the corpus now has a problem: a listed file gone, no readable document),
+    the old index is served, with the reasons in ``Index.stale``: a corpus mistake never takes a working service
+    down.  ``alliance-qa index`` still fails with the error, so the operator learns what to fix.
+    """
+    old: Index | None = None
     try:
         return load(settings)
     except IndexMissing as exc:
@@ -272,11 +282,22 @@ def open_index(settings: Settings, build_if_needed: bool = True, progress: bool 
         if not build_if_needed:
             raise IndexStale(f"{exc}; rebuild it with `alliance-qa index`") from None
         log.warning("%s; rebuilding", exc)
+        folder = current(settings.index_dir)
+        old = _read_verified(folder, _verified_manifest(folder))
+        old.stale = [str(exc)]
     except IndexCorrupt as exc:
         if not settings.rebuild_on_error:
             raise
         log.warning("%s; rebuilding because rebuild_on_error is set", exc)
-    build(settings, progress=progress)
+    try:
+        build(settings, progress=progress)
+    except CorpusError as exc:
+        if old is None:
+            raise
+        log.error("the index cannot be rebuilt (%s); serving the previous one, built %s, until the corpus is fixed",
+                  exc, old.built)
+        old.stale.append(f"the rebuild failed: {exc}")
+        return old
     return load(settings)
 
 

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS, Settings
-from retriever.documents import DocumentRecord, Section
+from retriever.documents import DocumentRecord, Section, Skipped
 from retriever.schema import Answer, Turn
 from retriever.search import Searcher
 
@@ -89,6 +89,12 @@ class DocumentInfo(DocumentRecord):
     chunks: int = Field(description="Passages the document is indexed as")
 
 
+class DocumentList(BaseModel):
+    documents: list[DocumentInfo]
+    skipped: list[Skipped] = Field(description="Corpus files left out of the index because they cannot be read, "
+                                               "each with the reason; empty when every file is searchable")
+
+
 class DocumentDetail(DocumentInfo):
     text: str = Field(description="The canonical text that citation offsets point into")
     sections: list[Section]
@@ -120,6 +126,9 @@ class Health(BaseModel):
     documents: int
     chunks: int
     index_built: str | None
+    skipped: list[Skipped] = Field(description="Corpus files left out of the index, and why")
+    stale: list[str] = Field(description="Why the served index no longer matches the corpus (it could not be "
+                                         "rebuilt: `alliance-qa index` says what to fix); empty when it matches")
 
 
 # ------------------------------------------------------------------------------------------------ middleware
@@ -246,6 +255,8 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             app.state.searcher = searcher
         idx = app.state.searcher.index
         log.info("ready: %d documents, %d chunks", len(idx.documents), len(idx.chunks))
+        for skipped in idx.skipped:
+            log.warning("not searchable: %s (%s)", skipped.file, skipped.reason)
         yield
 
     app = FastAPI(
@@ -286,9 +297,10 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
                 raise HTTPException(422, f"unknown doc_ids {unknown}; known: {searcher.doc_ids}")
         return searcher.ask(body.question, k=body.k, doc_ids=body.doc_ids, history=body.history)
 
-    @app.get("/api/documents", response_model=list[DocumentInfo], summary="List the documents")
-    def documents(searcher: SearcherDep) -> list[DocumentInfo]:
-        return [_info(searcher, doc_id) for doc_id in searcher.doc_ids]
+    @app.get("/api/documents", response_model=DocumentList, summary="List the documents, and the files left out")
+    def documents(searcher: SearcherDep) -> DocumentList:
+        return DocumentList(documents=[_info(searcher, doc_id) for doc_id in searcher.doc_ids],
+                            skipped=searcher.index.skipped)
 
     @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, summary="One document with its text",
              responses=_errors(404, 422))
@@ -310,6 +322,8 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             documents=len(index.documents),
             chunks=len(index.chunks),
             index_built=index.built,
+            skipped=index.skipped,
+            stale=index.stale,
         )
 
     @app.get("/", include_in_schema=False)

@@ -34,6 +34,7 @@ EXAMPLES = """\
 examples:
   alliance-qa ask "How much did Korea invest in US greenfield projects in 2024?"
   alliance-qa ask "Who wrote the Heritage brief?" -k 3 --json
+  alliance-qa documents
   alliance-qa chat
   printf 'What does the KIEP paper propose?\\nWho wrote it?\\n' | alliance-qa -q chat
   alliance-qa serve --port 8000
@@ -70,6 +71,27 @@ def cmd_index(args: argparse.Namespace) -> int:
     path = build(settings, progress=not args.quiet)
     manifest = json.loads((path / "manifest.json").read_text())
     print(f"built {path} in {manifest['build_seconds']}s ({_counts(manifest)})")
+    for skipped in manifest.get("skipped", []):
+        print(f"skipped {skipped['file']}: {skipped['reason']}")
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    """The documents in the index and the files left out of it: read from the index, no model loaded."""
+    from retriever.store import load
+
+    index = load(_settings(args))
+    rows = [{"doc_id": d.doc_id, "chunks": index.chunk_counts[d.doc_id], "chars": len(d.text), "title": d.title,
+             "file": d.source_file} for d in sorted(index.documents.values(), key=lambda d: d.doc_id)]
+    if args.json:
+        print(json.dumps({"documents": rows, "skipped": [s.model_dump() for s in index.skipped]}, ensure_ascii=False))
+        return 0
+    width = max(len(r["doc_id"]) for r in rows)
+    print(f"{'DOC_ID':<{width}}  {'CHUNKS':>6}  {'CHARS':>7}  TITLE")
+    for r in rows:
+        print(f"{r['doc_id']:<{width}}  {r['chunks']:>6}  {r['chars']:>7}  {r['title'][:80]}")
+    for skipped in index.skipped:
+        print(f"skipped {skipped.file}: {skipped.reason}")
     return 0
 
 
@@ -331,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build the index (only if missing or stale, unless --force)")
     p.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("documents", help="list the indexed documents, and the files left out of the index and why")
+    p.add_argument("--json", action="store_true", help="print {documents, skipped} as JSON")
+    p.set_defaults(func=cmd_documents)
 
     p = sub.add_parser("ask", help="ask one question: a quoted answer with [n] markers, then the cited passages")
     p.add_argument("question", nargs="+", help="the question (quote it, or pass several words)")

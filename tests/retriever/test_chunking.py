@@ -11,7 +11,7 @@ from retriever.corpus import load_corpus
 
 @pytest.fixture(scope="module")
 def docs():
-    return load_corpus(PROJECT_ROOT / "corpus")
+    return load_corpus(PROJECT_ROOT / "corpus").documents
 
 
 def test_tiktoken_loads_offline_with_cl100k_ranks():

@@ -18,7 +18,7 @@ KIEP = "kiep-2025-korea-us-economic-alliance"
 
 @pytest.fixture(scope="module")
 def docs():
-    return {d.doc_id: d for d in load_corpus(CORPUS)}
+    return {d.doc_id: d for d in load_corpus(CORPUS).documents}
 
 
 def test_metadata_from_sources(docs):
@@ -115,3 +115,25 @@ def test_corpus_errors_are_clear(tmp_path: Path):
     (tmp_path / "b.txt").write_text("Another one.")
     with pytest.raises(CorpusError, match="share the doc_id"):
         load_corpus(tmp_path)
+
+
+def test_unreadable_files_are_skipped_and_the_rest_kept(tmp_path: Path):
+    (tmp_path / "good.txt").write_text("Steel Notes\n\nTariffs on steel rose to 25 percent in 2018.\n")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog")
+    (tmp_path / "photo.md").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4)
+    (tmp_path / "scripts.html").write_text("<html><script>var a = 1;</script><style>p {}</style></html>")
+    found = load_corpus(tmp_path)
+    assert [d.doc_id for d in found.documents] == ["good"]
+    reasons = {s.file: s.reason for s in found.skipped}
+    assert set(reasons) == {"empty.txt", "broken.pdf", "photo.md", "scripts.html"}
+    assert "empty" in reasons["empty.txt"] and "cannot be read" in reasons["broken.pdf"]
+    assert "binary" in reasons["photo.md"] and "no text" in reasons["scripts.html"]
+
+
+def test_a_corpus_with_no_readable_document_fails_naming_every_file(tmp_path: Path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.7\n")
+    with pytest.raises(CorpusError, match="no document .* can be read") as caught:
+        load_corpus(tmp_path)
+    assert "empty.txt" in str(caught.value) and "broken.pdf" in str(caught.value)

@@ -23,6 +23,7 @@ def test_healthz(client):
     body = r.json()
     assert body["status"] == "ok" and body["model"] == "all-MiniLM-L6-v2"
     assert body["documents"] == 2 and body["chunks"] > 10
+    assert body["skipped"] == [] and body["stale"] == []
 
 
 def test_ask_contract_and_offsets(client):
@@ -56,7 +57,9 @@ def test_doc_filter_and_default_k(client):
 
 
 def test_documents(client):
-    docs = client.get("/api/documents").json()
+    listing = client.get("/api/documents").json()
+    assert listing["skipped"] == []  # every corpus file is searchable
+    docs = listing["documents"]
     assert {d["doc_id"] for d in docs} == {KIEP, "heritage-ib5370-us-korea-economic-partnership"}
     for d in docs:
         assert d["chars"] > 1000 and d["chunks"] > 0 and d["title"] and d["authors"]

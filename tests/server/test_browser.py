@@ -752,7 +752,7 @@ def test_open_in_document(page, live_server, context, artifacts):
 
 def test_document_deep_link_scrolls_to_span(page, live_server, context, artifacts):
     """A span near the end of the longest document, across a paragraph break, is marked in pieces and scrolled to."""
-    docs = httpx.get(f"{live_server.url}/api/documents", timeout=30).json()
+    docs = httpx.get(f"{live_server.url}/api/documents", timeout=30).json()["documents"]
     longest = max(docs, key=lambda d: d["chars"])
     doc = httpx.get(f"{live_server.url}/api/documents/{longest['doc_id']}", timeout=30).json()
     text = doc["text"]

@@ -112,12 +112,85 @@ def test_index_of_another_model_is_never_served(tiny):
     assert "alliance-qa index --force" in err
 
 
-def test_missing_corpus_file_is_named_and_the_old_index_kept(tiny):
+def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, "-q", *args], env=env_for(settings), cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=240)
+
+
+def start(settings: Settings):
+    server = serve_process(settings, {"ALLIANCE_QA_MULTILINGUAL_MODEL": "none"})
+    server.wait_ready(timeout=240)
+    return server
+
+
+def test_missing_corpus_file_is_named_and_the_old_index_served(tiny):
+    """A listed file gone is a corpus mistake: the build refuses, naming it, and a running service keeps the old
+    index (which still holds the document) rather than going down."""
     before = current(tiny)
     (tiny.corpus_dir / "energy.txt").unlink()
-    err = serve_refuses(tiny)
-    assert "energy.txt" in err and "sources.json" in err and "put the file back" in err
+    built = run_cli(tiny, "index")
+    assert built.returncode == 1 and "Traceback" not in built.stderr
+    assert "energy.txt" in built.stderr and "sources.json" in built.stderr and "put the file back" in built.stderr
     assert current(tiny) == before and (before / "manifest.json").is_file()
+    server = start(tiny)
+    try:
+        health = httpx.get(server.url + "/healthz", timeout=30).json()
+        assert any("energy.txt" in why for why in health["stale"])
+        answer = httpx.post(server.url + "/api/ask", json={"question": "natural gas exports", "k": 1}, timeout=30)
+        assert "Liquefied natural gas" in answer.json()["passages"][0]["text"]
+    finally:
+        server.stop()
+    assert current(tiny) == before
+
+
+BAD_FILES = {
+    "broken.pdf": (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R", "cannot be read"),
+    "empty.txt": (b"", "empty"),
+    "photo.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 40, "binary"),
+}
+
+
+def test_bad_new_files_are_skipped_and_named_while_the_rest_is_served(tiny):
+    for name, (data, _) in BAD_FILES.items():
+        (tiny.corpus_dir / name).write_bytes(data)
+    (tiny.corpus_dir / "ships.md").write_text("# Ship Notes\n\nKorean yards delivered twelve LNG carriers in 2024.\n")
+    server = start(tiny)  # the index is stale (new files): rebuilt from the readable ones
+    try:
+        health = httpx.get(server.url + "/healthz", timeout=30).json()
+        listing = httpx.get(server.url + "/api/documents", timeout=30).json()
+        answer = httpx.post(server.url + "/api/ask", json={"question": "LNG carriers delivered", "k": 1},
+                            timeout=30).json()
+    finally:
+        server.stop()
+    assert health["stale"] == [] and health["documents"] == 3
+    for skipped in (health["skipped"], listing["skipped"]):
+        reasons = {s["file"]: s["reason"] for s in skipped}
+        assert set(reasons) == set(BAD_FILES)
+        assert all(cause in reasons[name] for name, (_, cause) in BAD_FILES.items())
+    assert {d["doc_id"] for d in listing["documents"]} == {"steel", "energy", "ships"}
+    assert "twelve LNG carriers" in answer["passages"][0]["text"]
+    documents = run_cli(tiny, "documents")
+    assert documents.returncode == 0
+    assert "ships" in documents.stdout and "skipped broken.pdf: " in documents.stdout
+
+
+def test_index_says_which_files_it_skipped(tiny):
+    (tiny.corpus_dir / "broken.pdf").write_bytes(BAD_FILES["broken.pdf"][0])
+    built = run_cli(tiny, "index")
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert "2 documents" in built.stdout and "skipped broken.pdf: the PDF cannot be read" in built.stdout
+
+
+def test_only_a_corpus_with_no_readable_document_fails_the_build(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, (data, _) in BAD_FILES.items():
+        (corpus / name).write_bytes(data)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", multilingual_model="none")
+    built = run_cli(settings, "index")
+    assert built.returncode == 1 and "Traceback" not in built.stderr
+    assert "no document" in built.stderr and all(name in built.stderr for name in BAD_FILES)
+    assert not (settings.index_dir / "current").exists()
 
 
 def test_build_killed_at_any_point_leaves_a_whole_index(tiny):
