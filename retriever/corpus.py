@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,12 +34,16 @@ class Corpus:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus folder {corpus_dir} does not exist; set ALLIANCE_QA_CORPUS_DIR or create it")
-    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    files = _document_paths(corpus_dir)
     if not files:
         raise CorpusError(f"corpus folder {corpus_dir} holds no documents ({', '.join(SUPPORTED_SUFFIXES)})")
     return files
+
+
+def _document_paths(corpus_dir: Path) -> list[Path]:
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus folder {corpus_dir} does not exist; set ALLIANCE_QA_CORPUS_DIR or create it")
+    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
 
 
 def corpus_checksums(corpus_dir: Path) -> dict[str, str]:
@@ -117,3 +123,81 @@ def load_document(path: Path, entry: dict) -> Document:
 def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug or "document"
+
+
+# ------------------------------------------------------------------------------------- adding and removing files
+
+CATALOGUE_FIELDS = ("doc_id", "title", "authors", "publisher", "date", "url", "series")
+
+
+def add_document(corpus_dir: Path, source: Path, entry: dict) -> Document:
+    """Copy ``source`` into the corpus and record ``entry`` (catalogue fields) for it in ``sources.json``.
+
+    The file is read first, as the index will read it: one that holds no document, whose name or doc_id is taken,
+    or of a type the corpus does not read is refused with the reason, and nothing in the corpus changes.  The copy
+    and ``sources.json`` are each written whole (a temporary file, then a rename).
+    """
+    if not source.is_file():
+        raise CorpusError(f"{source} is not a file")
+    if source.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise CorpusError(f"{source.name}: the corpus reads {', '.join(SUPPORTED_SUFFIXES)} files")
+    target = corpus_dir / source.name
+    if target.exists():
+        raise CorpusError(f"{source.name} is already in {corpus_dir}; rename the file, or remove that document first "
+                          "(`alliance-qa remove DOC_ID`)")
+    entry = {key: value for key, value in entry.items() if key in CATALOGUE_FIELDS and value}
+    try:
+        doc = load_document(source, entry)
+    except UnreadableFile as exc:
+        raise UnreadableFile(f"{source.name} cannot be added: {exc}") from None
+    taken = document_files(corpus_dir)
+    if doc.doc_id in taken:
+        raise CorpusError(f"the doc_id {doc.doc_id!r} is taken by {taken[doc.doc_id]}; give this one another "
+                          "with --doc-id")
+    entries = list(load_sources(corpus_dir).values())
+    part = corpus_dir / f".{source.name}.part"  # no document suffix: never read as one
+    shutil.copyfile(source, part)
+    os.replace(part, target)
+    try:
+        write_sources(corpus_dir, entries + [{"file": source.name, **entry, "doc_id": doc.doc_id}])
+    except BaseException:
+        target.unlink()
+        raise
+    return doc
+
+
+def remove_document(corpus_dir: Path, doc_id: str) -> str:
+    """Take a document out of the corpus (its file and its ``sources.json`` entry); returns the file's name.
+
+    The entry goes first: a crash between the two leaves an unlisted file (indexed again with the defaults), never
+    a listed file that is missing (which stops the build).
+    """
+    files = document_files(corpus_dir)
+    if doc_id not in files:
+        raise CorpusError(f"no document with doc_id {doc_id!r} in {corpus_dir}; known: {', '.join(sorted(files))}")
+    if len(files) == 1:
+        raise CorpusError(f"{doc_id!r} is the only document; add another before removing it (the service needs one)")
+    name = files[doc_id]
+    entries = [e for e in load_sources(corpus_dir).values() if e["file"] != name]
+    write_sources(corpus_dir, entries)
+    (corpus_dir / name).unlink()
+    return name
+
+
+def document_files(corpus_dir: Path) -> dict[str, str]:
+    """doc_id -> file name for every document file, without reading the files (the ids ``load_document`` gives)."""
+    sources = load_sources(corpus_dir)
+    return {sources.get(p.name, {}).get("doc_id") or slugify(p.stem): p.name for p in _document_paths(corpus_dir)}
+
+
+def write_sources(corpus_dir: Path, entries: list[dict]) -> None:
+    """``sources.json`` written whole: a temporary file, flushed, then renamed over the old one."""
+    path = corpus_dir / SOURCES_FILE
+    part = corpus_dir / f".{SOURCES_FILE}.part"
+    with open(part, "w", encoding="utf-8") as fh:
+        json.dump(entries, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(part, path)
+

@@ -10,7 +10,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -105,11 +105,16 @@ def make_faiss_index(vectors: np.ndarray, kind: str):
 
 
 def make_index(docs: list[Document], settings: Settings, progress: bool = True,
-               skipped: Sequence[Skipped] = ()) -> Index:
+               skipped: Sequence[Skipped] = (), previous: Index | None = None) -> Index:
     """Chunk and embed documents into an in-memory index (what ``store.build`` writes, and what benchmarks use).
 
     ``skipped`` are the files the corpus could not read; a document the chunker cannot cut for the model joins them,
     and the manifest lists them all, so the server can say which files are not searchable and why.
+
+    With ``previous`` (an index built with the same models and chunking settings), every chunk and sentence whose
+    text it already embedded takes its vectors from there: a vector depends only on the text, so adding, changing or
+    removing one document encodes that document only, and a change of its catalogue record only its first chunk
+    (which carries the record).  The manifest counts what was encoded.
     """
     from .encoders import load_encoder, load_token_encoder
 
@@ -138,14 +143,26 @@ def make_index(docs: list[Document], settings: Settings, progress: bool = True,
     spans = list(sent_rows)
     by_id = {d.doc_id: d for d in docs}
     sentence_texts = [by_id[doc_id].text[a:b] for doc_id, a, b in spans]
-    log.info("%d documents, %d chunks, %d sentences; embedding", len(docs), len(chunks), len(spans))
+    chunk_texts = [c.embed_text() for c in chunks]
+    old = _Reusable(previous if previous is not None and _same_models(previous, settings) else None)
+    new_chunks = [t for t in dict.fromkeys(chunk_texts) if t not in old.chunk_rows]
+    new_sentences = [t for t in dict.fromkeys(sentence_texts) if t not in old.sentence_rows]
+    log.info("%d documents, %d chunks, %d sentences; embedding %d chunks and %d sentences%s", len(docs), len(chunks),
+             len(spans), len(new_chunks), len(new_sentences), " (the rest unchanged)" if previous else "")
 
-    vectors, tokens = encoder.encode_with_tokens([c.embed_text() for c in chunks], progress=progress)
-    sent_vectors = encoder.encode_passages(sentence_texts, progress=progress)
+    fresh_vectors, fresh_tokens = encoder.encode_with_tokens(new_chunks, progress=progress) if new_chunks else ([], [])
+    fresh = dict(zip(new_chunks, zip(fresh_vectors, fresh_tokens)))
+    vectors = np.stack([fresh[t][0] if t in fresh else old.chunk_vector(t) for t in chunk_texts]).astype(np.float32)
+    tokens = [fresh[t][1] if t in fresh else old.chunk_tokens(t) for t in chunk_texts]
+    sent_vectors = old.assemble(sentence_texts, new_sentences, _encode(encoder, new_sentences, progress),
+                                lambda index: index.sentence_vectors, old.sentence_rows)
     multilingual_vectors = multilingual_sentences = None
     if multilingual is not None:
-        multilingual_vectors = multilingual.encode_passages([c.embed_text() for c in chunks], progress=progress)
-        multilingual_sentences = multilingual.encode_passages(sentence_texts, progress=progress)
+        multilingual_vectors = old.assemble(chunk_texts, new_chunks, _encode(multilingual, new_chunks, progress),
+                                            lambda index: index.multilingual_chunk_vectors, old.chunk_rows)
+        multilingual_sentences = old.assemble(sentence_texts, new_sentences,
+                                              _encode(multilingual, new_sentences, progress),
+                                              lambda index: index.multilingual_sentence_vectors, old.sentence_rows)
     kind = faiss_kind(settings, len(chunks))
     manifest = {
         "model": {
@@ -161,6 +178,9 @@ def make_index(docs: list[Document], settings: Settings, progress: bool = True,
         "faiss_index": kind,
         "libraries": library_versions(),
         "counts": {"documents": len(docs), "chunks": len(chunks), "sentences": len(spans)},
+        "encoded": {"chunks": len(new_chunks), "sentences": len(new_sentences)},
+        "documents": {d.doc_id: {"file": d.source_file, "sha256": d.sha256, "chunks": n}
+                      for d, n in zip(docs, _per_doc(docs, chunks))},
         "skipped": [s.model_dump() for s in skipped],
         "build_seconds": round(time.perf_counter() - t0, 2),
     }
@@ -176,6 +196,50 @@ def make_index(docs: list[Document], settings: Settings, progress: bool = True,
         sentence_vectors=sent_vectors,
         multilingual_chunk_vectors=multilingual_vectors,
         multilingual_sentence_vectors=multilingual_sentences,
-        token_vectors=np.concatenate(tokens),
+        token_vectors=np.concatenate(tokens).astype(np.float16),
         token_offsets=np.concatenate([[0], np.cumsum([len(t) for t in tokens])]).astype(np.int64),
     )
+
+
+def _encode(encoder, texts: list[str], progress: bool) -> list[np.ndarray]:
+    return list(encoder.encode_passages(texts, progress=progress)) if texts else []
+
+
+def _same_models(previous: Index, settings: Settings) -> bool:
+    """Can ``previous``'s vectors stand in this build?  Only with the same models and chunking settings."""
+    return previous.manifest.get("params") == settings.index_params()
+
+
+def _per_doc(docs: list[Document], chunks: list[Chunk]) -> list[int]:
+    counts = dict.fromkeys((d.doc_id for d in docs), 0)
+    for c in chunks:
+        counts[c.doc_id] += 1
+    return [counts[d.doc_id] for d in docs]
+
+
+class _Reusable:
+    """The vectors of a previous index, found by the text they encode."""
+
+    def __init__(self, previous: Index | None) -> None:
+        self.index = previous
+        self.chunk_rows: dict[str, int] = {}
+        self.sentence_rows: dict[str, int] = {}
+        if previous is not None:
+            self.chunk_rows = {c.embed_text(): i for i, c in enumerate(previous.chunks)}
+            self.sentence_rows = {previous.documents[d].text[a:b]: i
+                                  for i, (d, a, b) in enumerate(previous.sentence_spans)}
+
+    def chunk_vector(self, text: str) -> np.ndarray:
+        return self.index.chunk_vectors[self.chunk_rows[text]]
+
+    def chunk_tokens(self, text: str) -> np.ndarray:
+        row = self.chunk_rows[text]
+        return self.index.token_vectors[self.index.token_offsets[row]:self.index.token_offsets[row + 1]]
+
+    def assemble(self, texts: list[str], new: list[str], encoded: Sequence[np.ndarray],
+                 array: Callable[[Index], np.ndarray | None], rows: dict[str, int]) -> np.ndarray:
+        """One row per text: freshly ``encoded`` for the ``new`` texts, else the previous index's ``array`` row."""
+        fresh = dict(zip(new, encoded))
+        old = array(self.index) if self.index is not None else None
+        return np.stack([fresh[t] if t in fresh else old[rows[t]] for t in texts]).astype(np.float32)
+

@@ -217,13 +217,20 @@ def _check_offsets(index: Index) -> None:
 # ------------------------------------------------------------------------------------- the service's index_dir
 
 
-def build(settings: Settings, progress: bool = True) -> Path:
-    """Build the index from the corpus and swap it in atomically.  Returns the new build folder."""
+def build(settings: Settings, progress: bool = True, full: bool = False, previous: Index | None = None) -> Path:
+    """Build the index from the corpus and swap it in atomically.  Returns the new build folder.
+
+    Text the current index already embedded keeps its vectors (``make_index``), so a change to one document encodes
+    that document only; ``full`` encodes everything again.  ``previous`` is the current index when the caller has
+    it loaded already (read from disk otherwise).
+    """
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with _lock(settings.index_dir):
         t0 = time.perf_counter()
         found = corpus.load_corpus(settings.corpus_dir)
-        index = make_index(found.documents, settings, progress, found.skipped)
+        previous = None if full else previous or _previous(settings.index_dir)
+        index = make_index(found.documents, settings, progress, found.skipped, previous)
+        del previous  # its arrays can go before the new ones are written
         now = dt.datetime.now(dt.timezone.utc)
         manifest = {
             **expected_fingerprint(settings),
@@ -244,6 +251,17 @@ def build(settings: Settings, progress: bool = True) -> Path:
             log.warning("%d file(s) left out of the index: %s", len(index.skipped),
                         "; ".join(f"{s.file}: {s.reason}" for s in index.skipped))
         return final
+
+
+def _previous(index_dir: Path) -> Index | None:
+    """The current index, if there is one whole and of this format, to take unchanged vectors from."""
+    try:
+        folder = current(index_dir)
+        manifest = _verified_manifest(folder)
+        return _read_verified(folder, manifest) if manifest.get("format") == FORMAT_VERSION else None
+    except IndexProblem as exc:
+        log.info("encoding every document: %s", exc)
+        return None
 
 
 def current(index_dir: Path) -> Path:
@@ -290,7 +308,7 @@ def open_index(settings: Settings, build_if_needed: bool = True, progress: bool 
             raise
         log.warning("%s; rebuilding because rebuild_on_error is set", exc)
     try:
-        build(settings, progress=progress)
+        build(settings, progress=progress, previous=old)
     except CorpusError as exc:
         if old is None:
             raise

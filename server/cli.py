@@ -8,6 +8,7 @@ Heavy libraries (torch, faiss, sentence-transformers) are imported inside the co
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -34,6 +35,8 @@ EXAMPLES = """\
 examples:
   alliance-qa ask "How much did Korea invest in US greenfield projects in 2024?"
   alliance-qa ask "Who wrote the Heritage brief?" -k 3 --json
+  alliance-qa add paper.pdf --title "A Paper" --authors "Jane Doe, Kim Min-ji" --date 2025-10-01
+  alliance-qa remove a-paper
   alliance-qa documents
   alliance-qa chat
   printf 'What does the KIEP paper propose?\\nWho wrote it?\\n' | alliance-qa -q chat
@@ -68,12 +71,68 @@ def cmd_index(args: argparse.Namespace) -> int:
             return 0
         except IndexProblem as exc:
             log.info("%s; building", exc)
-    path = build(settings, progress=not args.quiet)
+    path = build(settings, progress=not args.quiet, full=args.force)
     manifest = json.loads((path / "manifest.json").read_text())
-    print(f"built {path} in {manifest['build_seconds']}s ({_counts(manifest)})")
+    print(f"built {path} in {manifest['build_seconds']}s ({_counts(manifest)}; {_encoded(manifest)})")
     for skipped in manifest.get("skipped", []):
         print(f"skipped {skipped['file']}: {skipped['reason']}")
     return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    """Copy a file into the corpus with its catalogue record, then index it (that document alone is encoded)."""
+    from retriever.corpus import add_document
+
+    settings = _settings(args)
+    entry = {"doc_id": args.doc_id, "title": args.title, "authors": _names(args.authors or ""),
+             "publisher": args.publisher, "date": args.date, "url": args.url}
+    with _restored_on_error(settings.corpus_dir, args.path.name):
+        doc = add_document(settings.corpus_dir, args.path, entry)
+        manifest = _rebuilt(settings, args)
+    print(f"added {doc.doc_id} ({manifest['documents'][doc.doc_id]['chunks']} chunks; {_encoded(manifest)}); "
+          "a running server picks it up when restarted")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Take a document out of the corpus and the index (nothing is encoded)."""
+    from retriever.corpus import document_files, remove_document
+
+    settings = _settings(args)
+    name = document_files(settings.corpus_dir).get(args.doc_id)
+    with _restored_on_error(settings.corpus_dir, name):
+        removed = remove_document(settings.corpus_dir, args.doc_id)
+        manifest = _rebuilt(settings, args)
+    print(f"removed {args.doc_id} ({removed}); {_counts(manifest)}")
+    return 0
+
+
+def _rebuilt(settings, args: argparse.Namespace) -> dict:
+    from retriever.store import build
+
+    path = build(settings, progress=not args.quiet)
+    return json.loads((path / "manifest.json").read_text())
+
+
+@contextlib.contextmanager
+def _restored_on_error(corpus_dir: Path, name: str | None):
+    """If adding or removing fails (the file is refused, the index cannot be built), the corpus goes back to what it
+    was, byte for byte."""
+    from retriever.corpus import SOURCES_FILE
+
+    saved = {path: path.read_bytes() if path.exists() else None
+             for path in [corpus_dir / SOURCES_FILE] + ([corpus_dir / name] if name else [])}
+    try:
+        yield
+    except BaseException:
+        for path, data in saved.items():
+            if data is None:
+                path.unlink(missing_ok=True)
+            elif not path.exists() or path.read_bytes() != data:
+                part = path.with_name(f".{path.name}.part")
+                part.write_bytes(data)
+                os.replace(part, path)
+        raise
 
 
 def cmd_documents(args: argparse.Namespace) -> int:
@@ -93,6 +152,12 @@ def cmd_documents(args: argparse.Namespace) -> int:
     for skipped in index.skipped:
         print(f"skipped {skipped.file}: {skipped.reason}")
     return 0
+
+
+def _encoded(manifest: dict) -> str:
+    encoded, counts = manifest.get("encoded", {}), manifest.get("counts", {})
+    what = f"encoded {encoded.get('chunks')} chunks and {encoded.get('sentences')} sentences"
+    return what + (", the rest unchanged" if encoded.get("chunks") != counts.get("chunks") else "")
 
 
 def _counts(manifest: dict) -> str:
@@ -351,8 +416,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", help="build the index (only if missing or stale, unless --force)")
-    p.add_argument("--force", action="store_true", help="rebuild even if the index is up to date")
+    p.add_argument("--force", action="store_true",
+                   help="rebuild even if the index is up to date, encoding every document again")
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("add", help="copy a document into the corpus with its catalogue record, and index it",
+                       description="Copy PATH (.txt, .md, .html or .pdf) into the corpus folder, record its catalogue "
+                                   "fields in sources.json, and update the index (only this document is encoded). A "
+                                   "file that cannot be read, or whose name or doc_id is taken, is refused and "
+                                   "nothing changes.")
+    p.add_argument("path", type=Path, help="the file to add")
+    p.add_argument("--doc-id", help="its id in citations and URLs (default: from the file name)")
+    p.add_argument("--title", help="default: the document's first line")
+    p.add_argument("--authors", help="comma-separated names")
+    p.add_argument("--publisher")
+    p.add_argument("--date", help="publication date, e.g. 2025-09-27")
+    p.add_argument("--url", help="where the original is published")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="take a document out of the corpus and the index")
+    p.add_argument("doc_id", help="the document's id (`alliance-qa documents` lists them)")
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("documents", help="list the indexed documents, and the files left out of the index and why")
     p.add_argument("--json", action="store_true", help="print {documents, skipped} as JSON")

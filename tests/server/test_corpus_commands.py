@@ -1,0 +1,121 @@
+"""`alliance-qa add`, `remove` and `documents` over a tiny corpus, each in its own process.
+
+What an operator sees: the exit code, the message, what the corpus folder and ``sources.json`` hold afterwards,
+and how much the index had to encode (the manifest counts it).  A refused command leaves the corpus byte for byte
+as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from retriever.config import PROJECT_ROOT, Settings
+from retriever.store import load, open_index
+
+STEEL = "Steel Notes\n\nTariffs on steel rose to 25 percent in 2018. Shipbuilders in Busan paid more for plate.\n"
+ENERGY = "Energy Notes\n\nLiquefied natural gas exports to Korea doubled. Nuclear cooperation grew as well.\n"
+SHIPS = "Ship Notes\n\nKorean yards delivered twelve LNG carriers in 2024. Most went to Qatar and America.\n"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Settings:
+    root = tmp_path_factory.mktemp("commands")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "steel.txt").write_text(STEEL)
+    (corpus / "energy.txt").write_text(ENERGY)
+    (corpus / "sources.json").write_text(json.dumps([{"file": "steel.txt", "doc_id": "steel", "title": "Steel"}]))
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index", multilingual_model="none")
+    open_index(settings, progress=False)
+    return settings
+
+
+@pytest.fixture
+def tiny(built, tmp_path) -> Settings:
+    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
+    shutil.copytree(built.index_dir, tmp_path / "index", symlinks=True)
+    return replace(built, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+
+
+def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ALLIANCE_QA_CORPUS_DIR": str(settings.corpus_dir),
+           "ALLIANCE_QA_INDEX_DIR": str(settings.index_dir), "ALLIANCE_QA_MULTILINGUAL_MODEL": "none"}
+    return subprocess.run([sys.executable, "-m", "server.cli", "-q", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_add_copies_records_and_indexes_that_document_only(tiny, tmp_path):
+    source = tmp_path / "Ship Notes.txt"
+    source.write_text(SHIPS)
+    done = cli(tiny, "add", str(source), "--title", "Ship Notes 2024", "--authors", "Jane Doe, Kim Min-ji",
+               "--publisher", "Harbour Institute", "--date", "2025-01-31", "--url", "https://example.org/ships")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "added ship-notes" in done.stdout
+    assert (tiny.corpus_dir / "Ship Notes.txt").read_text() == SHIPS
+    entry = json.loads((tiny.corpus_dir / "sources.json").read_text())[-1]
+    assert entry == {"file": "Ship Notes.txt", "doc_id": "ship-notes", "title": "Ship Notes 2024",
+                     "authors": ["Jane Doe", "Kim Min-ji"], "publisher": "Harbour Institute", "date": "2025-01-31",
+                     "url": "https://example.org/ships"}
+    index = load(tiny)
+    assert index.manifest["encoded"]["chunks"] == index.chunk_counts["ship-notes"] == 1
+    assert index.documents["ship-notes"].authors == ["Jane Doe", "Kim Min-ji"]
+    listed = json.loads(cli(tiny, "documents", "--json").stdout)
+    assert {d["doc_id"] for d in listed["documents"]} == {"steel", "energy", "ship-notes"}
+
+
+@pytest.mark.parametrize("name, data, words", [
+    ("empty.txt", b"", "empty.txt cannot be added: the file is empty"),
+    ("broken.pdf", b"%PDF-1.7\n1 0 obj", "broken.pdf cannot be added: the PDF cannot be read"),
+    ("steel.txt", SHIPS.encode(), "steel.txt is already in"),  # a file of that name is in the corpus
+    ("notes.docx", b"PK\x03\x04", "the corpus reads .txt"),
+])
+def test_add_refuses_with_the_reason_and_changes_nothing(tiny, tmp_path, name, data, words):
+    source = tmp_path / "incoming" / name
+    source.parent.mkdir()
+    source.write_bytes(data)
+    before, index_before = snapshot(tiny.corpus_dir), (tiny.index_dir / "current").resolve()
+    done = cli(tiny, "add", str(source))
+    assert done.returncode == 1 and words in done.stderr and "Traceback" not in done.stderr
+    assert snapshot(tiny.corpus_dir) == before and (tiny.index_dir / "current").resolve() == index_before
+
+
+def test_add_refuses_a_doc_id_that_is_taken(tiny, tmp_path):
+    source = tmp_path / "other.txt"
+    source.write_text(SHIPS)
+    before = snapshot(tiny.corpus_dir)
+    done = cli(tiny, "add", str(source), "--doc-id", "energy")
+    assert done.returncode == 1 and "'energy' is taken by energy.txt" in done.stderr
+    assert snapshot(tiny.corpus_dir) == before
+
+
+def test_remove_takes_the_file_and_its_entry_and_encodes_nothing(tiny):
+    done = cli(tiny, "remove", "steel")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "removed steel (steel.txt)" in done.stdout
+    assert not (tiny.corpus_dir / "steel.txt").exists()
+    assert json.loads((tiny.corpus_dir / "sources.json").read_text()) == []
+    index = load(tiny)
+    assert set(index.documents) == {"energy"} and index.manifest["encoded"] == {"chunks": 0, "sentences": 0}
+
+
+def test_remove_refuses_an_unknown_or_the_last_document(tiny):
+    unknown = cli(tiny, "remove", "nope")
+    assert unknown.returncode == 1 and "no document with doc_id 'nope'" in unknown.stderr
+    assert "energy" in unknown.stderr and "steel" in unknown.stderr  # it lists the known ones
+    assert cli(tiny, "remove", "steel").returncode == 0
+    before = snapshot(tiny.corpus_dir)
+    last = cli(tiny, "remove", "energy")
+    assert last.returncode == 1 and "only document" in last.stderr
+    assert snapshot(tiny.corpus_dir) == before
