@@ -49,6 +49,8 @@ class Settings:
     candidates: int = tuning.CANDIDATES
     # Abstain when the answerability score falls below this (retriever.answer; calibrated in retriever.tuning).
     abstain_threshold: float = tuning.ABSTAIN_THRESHOLD
+    # A running server looks this often (seconds) for a newer index and swaps it in; 0 never looks.
+    reload_seconds: float = 2.0
     # HTTP server.
     host: str = "127.0.0.1"
     port: int = 8000

@@ -64,19 +64,28 @@ class Searcher:
     """Holds the loaded index and models; ``ask`` is safe to call from many threads at once."""
 
     def __init__(self, index: Index, settings: Settings, weights: Weights = Weights(),
-                 reading: Reading = READING) -> None:
+                 reading: Reading = READING, encoders: tuple | None = None) -> None:
         self.index = index
         self.settings = settings
         self.weights = weights
         self.reading = reading
-        self.encoder = load_token_encoder(index.model)
-        self.multilingual_encoder = load_encoder(index.multilingual_model) if index.multilingual_model else None
+        if encoders is None:
+            encoders = (load_token_encoder(index.model),
+                        load_encoder(index.multilingual_model) if index.multilingual_model else None)
+        self.encoder, self.multilingual_encoder = encoders
         self.lexical = Lexical([c.embed_text() for c in index.chunks])
         self.chunk_docs = np.array([c.doc_id for c in index.chunks])
         self.doc_ids = sorted(index.documents)
         self.texts = {d.doc_id: d.text for d in index.documents.values()}
         self.source_names = query.source_names(index.documents.values(), self.texts)
         self.common_words = lower_case_words(list(self.texts.values()))
+
+    def with_index(self, index: Index) -> "Searcher":
+        """The same settings over another index, keeping the loaded models when it was built with them: what a
+        running server swaps in when a newer index appears."""
+        same = (index.model, index.multilingual_model) == (self.index.model, self.index.multilingual_model)
+        return Searcher(index, self.settings, self.weights, self.reading,
+                        (self.encoder, self.multilingual_encoder) if same else None)
 
     def with_weights(self, weights: Weights) -> "Searcher":
         """The same index and models with other second-stage weights (the eval's ablation)."""

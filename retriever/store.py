@@ -282,6 +282,21 @@ def load(settings: Settings) -> Index:
     return _read_verified(folder, manifest)
 
 
+def newer(settings: Settings, served: Path | None) -> Index | None:
+    """The index ``current`` points at, if it is not the ``served`` one: verified, and built with these settings.
+
+    What a running server reloads.  The corpus is not compared (the server may already serve a stale index because
+    the corpus cannot be rebuilt); the models and chunking are, so vectors are never read with the wrong model.
+    """
+    folder = current(settings.index_dir)
+    if folder == served:
+        return None
+    manifest = _verified_manifest(folder)
+    if manifest.get("format") != FORMAT_VERSION or manifest.get("params") != settings.index_params():
+        raise IndexStale(f"the index at {folder} was built with other settings; this server keeps its own")
+    return _read_verified(folder, manifest)
+
+
 def open_index(settings: Settings, build_if_needed: bool = True, progress: bool = True) -> Index:
     """Load the index, building it when there is none or it is stale; a corrupt one is rebuilt only if configured.
 

@@ -9,6 +9,7 @@ Every error is JSON with a ``detail`` that says what is wrong; a 500 never carri
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from contextlib import asynccontextmanager
@@ -126,6 +127,7 @@ class Health(BaseModel):
     documents: int
     chunks: int
     index_built: str | None
+    index_id: str | None = Field(description="The build being served (it changes when a newer index is swapped in)")
     skipped: list[Skipped] = Field(description="Corpus files left out of the index, and why")
     stale: list[str] = Field(description="Why the served index no longer matches the corpus (it could not be "
                                          "rebuilt: `alliance-qa index` says what to fix); empty when it matches")
@@ -213,6 +215,44 @@ def get_searcher(request: Request) -> Searcher:
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 
 
+async def _watch(app: FastAPI, settings: Settings) -> None:
+    """Swap in a newer index when one appears, without a restart and without failing a request.
+
+    The new index is loaded and verified in a worker thread while requests go on with the old one; the swap is one
+    attribute assignment, and a request holds the searcher it started with (``get_searcher``), so requests in flight
+    finish on the old index and the next ones use the new.  Every worker process runs its own watcher.  A build that
+    cannot be read (damaged, other models, removed by a newer build meanwhile) is logged once and not served.
+    """
+    import anyio
+
+    from retriever.store import IndexProblem, newer
+
+    refused: Path | None = None
+    while True:
+        await asyncio.sleep(settings.reload_seconds)
+        served: Searcher = app.state.searcher
+
+        def load() -> Searcher | None:
+            index = newer(settings, served.index.path)
+            if index is None:
+                return None
+            fresh = served.with_index(index)
+            fresh.warm()
+            return fresh
+
+        try:
+            fresh = await anyio.to_thread.run_sync(load)
+        except (IndexProblem, OSError) as exc:
+            if refused != (settings.index_dir / "current").resolve():
+                refused = (settings.index_dir / "current").resolve()
+                log.warning("a newer index was not loaded (%s); still serving %s", exc, served.index.path)
+            continue
+        if fresh is not None:
+            app.state.searcher = fresh
+            log.info("now serving %s: %d documents, %d chunks (was %d documents)", fresh.index.path,
+                     len(fresh.index.documents), len(fresh.index.chunks), len(served.index.documents))
+
+
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
     """Readable errors without echoing the input back (a 1 MB question must not come back in the error)."""
     errors = []
@@ -257,7 +297,10 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         log.info("ready: %d documents, %d chunks", len(idx.documents), len(idx.chunks))
         for skipped in idx.skipped:
             log.warning("not searchable: %s (%s)", skipped.file, skipped.reason)
+        watcher = asyncio.create_task(_watch(app, settings)) if settings.reload_seconds > 0 and idx.path else None
         yield
+        if watcher is not None:
+            watcher.cancel()
 
     app = FastAPI(
         title="alliance-qa",
@@ -322,6 +365,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             documents=len(index.documents),
             chunks=len(index.chunks),
             index_built=index.built,
+            index_id=index.path.name if index.path else None,
             skipped=index.skipped,
             stale=index.stale,
         )
@@ -362,8 +406,17 @@ def _info(searcher: Searcher, doc_id: str) -> DocumentInfo:
     return DocumentInfo(**doc.record(), chars=len(doc.text), chunks=searcher.index.chunk_counts[doc_id])
 
 
+_WORKER_LOG_LEVEL = "_ALLIANCE_QA_WORKER_LOG_LEVEL"  # serve() tells worker processes how much to log
+
+
 def app_factory() -> FastAPI:
-    """For uvicorn's ``--factory`` (one per worker process): settings come from ALLIANCE_QA_* variables."""
+    """For uvicorn's ``--factory`` (one per worker process): settings come from ALLIANCE_QA_* variables.
+
+    A worker of ``--workers N`` is a fresh interpreter: it logs at the level the command line chose, in its format.
+    """
+    level = os.environ.get(_WORKER_LOG_LEVEL)
+    if level and not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format=f"alliance-qa[{os.getpid()}]: %(message)s")
     return create_app(Settings.from_env())
 
 
@@ -377,6 +430,7 @@ def serve(settings: Settings, workers: int = 1, progress: bool = True) -> int:
     # Workers are fresh processes: hand them the resolved settings through the environment.
     os.environ["ALLIANCE_QA_CORPUS_DIR"] = str(settings.corpus_dir)
     os.environ["ALLIANCE_QA_INDEX_DIR"] = str(settings.index_dir)
+    os.environ[_WORKER_LOG_LEVEL] = logging.getLevelName(logging.getLogger().getEffectiveLevel())
     log.info("serving on http://%s:%d (%d worker%s)", settings.host, settings.port, workers, "s" * (workers > 1))
     uvicorn.run(
         "server.app:app_factory", factory=True, host=settings.host, port=settings.port, workers=workers,

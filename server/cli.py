@@ -90,7 +90,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         doc = add_document(settings.corpus_dir, args.path, entry)
         manifest = _rebuilt(settings, args)
     print(f"added {doc.doc_id} ({manifest['documents'][doc.doc_id]['chunks']} chunks; {_encoded(manifest)}); "
-          "a running server picks it up when restarted")
+          "a running server serves it within seconds")
     return 0
 
 

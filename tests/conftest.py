@@ -44,10 +44,10 @@ def searcher(index, settings):
     return searcher
 
 
-def serve_process(settings: Settings, extra_env: dict[str, str] | None = None) -> ServeProcess:
+def serve_process(settings: Settings, extra_env: dict[str, str] | None = None, workers: int = 1) -> ServeProcess:
     """``alliance-qa serve`` over ``settings``' corpus and index, on 127.0.0.1 (the benchmarks' own helper)."""
     log = settings.index_dir.parent / f"server-{uuid.uuid4().hex[:8]}.log"
-    return ServeProcess(settings.index_dir, log, corpus_dir=settings.corpus_dir, extra_env=extra_env)
+    return ServeProcess(settings.index_dir, log, workers=workers, corpus_dir=settings.corpus_dir, extra_env=extra_env)
 
 
 @pytest.fixture(scope="session")

@@ -221,3 +221,15 @@ def test_the_multilingual_vectors_are_reused_too(tiny):
     for i, c in enumerate(after.chunks):
         if c.doc_id != "chips":
             assert np.array_equal(after.multilingual_chunk_vectors[i], old[c.embed_text()])
+
+
+def test_newer_is_the_current_build_when_it_is_not_the_served_one(tiny):
+    build(tiny, progress=False)
+    served = load(tiny)
+    assert store.newer(tiny, served.path) is None
+    (tiny.corpus_dir / "chips.txt").write_text(DOC_C)
+    build(tiny, progress=False)
+    fresh = store.newer(tiny, served.path)
+    assert fresh is not None and "chips" in fresh.documents and fresh.path != served.path
+    with pytest.raises(IndexStale, match="other settings"):  # a server never reads vectors of another model
+        store.newer(replace(tiny, chunk_tokens=48), served.path)
