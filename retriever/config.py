@@ -58,6 +58,10 @@ class Settings:
     # Room for the largest valid request: a question and MAX_HISTORY_TURNS turns of MAX_TURN_CHARS characters, each
     # character up to 6 bytes as a JSON \uXXXX escape (Hangul sent with ensure_ascii), about 258 KB.
     max_body_bytes: int = 320 * 1024
+    # Adding and removing documents over HTTP (POST /api/documents, DELETE /api/documents/{id}) is off unless this
+    # token is set; clients send it as "Authorization: Bearer TOKEN".
+    admin_token: str = field(default="", repr=False)
+    max_upload_bytes: int = 20 * 1024 * 1024  # a larger upload gets a 413
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cleaning import SourceRules, clean
-from .documents import CorpusError, Document, Skipped, UnreadableFile
+from .documents import CorpusError, Document, DocumentExists, Skipped, UnreadableFile
 from .readers import SUPPORTED_SUFFIXES, read_raw
 
 SOURCES_FILE = "sources.json"
@@ -143,7 +143,7 @@ def add_document(corpus_dir: Path, source: Path, entry: dict) -> Document:
         raise CorpusError(f"{source.name}: the corpus reads {', '.join(SUPPORTED_SUFFIXES)} files")
     target = corpus_dir / source.name
     if target.exists():
-        raise CorpusError(f"{source.name} is already in {corpus_dir}; rename the file, or remove that document first "
+        raise DocumentExists(f"{source.name} is already in {corpus_dir}; rename the file, or remove that document first "
                           "(`alliance-qa remove DOC_ID`)")
     entry = {key: value for key, value in entry.items() if key in CATALOGUE_FIELDS and value}
     try:
@@ -152,8 +152,8 @@ def add_document(corpus_dir: Path, source: Path, entry: dict) -> Document:
         raise UnreadableFile(f"{source.name} cannot be added: {exc}") from None
     taken = document_files(corpus_dir)
     if doc.doc_id in taken:
-        raise CorpusError(f"the doc_id {doc.doc_id!r} is taken by {taken[doc.doc_id]}; give this one another "
-                          "with --doc-id")
+        raise DocumentExists(f"the doc_id {doc.doc_id!r} is taken by {taken[doc.doc_id]}; give this one another "
+                             "doc_id")
     entries = list(load_sources(corpus_dir).values())
     part = corpus_dir / f".{source.name}.part"  # no document suffix: never read as one
     shutil.copyfile(source, part)

@@ -21,6 +21,10 @@ class CorpusError(Exception):
     """The corpus folder cannot be read as documents (missing folder, bad sources.json, unreadable file)."""
 
 
+class DocumentExists(CorpusError):
+    """A document to add has the file name or doc_id of one already in the corpus."""
+
+
 class UnreadableFile(CorpusError):
     """One file that cannot be read as a document: it is skipped, and the rest of the corpus is indexed."""
 

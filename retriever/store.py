@@ -226,31 +226,74 @@ def build(settings: Settings, progress: bool = True, full: bool = False, previou
     """
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     with _lock(settings.index_dir):
-        t0 = time.perf_counter()
-        found = corpus.load_corpus(settings.corpus_dir)
-        previous = None if full else previous or _previous(settings.index_dir)
-        index = make_index(found.documents, settings, progress, found.skipped, previous)
-        del previous  # its arrays can go before the new ones are written
-        now = dt.datetime.now(dt.timezone.utc)
-        manifest = {
-            **expected_fingerprint(settings),
-            "created": now.isoformat(timespec="seconds"),
-            **index.manifest,
-            "build_seconds": round(time.perf_counter() - t0, 2),
-        }
-        final = save(index, settings.index_dir / f"build-{now.strftime('%Y%m%dT%H%M%S%f')}", manifest)
-        link_tmp = settings.index_dir / f".current-{os.getpid()}"
-        with contextlib.suppress(FileNotFoundError):
-            link_tmp.unlink()
-        link_tmp.symlink_to(final.name)
-        os.replace(link_tmp, settings.index_dir / "current")
-        _fsync_dir(settings.index_dir)
-        _remove_old_builds(settings.index_dir, keep=final.name)
-        log.info("index built in %.1fs at %s", time.perf_counter() - t0, final)
-        if index.skipped:
-            log.warning("%d file(s) left out of the index: %s", len(index.skipped),
-                        "; ".join(f"{s.file}: {s.reason}" for s in index.skipped))
-        return final
+        return _build(settings, progress, full, previous)
+
+
+def add(settings: Settings, source: Path, entry: dict, progress: bool = True) -> tuple[Document, Path]:
+    """Copy ``source`` into the corpus with its catalogue ``entry`` and index it (that document alone is encoded).
+
+    One builder at a time changes the corpus: the whole edit runs under the build lock, and if the file is refused
+    or the index cannot be built, the corpus goes back to what it was, byte for byte.
+    """
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with _lock(settings.index_dir), _restored_on_error(settings.corpus_dir, source.name):
+        doc = corpus.add_document(settings.corpus_dir, source, entry)
+        return doc, _build(settings, progress)
+
+
+def remove(settings: Settings, doc_id: str, progress: bool = True) -> tuple[str, Path]:
+    """Take a document out of the corpus and the index (nothing is encoded); returns its file name."""
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    name = corpus.document_files(settings.corpus_dir).get(doc_id)
+    with _lock(settings.index_dir), _restored_on_error(settings.corpus_dir, name):
+        removed = corpus.remove_document(settings.corpus_dir, doc_id)
+        return removed, _build(settings, progress)
+
+
+@contextlib.contextmanager
+def _restored_on_error(corpus_dir: Path, name: str | None):
+    saved = {path: path.read_bytes() if path.exists() else None
+             for path in [corpus_dir / corpus.SOURCES_FILE] + ([corpus_dir / name] if name else [])}
+    try:
+        yield
+    except BaseException:
+        for path, data in saved.items():
+            if data is None:
+                path.unlink(missing_ok=True)
+            elif not path.exists() or path.read_bytes() != data:
+                part = path.with_name(f".{path.name}.part")
+                part.write_bytes(data)
+                os.replace(part, path)
+        raise
+
+
+def _build(settings: Settings, progress: bool, full: bool = False, previous: Index | None = None) -> Path:
+    """``build`` with the lock already held."""
+    t0 = time.perf_counter()
+    found = corpus.load_corpus(settings.corpus_dir)
+    previous = None if full else previous or _previous(settings.index_dir)
+    index = make_index(found.documents, settings, progress, found.skipped, previous)
+    del previous  # its arrays can go before the new ones are written
+    now = dt.datetime.now(dt.timezone.utc)
+    manifest = {
+        **expected_fingerprint(settings),
+        "created": now.isoformat(timespec="seconds"),
+        **index.manifest,
+        "build_seconds": round(time.perf_counter() - t0, 2),
+    }
+    final = save(index, settings.index_dir / f"build-{now.strftime('%Y%m%dT%H%M%S%f')}", manifest)
+    link_tmp = settings.index_dir / f".current-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        link_tmp.unlink()
+    link_tmp.symlink_to(final.name)
+    os.replace(link_tmp, settings.index_dir / "current")
+    _fsync_dir(settings.index_dir)
+    _remove_old_builds(settings.index_dir, keep=final.name)
+    log.info("index built in %.1fs at %s", time.perf_counter() - t0, final)
+    if index.skipped:
+        log.warning("%d file(s) left out of the index: %s", len(index.skipped),
+                    "; ".join(f"{s.file}: {s.reason}" for s in index.skipped))
+    return final
 
 
 def _previous(index_dir: Path) -> Index | None:

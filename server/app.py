@@ -12,14 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import tempfile
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
+
+import anyio
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,7 +34,10 @@ from retriever.documents import DocumentRecord, Section, Skipped
 from retriever.schema import Answer, Turn
 from retriever.search import Searcher
 
+from . import admin
+
 log = logging.getLogger("alliance_qa.server")
+T = TypeVar("T")
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_QUESTION_CHARS = 2000
 
@@ -96,6 +103,21 @@ class DocumentList(BaseModel):
                                                "each with the reason; empty when every file is searchable")
 
 
+class Removed(BaseModel):
+    doc_id: str
+    file: str = Field(description="The file taken out of the corpus folder")
+
+
+# POST /api/documents reads its form itself (after the token check, so no anonymous upload is parsed): its schema.
+UPLOAD_SCHEMA = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "PDF, HTML, Markdown or plain text"},
+        **{name: {"type": "string"} for name in admin.FIELDS},
+    },
+}}}}}
+
+
 class DocumentDetail(DocumentInfo):
     text: str = Field(description="The canonical text that citation offsets point into")
     sections: list[Section]
@@ -115,7 +137,9 @@ class ErrorResponse(BaseModel):
 
 
 def _errors(*codes: int) -> dict[int | str, dict]:
-    reasons = {400: "The body is not UTF-8 JSON", 404: "No such document or page", 413: "The body is too large",
+    reasons = {400: "The body cannot be read", 401: "No admin token was sent", 403: "Uploads are off, or the token is wrong",
+               404: "No such document or page", 409: "A document of that name or doc_id exists (or it is the last)",
+               413: "The body is too large", 415: "Not a PDF, HTML, Markdown or text file",
                422: "The request is invalid (the detail says which field and why)", 503: "The index is still loading"}
     return {code: {"model": ErrorResponse, "description": reasons[code]} for code in codes}
 
@@ -127,6 +151,7 @@ class Health(BaseModel):
     documents: int
     chunks: int
     index_built: str | None
+    uploads: bool = Field(description="Whether documents can be added over HTTP (an admin token is set)")
     index_id: str | None = Field(description="The build being served (it changes when a newer index is swapped in)")
     skipped: list[Skipped] = Field(description="Corpus files left out of the index, and why")
     stale: list[str] = Field(description="Why the served index no longer matches the corpus (it could not be "
@@ -137,18 +162,27 @@ class Health(BaseModel):
 
 
 class BodyLimit:
-    """Refuse request bodies over the limit with 413, whether or not the client announced their length."""
+    """Refuse request bodies over the limit with 413, whether or not the client announced their length.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    An upload (``POST /api/documents``) has its own, larger limit: the file's, plus room for the form around it.
+    """
+
+    FORM_ROOM = 64 * 1024
+
+    def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
+        self.app, self.limit, self.upload_limit = app, limit, upload_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope.get("method") == "POST" and scope.get("path") == "/api/documents"
+        limit = self.upload_limit + self.FORM_ROOM if upload else self.limit
+        what = f"the file is larger than {self.upload_limit} bytes" if upload else \
+            f"the request body is larger than {self.limit} bytes"
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _send_json(send, 413, f"the request body is larger than {self.limit} bytes")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _send_json(send, 413, what)
             return
         seen = 0
 
@@ -157,14 +191,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise _TooLarge()
             return message
 
         try:
             await self.app(scope, limited, send)
         except _TooLarge:
-            await _send_json(send, 413, f"the request body is larger than {self.limit} bytes")
+            await _send_json(send, 413, what)
 
 
 class _TooLarge(Exception):
@@ -355,6 +389,43 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             **_info(searcher, doc_id).model_dump(), text=doc.text, sections=doc.sections, footnotes=doc.footnotes
         )
 
+    @app.post("/api/documents", response_model=DocumentInfo, status_code=201,
+              summary="Add a document (needs the admin token); 201 once it is searchable",
+              responses=_errors(400, 401, 403, 409, 413, 415, 422), openapi_extra=UPLOAD_SCHEMA)
+    async def add_document(request: Request, response: Response) -> DocumentInfo:
+        admin.check_token(settings, request.headers.get("authorization"))
+        name, data, entry = await admin.read_upload(request, settings)
+
+        def add() -> str:
+            from retriever import store
+
+            with tempfile.TemporaryDirectory(prefix="upload-") as folder:
+                path = Path(folder) / name
+                path.write_bytes(data)
+                doc, _ = store.add(settings, path, entry, progress=False)
+            _swap_in_newest(request.app, settings)
+            return doc.doc_id
+
+        doc_id = await anyio.to_thread.run_sync(_corpus_errors(add))
+        response.headers["location"] = f"/api/documents/{doc_id}"
+        return _info(request.app.state.searcher, doc_id)
+
+    @app.delete("/api/documents/{doc_id}", response_model=Removed, summary="Remove a document (needs the admin token)",
+                responses=_errors(401, 403, 404, 409))
+    async def remove_document(doc_id: str, request: Request) -> Removed:
+        admin.check_token(settings, request.headers.get("authorization"))
+
+        def remove() -> Removed:
+            from retriever import corpus, store
+
+            if doc_id not in corpus.document_files(settings.corpus_dir):
+                raise HTTPException(404, f"no document with doc_id {doc_id[:200]!r}; GET /api/documents lists them")
+            removed, _ = store.remove(settings, doc_id, progress=False)
+            _swap_in_newest(request.app, settings)
+            return Removed(doc_id=doc_id, file=removed)
+
+        return await anyio.to_thread.run_sync(_corpus_errors(remove))
+
     @app.get("/healthz", response_model=Health, summary="200 once the index is loaded and the models warm")
     def healthz(searcher: SearcherDep) -> Health:
         index = searcher.index
@@ -366,6 +437,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             chunks=len(index.chunks),
             index_built=index.built,
             index_id=index.path.name if index.path else None,
+            uploads=bool(settings.admin_token),
             skipped=index.skipped,
             stale=index.stale,
         )
@@ -390,7 +462,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             allow_headers=["content-type"],
         )
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
     return app
 
 
@@ -399,6 +471,33 @@ def _mount_swagger(app: FastAPI) -> None:
     import swagger_ui_bundle
 
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+
+
+def _swap_in_newest(app: FastAPI, settings: Settings) -> None:
+    """Serve the index just built at once (the watcher would in a moment; the uploader should not wait for it)."""
+    from retriever.store import newer
+
+    served: Searcher = app.state.searcher
+    index = newer(settings, served.index.path)
+    if index is not None:
+        app.state.searcher = served.with_index(index)
+
+
+def _corpus_errors(fn: Callable[[], T]) -> Callable[[], T]:
+    """The corpus's refusals as HTTP statuses: a taken name or id 409, a file that holds no document 422."""
+    from retriever.documents import CorpusError, DocumentExists, UnreadableFile
+
+    def run() -> T:
+        try:
+            return fn()
+        except DocumentExists as exc:
+            raise HTTPException(409, str(exc)) from None
+        except UnreadableFile as exc:
+            raise HTTPException(422, f"the file cannot be read as a document: {exc}") from None
+        except CorpusError as exc:
+            raise HTTPException(409, str(exc)) from None
+
+    return run
 
 
 def _info(searcher: Searcher, doc_id: str) -> DocumentInfo:

@@ -8,7 +8,6 @@ Heavy libraries (torch, faiss, sentence-transformers) are imported inside the co
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import os
@@ -81,14 +80,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """Copy a file into the corpus with its catalogue record, then index it (that document alone is encoded)."""
-    from retriever.corpus import add_document
+    from retriever import store
 
-    settings = _settings(args)
     entry = {"doc_id": args.doc_id, "title": args.title, "authors": _names(args.authors or ""),
              "publisher": args.publisher, "date": args.date, "url": args.url}
-    with _restored_on_error(settings.corpus_dir, args.path.name):
-        doc = add_document(settings.corpus_dir, args.path, entry)
-        manifest = _rebuilt(settings, args)
+    doc, path = store.add(_settings(args), args.path, entry, progress=not args.quiet)
+    manifest = json.loads((path / "manifest.json").read_text())
     print(f"added {doc.doc_id} ({manifest['documents'][doc.doc_id]['chunks']} chunks; {_encoded(manifest)}); "
           "a running server serves it within seconds")
     return 0
@@ -96,43 +93,11 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     """Take a document out of the corpus and the index (nothing is encoded)."""
-    from retriever.corpus import document_files, remove_document
+    from retriever import store
 
-    settings = _settings(args)
-    name = document_files(settings.corpus_dir).get(args.doc_id)
-    with _restored_on_error(settings.corpus_dir, name):
-        removed = remove_document(settings.corpus_dir, args.doc_id)
-        manifest = _rebuilt(settings, args)
-    print(f"removed {args.doc_id} ({removed}); {_counts(manifest)}")
+    removed, path = store.remove(_settings(args), args.doc_id, progress=not args.quiet)
+    print(f"removed {args.doc_id} ({removed}); {_counts(json.loads((path / 'manifest.json').read_text()))}")
     return 0
-
-
-def _rebuilt(settings, args: argparse.Namespace) -> dict:
-    from retriever.store import build
-
-    path = build(settings, progress=not args.quiet)
-    return json.loads((path / "manifest.json").read_text())
-
-
-@contextlib.contextmanager
-def _restored_on_error(corpus_dir: Path, name: str | None):
-    """If adding or removing fails (the file is refused, the index cannot be built), the corpus goes back to what it
-    was, byte for byte."""
-    from retriever.corpus import SOURCES_FILE
-
-    saved = {path: path.read_bytes() if path.exists() else None
-             for path in [corpus_dir / SOURCES_FILE] + ([corpus_dir / name] if name else [])}
-    try:
-        yield
-    except BaseException:
-        for path, data in saved.items():
-            if data is None:
-                path.unlink(missing_ok=True)
-            elif not path.exists() or path.read_bytes() != data:
-                part = path.with_name(f".{path.name}.part")
-                part.write_bytes(data)
-                os.replace(part, path)
-        raise
 
 
 def cmd_documents(args: argparse.Namespace) -> int:

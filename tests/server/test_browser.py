@@ -829,3 +829,52 @@ def test_html_inside_a_corpus_document_stays_text(context, tmp_path):
         assert not [u for u in context.watch.requests if urlsplit(u).path.endswith("/x")]
     finally:
         server.stop()
+
+
+def test_add_a_document_is_offered_only_when_uploads_are_on(page, live_server):
+    page.goto(live_server.url + "/")
+    expect(page.locator("textarea#question")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_test_id("add-document")).to_be_hidden()
+
+
+def test_add_a_document_from_the_page(context, tmp_path):
+    """With an admin token on the server: the page offers the upload, asks for the token, says what went wrong with
+    a wrong one, and once added the document answers questions in the same page."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "steel.txt").write_text("Steel Notes\n\nTariffs on steel rose to 25 percent in 2018.\n")
+    paper = tmp_path / "Ship Notes.md"
+    paper.write_text("# Ship Notes\n\nKorean yards delivered twelve LNG carriers in 2024. Most went to Qatar.\n")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", multilingual_model="none")
+    server = serve_process(settings, {"ALLIANCE_QA_MULTILINGUAL_MODEL": "none", "ALLIANCE_QA_ADMIN_TOKEN": "tok-123"})
+    try:
+        server.wait_ready(timeout=240)
+        page = context.new_page()
+        page.goto(server.url + "/")
+        add = page.get_by_test_id("add-document")
+        expect(add).to_be_visible()
+        add.click()
+        dialog = page.get_by_test_id("upload-dialog")
+        expect(dialog).to_be_visible()
+        expect(page.locator("#upload-file")).to_be_focused()
+        page.set_input_files("#upload-file", str(paper))
+        page.get_by_label("Title").fill("Ship Notes 2024")
+        page.get_by_label("Admin token").fill("wrong")
+        page.get_by_test_id("upload-send").click()
+        status = page.get_by_test_id("upload-status")
+        expect(status).to_contain_text("Not added: the admin token is wrong", timeout=ANSWER_TIMEOUT_MS)
+        page.get_by_label("Admin token").fill("tok-123")
+        page.get_by_test_id("upload-send").click()
+        expect(status).to_contain_text("Added “Ship Notes 2024” (ship-notes", timeout=ANSWER_TIMEOUT_MS)
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+        ask(page, "How many LNG carriers did Korean yards deliver?")
+        expect(wait_for_answer(page).locator(".card").first).to_contain_text("twelve LNG carriers")
+        # the refused upload is the one failed request the browser reports; nothing else went wrong
+        assert context.watch.console_errors == ["Failed to load resource: the server responded with a status of 403 "
+                                                "(Forbidden)"]
+        context.watch.console_errors.clear()
+        context.watch.assert_clean(page)
+    finally:
+        server.stop()
