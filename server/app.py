@@ -22,6 +22,7 @@ import anyio
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -358,7 +359,13 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             detail = f"no such page: {request.url.path}"
         elif exc.status_code == 400 and detail == "There was an error parsing the body":
             detail = "the body could not be read: send UTF-8 encoded JSON"
-        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # Starlette's Allow names one route's methods; a path may have several routes
+            allowed = sorted({method for route in request.app.routes if isinstance(route, APIRoute)
+                              and route.path_regex.match(request.url.path) for method in route.methods})
+            headers["allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}"
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
