@@ -7,8 +7,11 @@ helper the benchmarks use (``bench.process.ServeProcess``).
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,33 @@ def live_server(index, settings):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+# Tiny corpora for the tests of builds, the corpus commands, reload and upload: built in seconds (English model only).
+STEEL = "Steel Notes\n\nTariffs on steel rose to 25 percent in 2018. Shipbuilders in Busan paid more for plate.\n"
+ENERGY = "Energy Notes\n\nLiquefied natural gas exports to Korea doubled. Nuclear cooperation grew as well.\n"
+SHIPS = "Ship Notes\n\nKorean yards delivered twelve LNG carriers in 2024. Most went to Qatar and America.\n"
+
+
+def tiny_corpus(root: Path, sources: list[dict] | None = None, build: bool = True) -> Settings:
+    """STEEL and ENERGY as steel.txt and energy.txt under ``root`` (with ``sources`` as sources.json), indexed."""
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "steel.txt").write_text(STEEL)
+    (corpus / "energy.txt").write_text(ENERGY)
+    if sources is not None:
+        (corpus / "sources.json").write_text(json.dumps(sources))
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index", multilingual_model="none")
+    if build:
+        from retriever.store import open_index
+
+        open_index(settings, progress=False)
+    return settings
+
+
+def copy_of(settings: Settings, root: Path) -> Settings:
+    """The corpus and index of ``settings`` copied under ``root``: a test may change them freely."""
+    shutil.copytree(settings.corpus_dir, root / "corpus")
+    shutil.copytree(settings.index_dir, root / "index", symlinks=True)
+    return replace(settings, corpus_dir=root / "corpus", index_dir=root / "index")
+

@@ -9,40 +9,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from conftest import SHIPS, copy_of, tiny_corpus
 from retriever.config import PROJECT_ROOT, Settings
-from retriever.store import load, open_index
-
-STEEL = "Steel Notes\n\nTariffs on steel rose to 25 percent in 2018. Shipbuilders in Busan paid more for plate.\n"
-ENERGY = "Energy Notes\n\nLiquefied natural gas exports to Korea doubled. Nuclear cooperation grew as well.\n"
-SHIPS = "Ship Notes\n\nKorean yards delivered twelve LNG carriers in 2024. Most went to Qatar and America.\n"
-
+from retriever.store import load
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("commands")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "steel.txt").write_text(STEEL)
-    (corpus / "energy.txt").write_text(ENERGY)
-    (corpus / "sources.json").write_text(json.dumps([{"file": "steel.txt", "doc_id": "steel", "title": "Steel"}]))
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index", multilingual_model="none")
-    open_index(settings, progress=False)
-    return settings
+    return tiny_corpus(tmp_path_factory.mktemp("commands"), [{"file": "steel.txt", "doc_id": "steel", "title": "Steel"}])
 
 
 @pytest.fixture
 def tiny(built, tmp_path) -> Settings:
-    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
-    shutil.copytree(built.index_dir, tmp_path / "index", symlinks=True)
-    return replace(built, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    return copy_of(built, tmp_path)
 
 
 def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:

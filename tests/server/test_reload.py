@@ -17,24 +17,14 @@ import httpx
 import pytest
 
 from retriever.config import PROJECT_ROOT, Settings
-from retriever.store import open_index
 
-from conftest import serve_process
+from conftest import SHIPS, serve_process, tiny_corpus
 
-STEEL = "Steel Notes\n\nTariffs on steel rose to 25 percent in 2018. Shipbuilders in Busan paid more for plate.\n"
-ENERGY = "Energy Notes\n\nLiquefied natural gas exports to Korea doubled. Nuclear cooperation grew as well.\n"
-SHIPS = "Ship Notes\n\nKorean yards delivered twelve LNG carriers in 2024. Most went to Qatar and America.\n"
 
 
 @pytest.fixture
 def tiny(tmp_path) -> Settings:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "steel.txt").write_text(STEEL)
-    (corpus / "energy.txt").write_text(ENERGY)
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", multilingual_model="none")
-    open_index(settings, progress=False)
-    return settings
+    return tiny_corpus(tmp_path)
 
 
 class Load:

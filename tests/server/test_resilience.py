@@ -8,50 +8,36 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
 from retriever.config import PROJECT_ROOT, Settings
-from retriever.store import IndexStale, load, open_index
+from retriever.store import IndexStale, load
 
 from bench.process import free_port
-from conftest import serve_process
+from conftest import ENERGY, copy_of, serve_process, tiny_corpus
 
 CLI = [sys.executable, "-m", "server.cli"]
-STEEL = "Steel Notes\n\nTariffs on steel rose to 25 percent in 2018. Shipbuilders in Busan paid more for plate.\n"
-ENERGY = "Energy Notes\n\nLiquefied natural gas exports to Korea doubled. Nuclear cooperation grew as well.\n"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Settings:
     """A tiny corpus (listed in sources.json) and its index, built once; tests work on copies."""
-    root = tmp_path_factory.mktemp("faults")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "steel.txt").write_text(STEEL)
-    (corpus / "energy.txt").write_text(ENERGY)
-    (corpus / "sources.json").write_text(json.dumps([
+    return tiny_corpus(tmp_path_factory.mktemp("faults"), [
         {"file": "steel.txt", "doc_id": "steel", "title": "Steel Notes"},
         {"file": "energy.txt", "doc_id": "energy", "title": "Energy Notes"},
-    ]))
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index", multilingual_model="none")
-    open_index(settings, progress=False)
-    return settings
+    ])
 
 
 @pytest.fixture
 def tiny(built, tmp_path) -> Settings:
-    shutil.copytree(built.corpus_dir, tmp_path / "corpus")
-    shutil.copytree(built.index_dir, tmp_path / "index", symlinks=True)
-    return replace(built, corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    return copy_of(built, tmp_path)
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:

@@ -12,27 +12,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from retriever.config import Settings
-from retriever.store import open_index
 
-from conftest import serve_process
+from conftest import serve_process, tiny_corpus
 
 TOKEN = "s3cret-token-for-tests"
-STEEL = "Steel Notes\n\nTariffs on steel rose to 25 percent in 2018. Shipbuilders in Busan paid more for plate.\n"
-ENERGY = "Energy Notes\n\nLiquefied natural gas exports to Korea doubled. Nuclear cooperation grew as well.\n"
 SHIPS = "# Ship Notes\n\nKorean yards delivered twelve LNG carriers in 2024. Most went to Qatar and America.\n"
 LIMIT = 200_000
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("upload")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "steel.txt").write_text(STEEL)
-    (corpus / "energy.txt").write_text(ENERGY)
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index", multilingual_model="none")
-    open_index(settings, progress=False)
+    settings = tiny_corpus(tmp_path_factory.mktemp("upload"))
+    corpus = settings.corpus_dir
     server = serve_process(settings, {"ALLIANCE_QA_MULTILINGUAL_MODEL": "none", "ALLIANCE_QA_ADMIN_TOKEN": TOKEN,
                                       "ALLIANCE_QA_MAX_UPLOAD_BYTES": str(LIMIT)})
     try:
