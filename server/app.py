@@ -363,7 +363,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         if exc.status_code == 405:  # Starlette's Allow names one route's methods; a path may have several routes
             allowed = sorted({method for route in request.app.routes if isinstance(route, APIRoute)
                               and route.path_regex.match(request.url.path) for method in route.methods})
-            headers["allow"] = ", ".join(allowed)
+            headers = {k: v for k, v in headers.items() if k.lower() != "allow"} | {"allow": ", ".join(allowed)}
             detail = f"{request.method} is not allowed on {request.url.path}; use {' or '.join(allowed)}"
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers or None)
 

@@ -97,7 +97,7 @@ HOSTILE = [
     ("history turn 2001 characters", "post", "/api/ask", {"json": {"question": "Who wrote it?", "history": [{"role": "user", "content": "a" * 2001}]}}, 422, "limit is 2000"),
     ("history NUL", "post", "/api/ask", {"json": {"question": "Who wrote it?", "history": [{"role": "user", "content": "a\x00"}]}}, 422, "NUL"),
     ("form encoding", "post", "/api/ask", {"data": {"question": "tariffs"}}, 422, "body"),
-    ("GET on ask", "get", "/api/ask", {}, 405, "Method Not Allowed"),
+    ("GET on ask", "get", "/api/ask", {}, 405, "GET is not allowed on /api/ask; use POST"),
     ("unknown document", "get", "/api/documents/nope", {}, 404, "no document"),
     # Encoded slashes are decoded before routing, so these never reach a handler: 404 "no such page".
     ("dot-dot path", "get", "/api/documents/..%2F..%2Fetc%2Fpasswd", {}, 404, "no such page"),
@@ -174,3 +174,13 @@ def test_near_topic_question_abstains_with_a_reason(client):
     answer = client.post("/api/ask", json={"question": "What was the US-Korea trade deficit in 2023?"}).json()
     assert answer["abstained"] is True and answer["answer"] is None
     assert "deficit" in answer["reason"] and answer["passages"]  # it says what is missing, and shows the nearest
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("put", "/api/documents", "GET, POST"),
+    ("put", f"/api/documents/{KIEP}", "DELETE, GET"),
+    ("get", "/api/ask", "POST"),
+])
+def test_a_405_names_every_method_of_its_path(client, method, path, allowed):
+    r = client.request(method.upper(), path)
+    assert r.status_code == 405 and r.headers["allow"] == allowed
