@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import reading
-from .documents import ENDNOTES_TITLE, Document
 from .index import Index
 from .lexical import Lexical
 from .query import Query, number_match
@@ -99,7 +98,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         if w.kind == "heading":  # a heading answers by what its section says: read it with the sentence after it
             holds = spans[i][1] in headings
         elif w.kind == "source":  # a claim that cites an endnote, or the endnote itself
-            holds = bool(doc.footnotes_in(spans[i][1], spans[i][2])) or _in_endnotes(doc, spans[i][1])
+            holds = bool(doc.footnotes_in(spans[i][1], spans[i][2])) or doc.in_endnotes(spans[i][1])
         else:
             holds = w.shaped and reading.holds(w.kind, reading.without_words(text, names), common)
         focus = reading.focus_share(w, window, lexical)
@@ -116,17 +115,6 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         out.append(Sentence(doc.doc_id, spans[i][1], spans[i][2], text, score,
                             long_enough and (holds or not w.shaped) and tied))
     return out
-
-
-def _in_endnotes(doc: Document, position: int) -> bool:
-    return any(s.title == ENDNOTES_TITLE and s.char_start <= position < s.char_end for s in doc.sections)
-
-
-def note_span(doc: Document, marker: str) -> tuple[int, int] | None:
-    """Where the endnote a marker points to stands in the text, so it can be quoted and checked like prose."""
-    note = doc.footnotes.get(marker)
-    at = doc.text.rfind(note) if note else -1  # the notes close the document
-    return (at, at + len(note)) if at >= 0 else None
 
 
 def best_span(scores: list[float], margin: float = HIGHLIGHT.pair_margin) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .answer import Sentence, best_span, note_span
+from .answer import Sentence, best_span
 from .index import Index
 from .lexical import Lexical
 from .query import Query
@@ -90,7 +90,7 @@ def with_notes(index: Index, quoted: list[Quoted], passages: Sequence[list[Sente
     out: list[Quoted] = []
     for rank, s in quoted:  # a sentence of an endnote stands for the whole note (its authors, title and outlet)
         doc = index.documents[s.doc_id]
-        whole = next((span for span in (note_span(doc, m) for m in doc.footnotes)
+        whole = next((span for span in (doc.note_span(m) for m in doc.footnotes)
                       if span and span[0] <= s.start < span[1]), None)
         if whole and all(q.doc_id != s.doc_id or q.start != whole[0] for _, q in out):
             out.append((rank, Sentence(s.doc_id, *whole, doc.text[whole[0]:whole[1]], s.score, True)))
@@ -99,7 +99,7 @@ def with_notes(index: Index, quoted: list[Quoted], passages: Sequence[list[Sente
     for rank, s in list(out):
         doc = index.documents[s.doc_id]
         for note in doc.footnotes_in(s.start, s.end):
-            span = note_span(doc, note.marker)
+            span = doc.note_span(note.marker)
             if span is None or any(_overlaps(q, s.doc_id, span) for _, q in out):
                 continue
             holder = next((n for n, sentences in enumerate(passages, 1)

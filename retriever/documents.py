@@ -86,6 +86,15 @@ class Document(DocumentRecord):
                 seen.append(marker)
         return [Footnote(marker=m, text=self.footnotes.get(m, "")) for m in seen]
 
+    def note_span(self, marker: str) -> tuple[int, int] | None:
+        """Where the endnote a marker points to stands in the text, so it can be quoted and checked like prose."""
+        note = self.footnotes.get(marker)
+        at = self.text.rfind(note) if note else -1  # the notes close the document
+        return (at, at + len(note)) if at >= 0 else None
+
+    def in_endnotes(self, position: int) -> bool:
+        return any(s.title == ENDNOTES_TITLE and s.char_start <= position < s.char_end for s in self.sections)
+
     def to_dict(self) -> dict:
         return self.model_dump()
 

@@ -148,12 +148,13 @@ def make_index(docs: list[Document], settings: Settings, progress: bool = True,
     new_chunks = [t for t in dict.fromkeys(chunk_texts) if t not in old.chunk_rows]
     new_sentences = [t for t in dict.fromkeys(sentence_texts) if t not in old.sentence_rows]
     log.info("%d documents, %d chunks, %d sentences; embedding %d chunks and %d sentences%s", len(docs), len(chunks),
-             len(spans), len(new_chunks), len(new_sentences), " (the rest unchanged)" if previous else "")
+             len(spans), len(new_chunks), len(new_sentences), " (the rest unchanged)" if old.index else "")
 
     fresh_vectors, fresh_tokens = encoder.encode_with_tokens(new_chunks, progress=progress) if new_chunks else ([], [])
-    fresh = dict(zip(new_chunks, zip(fresh_vectors, fresh_tokens)))
-    vectors = np.stack([fresh[t][0] if t in fresh else old.chunk_vector(t) for t in chunk_texts]).astype(np.float32)
-    tokens = [fresh[t][1] if t in fresh else old.chunk_tokens(t) for t in chunk_texts]
+    vectors = old.assemble(chunk_texts, new_chunks, list(fresh_vectors), lambda index: index.chunk_vectors,
+                           old.chunk_rows)
+    fresh_tokens = dict(zip(new_chunks, fresh_tokens))
+    tokens = [fresh_tokens[t] if t in fresh_tokens else old.chunk_tokens(t) for t in chunk_texts]
     sent_vectors = old.assemble(sentence_texts, new_sentences, _encode(encoder, new_sentences, progress),
                                 lambda index: index.sentence_vectors, old.sentence_rows)
     multilingual_vectors = multilingual_sentences = None
@@ -228,9 +229,6 @@ class _Reusable:
             self.chunk_rows = {c.embed_text(): i for i, c in enumerate(previous.chunks)}
             self.sentence_rows = {previous.documents[d].text[a:b]: i
                                   for i, (d, a, b) in enumerate(previous.sentence_spans)}
-
-    def chunk_vector(self, text: str) -> np.ndarray:
-        return self.index.chunk_vectors[self.chunk_rows[text]]
 
     def chunk_tokens(self, text: str) -> np.ndarray:
         row = self.chunk_rows[text]

@@ -299,12 +299,19 @@ def _build(settings: Settings, progress: bool, full: bool = False, previous: Ind
 def _previous(index_dir: Path) -> Index | None:
     """The current index, if there is one whole and of this format, to take unchanged vectors from."""
     try:
-        folder = current(index_dir)
-        manifest = _verified_manifest(folder)
-        return _read_verified(folder, manifest) if manifest.get("format") == FORMAT_VERSION else None
+        return _read_current(index_dir)
     except IndexProblem as exc:
         log.info("encoding every document: %s", exc)
         return None
+
+
+def _read_current(index_dir: Path) -> Index:
+    """The build ``current`` points at, verified and read, whatever corpus it was built from."""
+    folder = current(index_dir)
+    manifest = _verified_manifest(folder)
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexStale(f"index format {manifest.get('format')} is not {FORMAT_VERSION}")
+    return _read_verified(folder, manifest)
 
 
 def current(index_dir: Path) -> Path:
@@ -358,9 +365,9 @@ def open_index(settings: Settings, build_if_needed: bool = True, progress: bool 
         if not build_if_needed:
             raise IndexStale(f"{exc}; rebuild it with `alliance-qa index`") from None
         log.warning("%s; rebuilding", exc)
-        folder = current(settings.index_dir)
-        old = _read_verified(folder, _verified_manifest(folder))
-        old.stale = [str(exc)]
+        with contextlib.suppress(IndexProblem):  # an index of an older format is rebuilt, never served
+            old = _read_current(settings.index_dir)
+            old.stale = [str(exc)]
     except IndexCorrupt as exc:
         if not settings.rebuild_on_error:
             raise

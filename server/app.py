@@ -256,16 +256,17 @@ async def _watch(app: FastAPI, settings: Settings) -> None:
     The new index is loaded and verified in a worker thread while requests go on with the old one; the swap is one
     attribute assignment, and a request holds the searcher it started with (``get_searcher``), so requests in flight
     finish on the old index and the next ones use the new.  Every worker process runs its own watcher.  A build that
-    cannot be read (damaged, other models, removed by a newer build meanwhile) is logged once and not served.
+    cannot be read (damaged, other models, removed by a newer build meanwhile) is logged once and not read again.
     """
-    import anyio
-
     from retriever.store import IndexProblem, newer
 
     refused: Path | None = None
     while True:
         await asyncio.sleep(settings.reload_seconds)
         served: Searcher = app.state.searcher
+        target = (settings.index_dir / "current").resolve()
+        if target in (served.index.path, refused):  # the usual tick: one symlink read, no file hashed
+            continue
 
         def load() -> Searcher | None:
             index = newer(settings, served.index.path)
@@ -278,9 +279,8 @@ async def _watch(app: FastAPI, settings: Settings) -> None:
         try:
             fresh = await anyio.to_thread.run_sync(load)
         except (IndexProblem, OSError) as exc:
-            if refused != (settings.index_dir / "current").resolve():
-                refused = (settings.index_dir / "current").resolve()
-                log.warning("a newer index was not loaded (%s); still serving %s", exc, served.index.path)
+            refused = target
+            log.warning("a newer index was not loaded (%s); still serving %s", exc, served.index.path)
             continue
         if fresh is not None:
             app.state.searcher = fresh
