@@ -21,6 +21,8 @@ from .documents import AUTHORS_TITLE, ENDNOTES_TITLE, CorpusError, Section
 # Furniture of any source: a line that is only a page number.
 PAGE_NUMBER = re.compile(r"(Page \d+( of \d+)?|\d+)")
 TERMINAL = tuple(".!?:;\"”’)]")  # a line ending in one of these ends its sentence
+# A title is one short line: a longer first line, or one that ends a sentence, is prose that opens the text.
+TITLE_CHARS = 160
 
 SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUPERSCRIPT_MARKER = re.compile(f"[{SUPERSCRIPT_DIGITS}]+")
@@ -94,7 +96,7 @@ class Cleaned:
     sections: list[Section]
     footnote_anchors: list[tuple[int, str]]
     footnotes: dict[str, str]
-    first_line: str | None  # the title, when the catalogue gives none
+    title: str | None  # the title line the text opens with, for when the catalogue gives none
 
 
 def clean(raw: str, rules: SourceRules) -> Cleaned:
@@ -165,10 +167,6 @@ def _looks_like_heading(text: str) -> bool:
     return bool(significant) and len(capitalised) / len(significant) >= 0.75
 
 
-_SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "of", "on", "or", "the", "to",
-                "with", "vs", "via", "its", "than"}
-
-
 def _blocks(raw: str, rules: SourceRules) -> list[_Block]:
     title, series, authors = rules.title, rules.series, rules.authors
     blocks: list[_Block] = []
@@ -192,7 +190,7 @@ def _blocks(raw: str, rules: SourceRules) -> list[_Block]:
             line = paren.group(1).strip()
 
         endnote = _ENDNOTE_BRACKET.match(line) or (_ENDNOTE_NUMBERED.match(line) if in_endnotes else None)
-        if not blocks and not title:
+        if not blocks and not title and _title_like(line):
             title = line
         if endnote:
             blocks.append(_Block(line, "endnote", marker=endnote.group(1), note=endnote.group(2).strip()))
@@ -212,6 +210,10 @@ def _blocks(raw: str, rules: SourceRules) -> list[_Block]:
         text, anchors = _lift_markers(line) if kind in ("para", "item", "bio") else (line, [])
         blocks.append(_Block(text, kind, anchors))
     return blocks
+
+
+def _title_like(line: str) -> bool:
+    return len(line) <= TITLE_CHARS and not line.endswith((".", ",", ";", ":"))
 
 
 def _fold(text: str) -> str:
@@ -269,4 +271,5 @@ def _assemble(blocks: list[_Block]) -> Cleaned:
         end = starts[i + 1][0] - 2 if i + 1 < len(starts) else len(canonical)
         if title:
             sections.append(Section(title=title, char_start=start, char_end=max(start, end)))
-    return Cleaned(canonical, sections, anchors, footnotes, blocks[0].text if blocks else None)
+    title = blocks[0].text if blocks and blocks[0].kind == "title" else None
+    return Cleaned(canonical, sections, anchors, footnotes, title)

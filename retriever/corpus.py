@@ -100,13 +100,16 @@ def load_document(path: Path, entry: dict) -> Document:
 
     Raises ``UnreadableFile`` when the file holds no document."""
     raw_bytes = path.read_bytes()
-    cleaned = clean(read_raw(path, raw_bytes), SourceRules.from_entry({"file": path.name, **entry}))
+    raw = read_raw(path, raw_bytes)
+    # What the file says of itself (a PDF's title and authors) stands where sources.json is silent.
+    record = {"title": raw.title, "authors": list(raw.authors)} | {k: v for k, v in entry.items() if v}
+    cleaned = clean(raw.text, SourceRules.from_entry({"file": path.name, **record}))
     if not cleaned.text.strip():
         raise UnreadableFile("no text is left after cleaning (a scanned PDF without a text layer, or only markup?)")
     return Document(
         doc_id=entry.get("doc_id") or slugify(path.stem),
-        title=entry.get("title") or cleaned.first_line or path.stem,
-        authors=list(entry.get("authors") or []),
+        title=record["title"] or cleaned.title or path.stem,
+        authors=list(record["authors"] or []),
         publisher=entry.get("publisher") or entry.get("affiliation"),
         date=entry.get("date"),
         url=entry.get("url"),

@@ -10,6 +10,8 @@ extend it, so a new catalogue field reaches every one of them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, Field
 
 # Section titles the cleaner gives the paper's apparatus; the second stage and the confidence score read them.
@@ -27,6 +29,19 @@ class DocumentExists(CorpusError):
 
 class UnreadableFile(CorpusError):
     """One file that cannot be read as a document: it is skipped, and the rest of the corpus is indexed."""
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A file as its reader gives it: text still to be cleaned, and what the file says of itself.
+
+    ``title`` and ``authors`` come from the file's own record (a PDF's document information); ``sources.json``
+    overrides them, and without either the cleaner takes the title from the first line.
+    """
+
+    text: str
+    title: str | None = None
+    authors: tuple[str, ...] = ()
 
 
 class Skipped(BaseModel):

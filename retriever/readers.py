@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import codecs
 import html.parser
-import io
 import re
 from pathlib import Path
 
-from .cleaning import TERMINAL
-from .documents import CorpusError, UnreadableFile
+from .documents import Raw, UnreadableFile
+from .pdf import read_pdf
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 
@@ -23,7 +22,7 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 BINARY_SHARE = 0.01  # this share of control bytes in the first 64 KB, or any NUL, and a "text" file is binary
 
 
-def read_raw(path: Path, data: bytes) -> str:
+def read_raw(path: Path, data: bytes) -> Raw:
     """Text of a file, whatever its format; HTML and PDF become line-per-block text with markdown headings.
 
     Raises ``UnreadableFile`` with the cause in words (empty, binary, a broken or encrypted PDF): the corpus skips
@@ -33,11 +32,9 @@ def read_raw(path: Path, data: bytes) -> str:
         raise UnreadableFile("the file is empty")
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return pdf_text(path, data)
+        return read_pdf(data)
     text = decode_text(data)
-    if suffix in (".html", ".htm"):
-        return html_to_text(text)
-    return text
+    return Raw(html_to_text(text) if suffix in (".html", ".htm") else text)
 
 
 def decode_text(data: bytes) -> str:
@@ -51,34 +48,6 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")  # legacy Windows text; its 5 unused bytes become U+FFFD
-
-
-def pdf_text(path: Path, data: bytes | None = None) -> str:
-    try:
-        from pypdf import PdfReader
-        from pypdf.errors import FileNotDecryptedError
-    except ImportError as exc:  # pragma: no cover - pypdf is a declared dependency
-        raise CorpusError("reading PDF needs the 'pypdf' package") from exc
-    try:
-        reader = PdfReader(io.BytesIO(data) if data is not None else str(path))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UnreadableFile("the PDF is encrypted with a password; save an unencrypted copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except UnreadableFile:
-        raise
-    except FileNotDecryptedError as exc:
-        raise UnreadableFile("the PDF is encrypted with a password; save an unencrypted copy") from exc
-    except Exception as exc:  # pypdf raises many types for a damaged file; each means the same to the reader
-        raise UnreadableFile(f"the PDF cannot be read ({exc or type(exc).__name__}); is it complete?") from exc
-    # A PDF wraps lines inside paragraphs: join a line to the next unless it ends a sentence.
-    lines = [ln.strip() for ln in "\n".join(pages).splitlines()]
-    out: list[str] = []
-    for line in lines:
-        if out and out[-1] and line and not out[-1].endswith(TERMINAL):
-            out[-1] = out[-1][:-1] + line if out[-1].endswith("-") and line[:1].islower() else out[-1] + " " + line
-        else:
-            out.append(line)
-    return "\n".join(out)
 
 
 class _HTMLText(html.parser.HTMLParser):

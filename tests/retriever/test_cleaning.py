@@ -222,8 +222,15 @@ def test_a_repeated_endnote_keeps_its_first_text():
 
 
 def test_first_line_is_the_title_when_the_catalogue_gives_none():
-    assert clean(f"{TITLE}\nThe alliance grew.", SourceRules()).first_line == TITLE
-    assert clean("", SourceRules()).first_line is None
+    assert clean(f"{TITLE}\nThe alliance grew.", SourceRules()).title == TITLE
+    assert clean("", SourceRules()).title is None
+
+
+def test_a_first_line_of_prose_is_not_a_title():
+    opening = "Ports in the region handled record volumes last year, and congestion followed. " * 3
+    cleaned = clean(f"{opening.strip()}\nThe alliance grew.", SourceRules())
+    assert cleaned.title is None
+    assert clean("The alliance grew in 2024.\nMore.", SourceRules()).title is None
 
 
 def test_author_biography_opens_the_authors_section():

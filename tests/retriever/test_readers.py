@@ -31,7 +31,7 @@ def pdf_bytes(text: str = TEXT, user_password: str | None = None) -> bytes:
 def read(tmp_path: Path, name: str, data: bytes) -> str:
     path = tmp_path / name
     path.write_bytes(data)
-    return read_raw(path, data)
+    return read_raw(path, data).text
 
 
 def test_a_whole_pdf_reads(tmp_path):
