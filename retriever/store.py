@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import chunking, cleaning, corpus, documents, readers
+from . import chunking, cleaning, corpus, documents, pdf, readers
 from .chunking import Chunk
 from .config import Settings
 from .documents import CorpusError, Document
@@ -45,7 +45,7 @@ log = logging.getLogger("alliance_qa.index")
 FORMAT_VERSION = 2  # 2: token vectors for late interaction
 REBUILD_HINT = "rebuild it with `alliance-qa index --force` (or set ALLIANCE_QA_REBUILD_ON_ERROR=1)"
 # The code that turns files into chunks: a change to any of it makes every stored index stale.
-_TEXT_PIPELINE = (readers, cleaning, corpus, documents, chunking)
+_TEXT_PIPELINE = (readers, pdf, cleaning, corpus, documents, chunking)
 
 
 class IndexProblem(Exception):
