@@ -130,3 +130,17 @@ def test_load_only_targets_loopback():
 
     with pytest.raises(ValueError, match="127.0.0.1"):
         run_load("http://example.com:80", ["q"], clients=1, seconds=1)
+
+
+def test_indexing_papers_are_unique_real_sentences_of_the_asked_length(tmp_path):
+    """The indexing benchmark must not be flattered by vectors reused for repeated text."""
+    from bench.indexing import paper_text, unique_sentences, write_papers
+
+    source = unique_sentences(["Tariffs rose.", "Ships were built in Busan."], seed=3)
+    drawn = [next(source) for _ in range(50)]
+    assert len(set(drawn)) == 50
+    assert all(s.endswith(".") and ("Tariffs rose" in s or "Ships were built" in s) for s in drawn)
+    text = paper_text("A Title", 120, source)
+    assert text.startswith("A Title\n\n") and len(text.split()) >= 120
+    first, second = write_papers(tmp_path, 2, 200, seed=0)
+    assert first.read_text() != second.read_text()
