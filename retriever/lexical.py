@@ -1,15 +1,20 @@
 """BM25 over chunks (bm25s), and the IDF table that the answer-sentence scorer weighs the question's words by.
 
-One tokenisation for both: lower-cased words, English stopwords and question words dropped, Snowball stems.  It
-reads no Hangul, so a question in Korean has no terms here and leans on the multilingual model instead.
+One tokenisation for both: lower-cased words, English stopwords and question words dropped, Snowball stems; and for
+text that holds Hangul, its Korean content morphemes besides (``retriever.korean``), so Korean documents are found
+by their words too.  A Korean question over English papers still leans on the multilingual model: its Korean terms
+are in no chunk, only its Latin names and figures can match.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from operator import itemgetter
 
 import numpy as np
+
+from . import korean
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _QUESTION_WORDS = {"what", "which", "who", "whom", "how", "why", "when", "where", "does", "did"}
@@ -37,8 +42,16 @@ class Lexical:
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)  # what a term no chunk holds would weigh
 
     def terms(self, text: str) -> list[str]:
-        words = [w for w in _WORD.findall(text.lower()) if w not in self._stop]
-        return self._stemmer.stemWords(words)
+        """The text's terms in the order it writes them: English stems, and Korean morphemes where it holds Hangul.
+
+        Text without Hangul never reaches the Korean analyser, which is loaded only for the first text that does.
+        """
+        words = [m for m in _WORD.finditer(text.lower()) if m.group() not in self._stop]
+        stems = self._stemmer.stemWords([m.group() for m in words])
+        if not korean.is_hangul(text):
+            return stems
+        placed = [(m.start(), stem) for m, stem in zip(words, stems)] + korean.morphemes(text)
+        return [term for _, term in sorted(placed, key=itemgetter(0))]
 
     def unknown(self, word: str) -> bool:
         """Is this a word (not a stopword) that no indexed chunk holds, by its stem?"""

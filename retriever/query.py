@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .documents import DocumentRecord
+from .korean import is_hangul
 from .lexical import Lexical
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A capitalised word or an acronym that does not open a sentence: a name, unless the corpus uses it.
 _NAME = re.compile(r"(?<!^)(?<![.?!:] )\b(?:[A-Z][a-z]+|[A-Z]{2,})\b")
@@ -36,17 +36,13 @@ _ORGANISATION_WORDS = {
 @dataclass(frozen=True)
 class Query:
     text: str  # what the encoders and BM25 read: the question, minus any name of a source it also filters on
-    hangul: bool  # written in Hangul, which the English model and BM25 cannot read
+    hangul: bool  # written in Hangul, which the English model cannot read
     terms: list[str]
     numbers: list[str]
     sources: frozenset[str] = frozenset()  # doc_ids the question names by publisher ("the Heritage brief")
     unknown_names: tuple[str, ...] = ()  # capitalised words of the question that the corpus never uses
     asks_sources: bool = False  # it asks what is cited, reported or published (it may want the endnotes)
     asks_people: bool = False  # it asks about a person or the authors (it may want their biographies)
-
-
-def is_hangul(text: str) -> bool:
-    return bool(_HANGUL.search(text))
 
 
 def numbers_in(text: str) -> list[str]:

@@ -47,7 +47,8 @@ class Weights:
 
 FEATURES = tuple(f.name for f in dataclasses.fields(Weights))
 UNSCALED = ("numbers", "source", "apparatus")  # already 0..1 shares or flags: min-max would only distort them
-# Questions written in Hangul: the English model and BM25 cannot read them, so they lean on the multilingual model.
+# Questions written in Hangul: the English model cannot read them, so they lean on the multilingual model.  BM25
+# matches their Korean words in Korean documents only (the papers hold none), their Latin names and figures anywhere.
 HANGUL_WEIGHTS = Weights(chunk=0.0, maxsim=0.0, bm25=0.05, multilingual_chunk=0.45, multilingual_sentence=0.45,
                          source=0.0)
 

@@ -215,8 +215,8 @@ def test_sentence_scores_with_other_tuning(lexical, question):
     assert scores == pytest.approx([0.1 + 1.0, 0.2])  # "In 2024." has two words: not short with short_words=2
 
 
-def test_sentence_scores_question_without_terms(lexical):
-    hangul = parse("한국은 조지아에 투자했나?", lexical)
+def test_sentence_scores_question_without_terms_in_the_sentence(lexical):
+    hangul = parse("한국은 조지아에 투자했나?", lexical)  # its Korean terms are in no English sentence
     scores = sentence_scores(["Korea invested in Georgia heavily."], np.array([0.42]), hangul, lexical)
     assert scores == pytest.approx([0.42])
 

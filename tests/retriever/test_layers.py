@@ -16,7 +16,7 @@ LIBRARY = PROJECT_ROOT / "retriever"
 ABOVE = ("server", "eval", "bench", "tests")
 # The modules that turn files into chunks: the index fingerprints them, so they must not lean on search code.
 TEXT_PIPELINE = ("readers", "cleaning", "corpus", "documents", "chunking")
-SEARCH = ("search", "rank", "answer", "query", "lexical", "store", "index", "encoders")
+SEARCH = ("search", "rank", "answer", "query", "lexical", "korean", "store", "index", "encoders")
 
 
 def imports(path: Path) -> set[str]:

@@ -85,10 +85,12 @@ def test_parse_terms_and_numbers(lexical):
     assert not q.asks_people and not q.asks_sources
 
 
-def test_parse_hangul_has_no_terms(lexical):
+def test_parse_hangul_terms(lexical):
     q = parse("2024년 한국의 투자는 얼마인가?", lexical)
-    assert q.hangul and q.terms == ["2024"] and q.numbers == ["2024"]
-    assert parse("헤리티지 보고서의 저자는 누구인가?", lexical).terms == []
+    assert q.hangul and q.terms == ["2024", "한국", "투자"] and q.numbers == ["2024"]
+    q = parse("헤리티지 보고서의 저자는 누구인가?", lexical)
+    assert q.terms == ["헤리티지", "보고서", "저자"]
+    assert q.unknown_names == ()  # Korean words no chunk holds are not names the corpus never uses
 
 
 @pytest.mark.parametrize(("question", "people", "sources"), [
@@ -155,6 +157,12 @@ def test_name_stays_when_fewer_than_two_terms_remain(lexical):
 def test_name_goes_when_exactly_two_terms_remain(lexical):
     q = parse("KIEP tariffs batteries", lexical, SOURCES)
     assert q.sources == frozenset({"kiep"}) and q.text == "tariffs batteries" and q.terms == ["tariff", "batteri"]
+
+
+def test_name_goes_from_a_korean_question_with_words_of_its_own(lexical):
+    q = parse("KIEP 필자는 관세 체계를 어떻게 표현했나요?", lexical, SOURCES)
+    assert q.sources == frozenset({"kiep"}) and q.text == "필자는 관세 체계를 어떻게 표현했나요?"
+    assert q.terms == ["필자", "관세", "체계", "표현"]
 
 
 def test_two_publishers_named(lexical):

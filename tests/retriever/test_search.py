@@ -62,7 +62,7 @@ def test_doc_filter(searcher, doc_id):
         for question in ("greenfield investment", "한국의 투자"):
             answer = searcher.ask(question, k=20, doc_ids=[doc_id], method=method)
             found = {p.citation.doc_id for p in answer.passages}
-            # BM25 reads no Hangul: for a Korean question it honestly finds nothing rather than padding the list
+            # The papers hold no Hangul: for a Korean question BM25 honestly finds nothing rather than padding the list
             assert found == (set() if method == "bm25" and question.startswith("한") else {doc_id}), (method, question)
 
 

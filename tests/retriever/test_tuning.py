@@ -69,7 +69,7 @@ def test_hangul_weights_lean_on_the_multilingual_model():
     hangul = sum(getattr(HANGUL_WEIGHTS, t) for t in MULTILINGUAL_TERMS)
     english = sum(getattr(HANGUL_WEIGHTS, t) for t in ENGLISH_TERMS)
     assert hangul == pytest.approx(0.90)
-    assert english == pytest.approx(0.05)  # BM25 alone (it reads no Hangul, but a Latin name or figure still counts)
+    assert english == pytest.approx(0.05)  # BM25 alone (Korean words match Korean documents only)
     assert HANGUL_WEIGHTS.chunk == HANGUL_WEIGHTS.maxsim == 0.0
     assert HANGUL_WEIGHTS.source == 0.0  # publisher names are matched in Latin script only
 
