@@ -144,7 +144,7 @@ def measure_rate(root: str, chunks: int, seed: int) -> dict:
     docs = load_corpus(settings.corpus_dir).documents
     with PeakRSS() as mem:
         t = time.perf_counter()
-        index = make_index(docs, settings, False)
+        index = make_index(docs, settings)
         build_seconds = time.perf_counter() - t
     chunk_texts = [c.embed_text() for c in index.chunks]
     sentence_texts = [index.documents[d].text[a:b] for d, a, b in index.sentence_spans]
@@ -217,7 +217,7 @@ def measure_memory(root: str, chunks: int, seed: int) -> dict:
     load_encoder(settings.model), load_encoder(settings.multilingual_model)  # the models' memory counts
     docs = load_corpus(settings.corpus_dir).documents
     with PeakRSS() as mem:
-        index = make_index(docs, settings, False)
+        index = make_index(docs, settings)
     return {"chunks": len(index.chunks), "sentences": len(index.sentence_spans), "start_rss_mb": mem.start,
             "peak_rss_mb": mem.peak, "token_vectors_mb": round(index.token_vectors.nbytes / 2**20, 1)}
 

@@ -35,6 +35,7 @@ from retriever.chunking import Chunk
 from retriever.config import PIPELINE, PROJECT_ROOT, RETRIEVERS, Settings
 from retriever.documents import Document
 from retriever.index import Index, make_index
+from retriever.progress import Progress
 from retriever.rank import Ranked
 from retriever.search import Searcher
 
@@ -159,8 +160,10 @@ def cached_index(docs: list[Document], settings: Settings, key: str, progress: b
         except store.IndexCorrupt as exc:
             log.warning("%s; indexing again", exc)
     log.info("indexing %d documents (cached in %s for the next run)", len(docs), folder)
-    index = make_index(docs, settings, progress=progress)
-    store.save(index, folder)
+    with Progress(progress) as report:
+        index = make_index(docs, settings, report)
+        report.stage("writing")
+        store.save(index, folder)
     return index
 
 

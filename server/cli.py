@@ -480,7 +480,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    if args.quiet:  # huggingface_hub reads this when first imported (below, inside the command)
+    # huggingface_hub reads this when first imported (below, inside the command): its "Loading weights" bar is noise
+    # under -q, and in a log its carriage-return updates garble the lines.
+    if args.quiet or not sys.stderr.isatty():
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     root, quiet = logging.getLogger(), max(level, logging.WARNING)
     theirs = list(root.handlers)  # a caller's own handlers (pytest's, when main runs in-process) stay as they are

@@ -1,14 +1,15 @@
-"""`alliance-qa add`, `remove` and `documents` over a tiny corpus, each in its own process.
+"""`alliance-qa add`, `remove`, `documents` and `index` over a tiny corpus, each in its own process.
 
 What an operator sees: the exit code, the message, what the corpus folder and ``sources.json`` hold afterwards,
-and how much the index had to encode (the manifest counts it).  A refused command leaves the corpus byte for byte
-as it was.
+how much the index had to encode (the manifest counts it), and how a build reports its progress.  A refused command
+leaves the corpus byte for byte as it was.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,10 @@ import pytest
 from conftest import SHIPS, copy_of, tiny_corpus
 from retriever.config import PROJECT_ROOT, Settings
 from retriever.store import load
+
+# "alliance-qa: [ 42%] encoding chunks (all-MiniLM-L6-v2) 32/50 texts, ETA 0:41": the percentage and the stage
+PROGRESS_LINE = re.compile(r"alliance-qa: \[ *(\d+)%\] (.*?)(?: \d+(?:/\d+)? \w+)?(?:, ETA [\d:]+)?")
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Settings:
@@ -29,11 +34,11 @@ def tiny(built, tmp_path) -> Settings:
     return copy_of(built, tmp_path)
 
 
-def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+def cli(settings: Settings, *args: str, quiet: bool = True, **env: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "ALLIANCE_QA_CORPUS_DIR": str(settings.corpus_dir),
-           "ALLIANCE_QA_INDEX_DIR": str(settings.index_dir), "ALLIANCE_QA_MULTILINGUAL_MODEL": "none"}
-    return subprocess.run([sys.executable, "-m", "server.cli", "-q", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+           "ALLIANCE_QA_INDEX_DIR": str(settings.index_dir), "ALLIANCE_QA_MULTILINGUAL_MODEL": "none", **env}
+    command = [sys.executable, "-m", "server.cli", *(["-q"] if quiet else []), *args]
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -47,6 +52,7 @@ def test_add_copies_records_and_indexes_that_document_only(tiny, tmp_path):
                "--publisher", "Harbour Institute", "--date", "2025-01-31", "--url", "https://example.org/ships")
     assert done.returncode == 0, done.stderr[-2000:]
     assert "added ship-notes" in done.stdout
+    assert not PROGRESS_LINE.search(done.stderr)  # -q: the build reports no progress
     assert (tiny.corpus_dir / "Ship Notes.txt").read_text() == SHIPS
     entry = json.loads((tiny.corpus_dir / "sources.json").read_text())[-1]
     assert entry == {"file": "Ship Notes.txt", "doc_id": "ship-notes", "title": "Ship Notes 2024",
@@ -103,3 +109,18 @@ def test_remove_refuses_an_unknown_or_the_last_document(tiny):
     last = cli(tiny, "remove", "energy")
     assert last.returncode == 1 and "only document" in last.stderr
     assert snapshot(tiny.corpus_dir) == before
+
+
+def test_index_reports_one_progress_in_plain_lines_when_not_on_a_terminal(tiny):
+    """Stderr piped, as into a log file: a line as each stage starts, percentages that only grow, and 100% at the end,
+    with no carriage return to garble the file.  (The model loader's own bar is switched off here: not ours.)"""
+    done = cli(tiny, "index", "--force", quiet=False, HF_HUB_DISABLE_PROGRESS_BARS="1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "\r" not in done.stderr
+    lines = [m.groups() for m in map(PROGRESS_LINE.fullmatch, done.stderr.splitlines()) if m]
+    percents = [int(p) for p, _ in lines]
+    stages = [stage for i, (_, stage) in enumerate(lines) if i == 0 or stage != lines[i - 1][1]]
+    assert percents == sorted(percents) and percents[-1] == 100, done.stderr
+    assert stages[:-1] == ["reading", "loading models", "chunking", f"encoding chunks ({tiny.model})",
+                           f"encoding sentences ({tiny.model})", "writing"], done.stderr
+    assert stages[-1].startswith("done in ")
