@@ -22,8 +22,10 @@ _ABBREVIATIONS = {
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "co", "corp", "ltd",
     "jr", "sr", "gen", "gov", "sen", "rep", "dept", "fig", "approx", "est", "al", "ed", "eds", "op", "ch", "sec",
 }
-# A boundary: terminal punctuation, optional closing quotes/brackets, white space, then something that opens a sentence.
-_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘(\[]?[A-Z0-9\-–—$])")
+# A boundary: terminal punctuation, optional closing quotes/brackets, white space, then something that opens a sentence:
+# a capital, a figure, a dash, or a Hangul syllable (Korean has no capitals; without it a Korean paragraph would be
+# one "sentence", cut at word edges into fragments).
+_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*(?=\s+[\"“‘(\[]?[A-Z0-9\-–—$\uac00-\ud7a3])")
 
 
 @functools.lru_cache(maxsize=1)

@@ -27,6 +27,12 @@ def test_sentence_splitting_respects_abbreviations():
                    "1. “A note,” p. 3.", "Next one."]
 
 
+def test_korean_sentences_end_at_their_full_stops():
+    text = "제주 감귤은 겨울에 수확한다. 농가는 12월에 가장 바쁘다. Exports rose."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "제주 감귤은 겨울에 수확한다.", "농가는 12월에 가장 바쁘다.", "Exports rose."]
+
+
 def test_chunks_are_exact_spans_on_sentence_edges(index):
     for c in index.chunks:
         doc = index.documents[c.doc_id]
