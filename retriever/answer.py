@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import reading
+from . import korean, reading
 from .index import Index
 from .lexical import Lexical
 from .query import Query, number_match
@@ -80,13 +80,15 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
                   key=lambda row: index.sentence_spans[row][1])
     if not rows:
         return []
-    if q.hangul and vectors.multilingual is not None and index.multilingual_sentence_vectors is not None:
-        sims = index.multilingual_sentence_vectors[rows] @ vectors.multilingual
-    else:
-        sims = index.sentence_vectors[rows] @ vectors.english
     spans = [index.sentence_spans[row] for row in rows]
     doc = index.documents[spans[0][0]]
     texts = [doc.text[a:b] for _, a, b in spans]
+    # The multilingual model judges meaning across languages: a question in Hangul, or a passage in it.
+    crossing = q.hangul or any(korean.is_hangul(t) for t in texts)
+    if crossing and vectors.multilingual is not None and index.multilingual_sentence_vectors is not None:
+        sims = index.multilingual_sentence_vectors[rows] @ vectors.multilingual
+    else:
+        sims = index.sentence_vectors[rows] @ vectors.english
     scores = sentence_scores(texts, sims, q, lexical)
     headings = {s.char_start for s in doc.sections}
     names = tuple(word for word in w.focus if word[:1].isupper())  # the question's own names answer nothing

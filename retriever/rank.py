@@ -190,16 +190,21 @@ def apparatus(q: Query, section: str | None) -> float:
     return 0.0
 
 
-def features(index: Index, q: Query, vectors: QueryVectors, cand: np.ndarray,
-             bm25_all: np.ndarray) -> dict[str, np.ndarray]:
-    """Raw second-stage evidence for each candidate chunk, one array per term of ``tuning.Weights``."""
+def features(index: Index, q: Query, vectors: QueryVectors, cand: np.ndarray, bm25_all: np.ndarray,
+             foreign: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Raw second-stage evidence for each candidate chunk, one array per term of ``tuning.Weights``.
+
+    ``foreign`` marks the chunks (over the whole index) the English model cannot read for this question: Korean
+    chunks for a question in English.  Their English-model evidence is meaningless, so the multilingual model's
+    stands in for it (``on_scale_of``).
+    """
     zeros = np.zeros(len(cand))
 
     def best_sentence(sentence_vectors: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         return np.array([float((sentence_vectors[index.chunk_sentences[c]] @ qvec).max()) for c in cand])
 
     multilingual = vectors.multilingual is not None and index.multilingual_chunk_vectors is not None
-    return {
+    raw = {
         "chunk": index.chunk_vectors[cand] @ vectors.english,
         "sentence": best_sentence(index.sentence_vectors, vectors.english),
         "maxsim": maxsim(index, vectors.tokens, cand),
@@ -211,6 +216,32 @@ def features(index: Index, q: Query, vectors: QueryVectors, cand: np.ndarray,
         "source": np.array([float(index.chunks[c].doc_id in q.sources) for c in cand]),
         "apparatus": np.array([apparatus(q, index.chunks[c].section) for c in cand]),
     }
+    if multilingual and foreign is not None and foreign[cand].any():
+        other = foreign[cand]
+        raw["chunk"] = on_scale_of(raw["chunk"], raw["multilingual_chunk"], other)
+        raw["maxsim"] = on_scale_of(raw["maxsim"], raw["multilingual_chunk"], other)
+        raw["sentence"] = on_scale_of(raw["sentence"], raw["multilingual_sentence"], other)
+    return raw
+
+
+def on_scale_of(native: np.ndarray, multilingual: np.ndarray, foreign: np.ndarray) -> np.ndarray:
+    """``native`` scores, with the ``foreign`` candidates' multilingual scores put in place on the native scale.
+
+    The two models' similarities live on different scales (MiniLM's cosines spread wider and lower than
+    multilingual-e5's), so a foreign score is mapped by matching the mean and spread of both models' scores over the
+    candidates both can read; the map keeps the multilingual model's order.  A mapped score is kept within the
+    native scores' range, so the min-max normalisation sees the same range and the native candidates compare as they
+    would without foreign ones (on the bilingual fixture, unclipped scores cost en->en a hit@1 for one en->ko).  With
+    fewer than two native candidates (a corpus in the other language only) every candidate takes its multilingual
+    score, which compares alike.
+    """
+    both = ~foreign
+    if both.sum() < 2 or float(multilingual[both].std()) == 0.0:
+        return multilingual.astype(np.float64)
+    z = (multilingual[foreign] - multilingual[both].mean()) / multilingual[both].std()
+    out = native.astype(np.float64)
+    out[foreign] = np.clip(native[both].mean() + z * native[both].std(), native[both].min(), native[both].max())
+    return out
 
 
 def minmax(x: np.ndarray) -> np.ndarray:
@@ -224,11 +255,11 @@ def fuse(raw: dict[str, np.ndarray], weights: Weights) -> np.ndarray:
 
 
 def second_stage(index: Index, q: Query, vectors: QueryVectors, cand: np.ndarray, bm25_all: np.ndarray,
-                 weights: Weights) -> tuple[list[Ranked], dict[str, float | None]]:
+                 weights: Weights, foreign: np.ndarray | None = None) -> tuple[list[Ranked], dict[str, float | None]]:
     """Candidates reranked, and the evidence about the top ones that the confidence score reads."""
     if len(cand) == 0:
         return [], {}
-    raw = features(index, q, vectors, cand, bm25_all)
+    raw = features(index, q, vectors, cand, bm25_all, foreign)
     score = fuse(raw, weights)
     order = np.argsort(-score, kind="stable")
     top = order[0]

@@ -5,8 +5,8 @@ Retrievers, each a ranking over chunks (the eval runs them side by side):
 * ``bm25``     lexical, bm25s over stemmed words (``retriever.lexical``);
 * ``dense``    the English sentence-transformers model through FAISS;
 * ``hybrid``   reciprocal-rank fusion of the two;
-* ``pipeline`` what the service answers with: candidates from both retrievers (and, for Hangul, the multilingual
-  model), reranked by the second stage (``retriever.rank``), then scored for answerability and highlighted
+* ``pipeline`` what the service answers with: candidates from both retrievers (and the multilingual model's, for a
+  question in Hangul or an index with Korean chunks), reranked by the second stage (``retriever.rank``), then scored for answerability and highlighted
   (``retriever.answer``).
 
 ``Searcher`` only wires the stages together and times them; each stage is a plain function in its own module.
@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import answer, compose, conversation, query, rank, reading
+from . import answer, compose, conversation, korean, query, rank, reading
 from .answer import Sentence
 from .config import PIPELINE, RETRIEVERS, Settings
 from .encoders import load_encoder, load_token_encoder
@@ -75,6 +75,9 @@ class Searcher:
         self.encoder, self.multilingual_encoder = encoders
         self.lexical = Lexical([c.embed_text() for c in index.chunks])
         self.chunk_docs = np.array([c.doc_id for c in index.chunks])
+        # Chunks in Korean: the English model cannot read them, so an English question reaches them through the
+        # multilingual model (``rank.on_scale_of``).  An index with none never pays for that model's encode.
+        self.korean_chunks = np.array([korean.is_hangul(c.text) for c in index.chunks], dtype=bool)
         self.doc_ids = sorted(index.documents)
         self.texts = {d.doc_id: d.text for d in index.documents.values()}
         self.source_names = query.source_names(index.documents.values(), self.texts)
@@ -169,12 +172,14 @@ class Searcher:
             out.ranked = rank.distinct(self.index, timed("fusion", lambda: rank.rrf([dense, lexical])), k)[:k]
             return out
         weights = HANGUL_WEIGHTS if q.hangul else self.weights
-        if self.multilingual_encoder is not None and (weights.multilingual_chunk or weights.multilingual_sentence):
+        foreign = self._foreign(q)
+        if self.multilingual_encoder is not None and (weights.multilingual_chunk or weights.multilingual_sentence
+                                                      or foreign is not None):
             out.vectors.multilingual = timed("encode_multilingual", lambda: self._encode_multilingual(q.text))
 
         def second_stage() -> tuple[list[Ranked], dict]:
             cand = rank.candidates(self.index, out.vectors, [dense, lexical], self.settings.candidates, allowed)
-            return rank.second_stage(self.index, q, out.vectors, cand, bm25_all, weights)
+            return rank.second_stage(self.index, q, out.vectors, cand, bm25_all, weights, foreign)
 
         ranked, out.evidence = timed("rerank", second_stage)
         if out.alone is not None:  # historical query expansion: the expanded and the bare question, fused
@@ -196,7 +201,14 @@ class Searcher:
         bm25_all = out.timed("bm25", lambda: self.lexical.scores(q.terms))
         first = [rank.dense_top(self.index, vectors.english, n, allowed), rank.lexical_top(bm25_all, n, allowed)]
         cand = rank.candidates(self.index, vectors, first, self.settings.candidates, allowed)
-        return out.timed("rerank", lambda: rank.second_stage(self.index, q, vectors, cand, bm25_all, weights))[0]
+        return out.timed("rerank", lambda: rank.second_stage(self.index, q, vectors, cand, bm25_all, weights,
+                                                             self._foreign(q)))[0]
+
+    def _foreign(self, q: Query) -> np.ndarray | None:
+        """The chunks an English question's English-model evidence cannot judge (Korean ones), if there are any."""
+        if q.hangul or self.multilingual_encoder is None or not self.korean_chunks.any():
+            return None
+        return self.korean_chunks
 
     def _cover(self, ranked: list[Ranked], out: Retrieval, k: int, allowed: np.ndarray | None) -> list[Ranked]:
         """Each compared document among the top ``k``: its best chunk replaces the last of a document with several."""

@@ -319,3 +319,25 @@ def test_second_stage_evidence_without_numbers_and_for_hangul(index):
 
 def test_second_stage_without_candidates(index):
     assert rank.second_stage(index, QUESTION, VECTORS, np.array([], dtype=np.int64), BM25, Weights()) == ([], {})
+
+
+def test_on_scale_of_maps_foreign_scores_by_mean_and_spread_of_the_native_ones():
+    native = np.array([0.2, 0.4, 0.6, 0.0])
+    multilingual = np.array([0.80, 0.82, 0.84, 0.83])
+    foreign = np.array([False, False, False, True])
+    # native mean 0.4, sd 0.1633; multilingual mean 0.82, sd 0.01633: 0.83 is +0.6124 sd, so 0.4 + 0.6124 * 0.1633
+    out = rank.on_scale_of(native, multilingual, foreign)
+    assert out[:3].tolist() == [0.2, 0.4, 0.6]
+    assert out[3] == pytest.approx(0.5)
+
+
+def test_on_scale_of_keeps_foreign_scores_within_the_native_range():
+    native = np.array([0.2, 0.4, 0.6, 0.0, 0.0])
+    multilingual = np.array([0.80, 0.82, 0.84, 0.99, 0.10])
+    out = rank.on_scale_of(native, multilingual, np.array([False, False, False, True, True]))
+    assert out[3:].tolist() == [0.6, 0.2]  # so min-max normalisation sees the native range, as without them
+
+
+def test_on_scale_of_with_no_native_pair_takes_the_multilingual_scores():
+    multilingual = np.array([0.8, 0.7])
+    assert rank.on_scale_of(np.array([0.1, 0.0]), multilingual, np.array([False, True])).tolist() == [0.8, 0.7]
