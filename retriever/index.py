@@ -177,6 +177,11 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
                            old.chunk_rows)
     fresh_tokens = dict(zip(new_chunks, fresh_tokens))
     tokens = [fresh_tokens[t] if t in fresh_tokens else old.chunk_tokens(t) for t in chunk_texts]
+    # The token vectors are most of a large index's memory: joined once, and the per-chunk arrays let go before the
+    # other encodes run, so the build holds them twice only for the moment of the join (not three times, to the end).
+    token_offsets = np.concatenate([[0], np.cumsum([len(t) for t in tokens])]).astype(np.int64)
+    token_vectors = np.concatenate(tokens).astype(np.float16, copy=False)
+    del tokens, fresh_tokens
     sent_vectors = old.assemble(sentence_texts, new_sentences, _encode(encoder, "sentences", new_sentences, progress),
                                 lambda index: index.sentence_vectors, old.sentence_rows)
     multilingual_vectors = multilingual_sentences = None
@@ -220,8 +225,8 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
         sentence_vectors=sent_vectors,
         multilingual_chunk_vectors=multilingual_vectors,
         multilingual_sentence_vectors=multilingual_sentences,
-        token_vectors=np.concatenate(tokens).astype(np.float16),
-        token_offsets=np.concatenate([[0], np.cumsum([len(t) for t in tokens])]).astype(np.int64),
+        token_vectors=token_vectors,
+        token_offsets=token_offsets,
     )
 
 
