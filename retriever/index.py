@@ -140,11 +140,15 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
         return encoder.fits(text) and (multilingual is None or multilingual.fits(text))
 
     skipped = list(skipped)
+    old = _Reusable(previous if previous is not None and _same_models(previous, settings) else None)
     chunks, kept = [], []
     progress.stage("chunking", len(docs), "documents")
     for d in docs:
         try:
-            chunks += chunking.chunk_document(d, settings.chunk_tokens, settings.chunk_overlap, fits)
+            # Chunking asks both models' tokenizers about every chunk (a few ms each): a document the previous
+            # index holds unchanged keeps its chunks, so adding one paper to many chunks that paper only.
+            chunks += old.chunks_of(d) or chunking.chunk_document(d, settings.chunk_tokens, settings.chunk_overlap,
+                                                                  fits)
             kept.append(d)
         except ValueError as exc:
             log.warning("skipping %s: %s", d.source_file, exc)
@@ -160,7 +164,6 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
     by_id = {d.doc_id: d for d in docs}
     sentence_texts = [by_id[doc_id].text[a:b] for doc_id, a, b in spans]
     chunk_texts = [c.embed_text() for c in chunks]
-    old = _Reusable(previous if previous is not None and _same_models(previous, settings) else None)
     new_chunks = [t for t in dict.fromkeys(chunk_texts) if t not in old.chunk_rows]
     new_sentences = [t for t in dict.fromkeys(sentence_texts) if t not in old.sentence_rows]
     log.info("%d documents, %d chunks, %d sentences; embedding %d chunks and %d sentences%s", len(docs), len(chunks),
@@ -262,16 +265,27 @@ def _per_doc(docs: list[Document], chunks: list[Chunk]) -> list[int]:
 
 
 class _Reusable:
-    """The vectors of a previous index, found by the text they encode."""
+    """The chunks and vectors of a previous index: chunks by their unchanged document, vectors by the text they
+    encode."""
 
     def __init__(self, previous: Index | None) -> None:
         self.index = previous
         self.chunk_rows: dict[str, int] = {}
         self.sentence_rows: dict[str, int] = {}
+        self.doc_chunks: dict[str, list[Chunk]] = {}
         if previous is not None:
             self.chunk_rows = {c.embed_text(): i for i, c in enumerate(previous.chunks)}
             self.sentence_rows = {previous.documents[d].text[a:b]: i
                                   for i, (d, a, b) in enumerate(previous.sentence_spans)}
+            for c in previous.chunks:
+                self.doc_chunks.setdefault(c.doc_id, []).append(c)
+
+    def chunks_of(self, doc: Document) -> list[Chunk] | None:
+        """The previous index's chunks of ``doc`` if it held the very same document (text, structure and record,
+        which the opening chunk carries); None if it must be chunked."""
+        if self.index is None or self.index.documents.get(doc.doc_id) != doc:
+            return None
+        return self.doc_chunks.get(doc.doc_id)
 
     def chunk_tokens(self, text: str) -> np.ndarray:
         row = self.chunk_rows[text]

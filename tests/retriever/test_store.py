@@ -185,6 +185,24 @@ def test_a_catalogue_change_encodes_only_the_chunk_that_carries_the_record(tiny)
     assert "Jane Doe" in first.embed_text()
 
 
+def test_an_unchanged_document_keeps_its_chunks_without_chunking_again(tiny, monkeypatch):
+    """Chunking asks both tokenizers about every chunk: on a large corpus it, not encoding, dominated adding one paper."""
+    from retriever import chunking
+
+    build(tiny, progress=False)
+    chunked = []
+    real = chunking.chunk_document
+
+    def spy(doc, *args, **kwargs):
+        chunked.append(doc.doc_id)
+        return real(doc, *args, **kwargs)
+
+    monkeypatch.setattr(chunking, "chunk_document", spy)
+    (tiny.corpus_dir / "chips.txt").write_text(DOC_C)
+    build(tiny, progress=False)
+    assert chunked == ["chips"]
+
+
 def test_reused_vectors_match_a_full_build(tiny):
     build(tiny, progress=False)
     (tiny.corpus_dir / "chips.txt").write_text(DOC_C)
