@@ -22,13 +22,13 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retriever.config import PIPELINE, PROJECT_ROOT, Settings
 from retriever.corpus import SOURCES_FILE
 
+from .gold import Question, load_gold
 from .metrics import contains_answer
 
 if TYPE_CHECKING:
@@ -41,20 +41,10 @@ METHODS = ("bm25", PIPELINE)
 CUTOFFS = (1, 3)
 
 
-@dataclass(frozen=True)
-class Question:
-    id: str
-    question: str
-    answers: tuple[str, ...]
-    doc_id: str
-    direction: str  # the question's language, then the answering document's
-
-
 def load_questions(path: Path = FIXTURE / "questions.jsonl") -> list[Question]:
-    """The questions, written in the gold file's format (``eval.gold``): ``kind`` is the direction, and each names
-    the ``doc_id`` that answers it."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Question(r["id"], r["question"], tuple(r["answers"]), r["doc_id"], r["kind"]) for r in rows]
+    """The questions, in the gold file's format and checked by its loader: ``kind`` is the direction, and
+    ``doc_ids`` names the one document that answers each."""
+    return load_gold(path)
 
 
 def corpus(root: Path, papers: bool = False) -> Path:
@@ -76,8 +66,8 @@ def measure(searcher: "Searcher", questions: Sequence[Question], method: str) ->
     for q in questions:
         passages = searcher.ask(q.question, k=max(CUTOFFS), method=method).passages
         row = {f"hit@{k}": any(contains_answer(p.text, q.answers) for p in passages[:k]) for k in CUTOFFS}
-        row["doc@1"] = bool(passages) and passages[0].citation.doc_id == q.doc_id
-        for key in (q.direction, "all"):
+        row["doc@1"] = bool(passages) and passages[0].citation.doc_id in q.doc_ids
+        for key in (q.kind, "all"):
             hits.setdefault(key, []).append(row)
     return {key: {m: sum(r[m] for r in rows) / len(rows) for m in rows[0]} for key, rows in hits.items()}
 
@@ -102,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from retriever.store import open_index
 
     questions = load_questions()
-    counts = {d: sum(q.direction == d for q in questions) for d in DIRECTIONS} | {"all": len(questions)}
+    counts = {d: sum(q.kind == d for q in questions) for d in DIRECTIONS} | {"all": len(questions)}
     with tempfile.TemporaryDirectory(prefix="alliance-qa-bilingual-") as tmp:
         settings = Settings(corpus_dir=corpus(Path(tmp), args.papers), index_dir=Path(tmp) / "index")
         searcher = Searcher(open_index(settings, progress=False), settings)

@@ -5,7 +5,8 @@ first paragraph, a heading into the paragraph below it, and the running header a
 middle of whatever sentence crosses the page break.  The positions and font sizes of the text tell these apart in
 any PDF, with no knowledge of who made it:
 
-- **page furniture** is a line that recurs, digits aside, at the top or bottom of most pages;
+- **page furniture** is a line at the top or bottom of a page that other pages repeat, digits aside, at the same
+  height;
 - **paragraphs** are lines at the body's line spacing; a wider gap, a change of font, or an indented line after a
   finished sentence starts a new one, and a paragraph the page break cut continues on the next page;
 - **headings** are short lines set larger than the body, or bold at the body's size; the largest on the first page
@@ -43,6 +44,7 @@ HEADING_CHARS = 120  # a heading is a short line; a longer one set large is a pu
 # Metadata: a title that names a file or says nothing is not a title.
 _PLACEHOLDER_TITLE = re.compile(r"^(untitled|microsoft word\b.*|.*\.(docx?|pdf|tex|indd|rtf|odt))$", re.I)
 _FOOTNOTE = re.compile(r"^(\d{1,3})[.)]?\s+(\S.*)$")
+_ENCRYPTED = "the PDF is encrypted with a password; save an unencrypted copy"
 
 
 @dataclass
@@ -57,7 +59,7 @@ class _Line:
 
 @dataclass
 class _Block:
-    kind: str  # title | heading | para | footnote
+    kind: str  # heading | para | footnote
     lines: list[_Line] = field(default_factory=list)
 
     @property
@@ -78,14 +80,14 @@ def read_pdf(data: bytes) -> Raw:
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise UnreadableFile("the PDF is encrypted with a password; save an unencrypted copy")
+            raise UnreadableFile(_ENCRYPTED)
         pages = [_page_lines(page, number) for number, page in enumerate(reader.pages)]
         meta = reader.metadata
         title, author = (meta.title, meta.author) if meta is not None else (None, None)
     except UnreadableFile:
         raise
     except FileNotDecryptedError as exc:
-        raise UnreadableFile("the PDF is encrypted with a password; save an unencrypted copy") from exc
+        raise UnreadableFile(_ENCRYPTED) from exc
     except Exception as exc:  # pypdf raises many types for a damaged file; each means the same to the reader
         raise UnreadableFile(f"the PDF cannot be read ({exc or type(exc).__name__}); is it complete?") from exc
     return Raw(text=layout_text(pages), title=metadata_title(title), authors=metadata_authors(author))

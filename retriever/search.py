@@ -6,8 +6,8 @@ Retrievers, each a ranking over chunks (the eval runs them side by side):
 * ``dense``    the English sentence-transformers model through FAISS;
 * ``hybrid``   reciprocal-rank fusion of the two;
 * ``pipeline`` what the service answers with: candidates from both retrievers (and the multilingual model's, for a
-  question in Hangul or an index with Korean chunks), reranked by the second stage (``retriever.rank``), then scored for answerability and highlighted
-  (``retriever.answer``).
+  question in Hangul or an index with Korean chunks), reranked by the second stage (``retriever.rank``), then
+  scored for answerability and highlighted (``retriever.answer``).
 
 ``Searcher`` only wires the stages together and times them; each stage is a plain function in its own module.
 """

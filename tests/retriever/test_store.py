@@ -186,7 +186,7 @@ def test_a_catalogue_change_encodes_only_the_chunk_that_carries_the_record(tiny)
 
 
 def test_an_unchanged_document_keeps_its_chunks_without_chunking_again(tiny, monkeypatch):
-    """Chunking asks both tokenizers about every chunk: on a large corpus it, not encoding, dominated adding one paper."""
+    """Chunking asks both tokenizers about every chunk: on a large corpus it, not encoding, dominated adding a paper."""
     from retriever import chunking
 
     build(tiny, progress=False)
