@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The two commands of alliance-qa (see README.md):
 #   ./run.sh [serve options]   install what is missing, then start the service on http://127.0.0.1:8000
-#   ./run.sh test [pytest options]   install what is missing (test tools and Chromium too), then run the tests
+#   ./run.sh test [pytest options]   install what is missing (and Chromium), then run the tests
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,14 +21,18 @@ fi
 venv=.venv
 [ -x "$venv/bin/python" ] || { echo "run.sh: creating $venv"; "$python" -m venv "$venv"; }
 pip=("$venv/bin/python" -m pip --disable-pip-version-check)
-extras=""; [ "$mode" = test ] && extras="[test]"
-stamp="$venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${extras:+-test}"
+# One install for both commands (the test tools are small beside torch), so `./run.sh` and `./run.sh test` never
+# reinstall after each other; a changed pyproject.toml changes the stamp and installs again.
+stamp="$venv/.installed-$(sha256sum < pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "run.sh: installing dependencies into $venv"
+  echo "run.sh: installing dependencies into $venv (once; later runs skip this)"
+  rm -f "$venv"/.installed-*
   "${pip[@]}" install -q --upgrade pip
   # The CPU build of PyTorch first: without it, sentence-transformers pulls a multi-GB CUDA build.
   "${pip[@]}" install -q torch==2.13.0
-  "${pip[@]}" install -q -e ".$extras"
+  # setuptools warns on every editable install that folders named like the packages shadow them: here that is the
+  # point of an editable install, and the warning reads like a fault to a new user.
+  PYTHONWARNINGS="ignore:Editable installation" "${pip[@]}" install -q -e ".[test]"
   touch "$stamp"
 fi
 

@@ -304,6 +304,8 @@ def _previous(index_dir: Path) -> Index | None:
     """The current index, if there is one whole and of this format, to take unchanged vectors from."""
     try:
         return _read_current(index_dir)
+    except IndexMissing:  # a first build: nothing to say beyond what the build itself reports
+        return None
     except IndexProblem as exc:
         log.info("encoding every document: %s", exc)
         return None
@@ -361,10 +363,11 @@ def open_index(settings: Settings, build_if_needed: bool = True, progress: bool 
     old: Index | None = None
     try:
         return load(settings)
-    except IndexMissing as exc:
+    except IndexMissing:
         if not build_if_needed:
             raise
-        log.info("%s; building it now", exc)
+        # The exception's text tells a user to run `alliance-qa index`; here that is what happens, so say only that.
+        log.info("no index in %s yet; building it now", settings.index_dir)
     except IndexStale as exc:
         if not build_if_needed:
             raise IndexStale(f"{exc}; rebuild it with `alliance-qa index`") from None

@@ -60,7 +60,7 @@ def _searcher(args: argparse.Namespace):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from retriever.store import IndexProblem, build, load
+    from retriever.store import IndexMissing, IndexProblem, build, load
 
     settings = _settings(args)
     if not args.force:
@@ -68,8 +68,10 @@ def cmd_index(args: argparse.Namespace) -> int:
             index = load(settings)
             print(f"index is up to date: {index.path} ({_counts(index.manifest)}); use --force to rebuild")
             return 0
+        except IndexMissing:
+            log.info("no index in %s yet; building it", settings.index_dir)
         except IndexProblem as exc:
-            log.info("%s; building", exc)
+            log.info("%s; rebuilding", exc)
     path = build(settings, progress=not args.quiet, full=args.force)
     manifest = json.loads((path / "manifest.json").read_text())
     print(f"built {path} in {manifest['build_seconds']}s ({_counts(manifest)}; {_encoded(manifest)})")

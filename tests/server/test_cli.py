@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+from conftest import tiny_corpus
 from retriever.config import PROJECT_ROOT
 from retriever.schema import Answer, ComposedAnswer
 from server.cli import MAX_HISTORY_TURNS, MAX_TURN_CHARS, Conversation
@@ -89,7 +90,7 @@ def test_ask_json_end_to_end(settings, index):
 def test_ask_prints_the_answer_first_and_its_markers_point_at_printed_passages(settings, index):
     out = run(settings, "-q", "ask", GREENFIELD, "-k", "3")
     assert out.returncode == 0, out.stderr
-    assert "Loading weights" not in out.stderr and "Building index" not in out.stderr  # -q: no bars, no library logs
+    assert out.stderr == ""  # -q: the answer alone, no bars, no library logs
     lines = out.stdout.splitlines()
     assert lines[:2] == [f"Q: {GREENFIELD}", ""]
     answer = out.stdout.split("\nSources:\n", 1)[0]
@@ -191,3 +192,18 @@ def test_conversation_keeps_the_last_turns_cut_to_size():
     assert conversation.turns[0].content.startswith(f"question {30 - MAX_HISTORY_TURNS // 2} ")
     conversation.reset()
     assert conversation.turns == [] and conversation.asked == 0
+
+
+def test_index_says_what_it_does_and_nothing_it_does_not(tmp_path):
+    """A first build says it builds, not that the user should go and build; a second finds nothing to do."""
+    settings = tiny_corpus(tmp_path, build=False)
+    env = {**os.environ, "ALLIANCE_QA_CORPUS_DIR": str(settings.corpus_dir),
+           "ALLIANCE_QA_INDEX_DIR": str(settings.index_dir), "ALLIANCE_QA_MULTILINGUAL_MODEL": "none"}
+    first = subprocess.run([sys.executable, "-m", "server.cli", "index"], cwd=PROJECT_ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert f"no index in {settings.index_dir} yet; building it" in first.stderr
+    assert "build it with" not in first.stderr and "encoding every document" not in first.stderr
+    again = subprocess.run([sys.executable, "-m", "server.cli", "-q", "index"], cwd=PROJECT_ROOT, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and again.stderr == "" and again.stdout.startswith("index is up to date")
