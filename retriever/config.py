@@ -62,6 +62,9 @@ class Settings:
     # token is set; clients send it as "Authorization: Bearer TOKEN".
     admin_token: str = field(default="", repr=False)
     max_upload_bytes: int = 20 * 1024 * 1024  # a larger upload gets a 413
+    # The access log (logger alliance_qa.access) names method, path, status and latency only; questions are what
+    # users typed, so they reach the log only when an operator asks for them.
+    log_questions: bool = False
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .documents import DocumentRecord, Footnote
 
@@ -53,6 +53,36 @@ class ComposedAnswer(BaseModel):
 
 
 class Answer(BaseModel):
+    # The shape for readers of the OpenAPI schema: one real answer, shortened.  No null in it: FastAPI leaves nulls
+    # out of the examples it publishes, and a required nullable field left out would make the example invalid.
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "question": "What does the Heritage brief say of the KORUS FTA?",
+        "answer": {"text": "The KORUS FTA is much more than an economic treaty that has significantly reduced both "
+                           "tariff and non-tariff barriers between the two economies across the Pacific. [1]",
+                   "sentences": [{"text": "The KORUS FTA is much more than an economic treaty that has significantly "
+                                          "reduced both tariff and non-tariff barriers between the two economies "
+                                          "across the Pacific.",
+                                  "doc_id": "heritage-ib5370-us-korea-economic-partnership",
+                                  "char_start": 4101, "char_end": 4264, "passage": 1}]},
+        "abstained": False, "confidence": 0.9991,
+        "passages": [{"rank": 1, "score": 0.75, "text": "- Making renewed and strategic efforts to maximize the "
+                      "utility of the KORUS FTA. … across the Pacific.",
+                      "highlight": {"text": "The KORUS FTA is much more than an economic treaty … across the Pacific.",
+                                    "char_start": 4101, "char_end": 4264},
+                      "citation": {"doc_id": "heritage-ib5370-us-korea-economic-partnership",
+                                   "title": "An Agenda for the U.S.–South Korea Strategic Economic Partnership in "
+                                            "2025 and Beyond",
+                                   "authors": ["Anthony B. Kim", "Derrick Morgan"],
+                                   "publisher": "The Heritage Foundation", "date": "2025-01",
+                                   "url": "https://report.heritage.org/ib5370",
+                                   "series": "Heritage Foundation Issue Brief No. 5370",
+                                   "section": "The U.S.–ROK Alliance: Fulfilling Its Promise and How More Can Be "
+                                              "Accomplished",
+                                   "char_start": 3657, "char_end": 4264, "footnotes": []}}],
+        "timings_ms": {"bm25": 0.4, "encode": 26.1, "faiss": 4.6, "rerank": 33.2, "read": 0.8, "compose": 0.1,
+                       "total": 66.6},
+    }]})
+
     question: str
     answer: ComposedAnswer | None = Field(
         default=None, description="One to three sentences quoted verbatim from the passages; null when abstained")
@@ -62,5 +92,5 @@ class Answer(BaseModel):
         default=None,
         description="0..1 evidence that the top passage answers the question; abstained when below the threshold",
     )
-    passages: list[Passage]
-    timings_ms: dict[str, float]
+    passages: list[Passage] = Field(description="The passages found, best first; `rank` is the [n] that cites one")
+    timings_ms: dict[str, float] = Field(description="Milliseconds each pipeline stage took, and the total")

@@ -4,7 +4,8 @@ The index and models load once per process in the lifespan hook (uvicorn accepts
 ``/healthz`` answering 200 means ready) and are shared read-only by requests.  Endpoints that touch the models are
 plain ``def`` functions: FastAPI runs them in its thread pool, so a slow encode never blocks the event loop.
 
-Every error is JSON with a ``detail`` that says what is wrong; a 500 never carries a stack trace.
+Every error is JSON with a ``detail`` that says what is wrong; a 500 never carries a stack trace.  Every request
+is counted for ``GET /metrics`` and logged as one line of the access log (``AccessLog``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import asyncio
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -26,8 +29,10 @@ from fastapi.routing import APIRoute
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS, Settings
@@ -38,6 +43,7 @@ from retriever.search import Searcher
 from . import admin
 
 log = logging.getLogger("alliance_qa.server")
+access_log = logging.getLogger("alliance_qa.access")
 T = TypeVar("T")
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_QUESTION_CHARS = 2000
@@ -52,7 +58,12 @@ CSP = (
 
 
 class AskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question": "How much did Korea invest in US greenfield projects in 2024?", "k": 3},
+        {"question": "Who wrote it?", "history": [
+            {"role": "user", "content": "What did Morris Chang estimate?"},
+            {"role": "assistant", "content": "Morris Chang, the founder of TSMC, once estimated … [1]"}]},
+    ]})
 
     # minLength/maxLength document the limits; the validator enforces them with messages a person can act on.
     question: str = Field(
@@ -193,17 +204,22 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge()
+                    raise _TooLarge(what)
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _send_json(send, 413, what)
+        await self.app(scope, limited, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """A body that outgrew the limit while it was read (a chunked body announces no length).
+
+    An HTTPException because FastAPI turns any other exception from reading a route's body into its 400 "error
+    parsing the body", and re-raises only HTTPExceptions: so the app's own handler answers it as the 413 it is,
+    with the detail a body that announced its length gets.
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(413, detail)
 
 
 async def _send_json(send: Send, status: int, detail: str) -> None:
@@ -235,6 +251,126 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
+
+
+# ---------------------------------------------------------------------------------------------- observability
+
+# Seconds, from a tenth of a millisecond (a FAISS search over this corpus) to ten seconds (a cold multilingual
+# encode on a busy machine): one scale for requests and stages, so their histograms compare bucket by bucket.
+SECONDS_BUCKETS = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Methods the API knows; any other a client invents is counted as "other", so no client can grow the label set.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+# Where the ask route leaves the question for the access log, when ``log_questions`` allows it.
+QUESTION_SCOPE_KEY = "alliance_qa.question"
+
+
+class Metrics:
+    """The service's Prometheus metrics, in a registry of the app's own (several apps in one process never collide).
+
+    Requests are labelled by route template (``/api/documents/{doc_id}``, never the raw path; ``unmatched`` for a
+    path no route knows), so the label set is bounded whatever clients send.  The index gauges are read from the
+    index being served at each scrape, so they follow a hot reload.
+
+    Under ``--workers N`` every worker process has its own registry and counts only the requests it served, and a
+    scrape of ``/metrics`` reaches whichever worker the kernel hands the connection to: successive scrapes may come
+    from different workers, so counters are per worker, not per service.  Monitor with ``--workers 1`` (or one
+    single-worker server per port, each scraped on its own).  Prometheus' multiprocess mode would sum the workers,
+    but it needs an environment variable set before the library is imported and a folder of memory-mapped files
+    that must be wiped at each start and is shared by every registry in the process, which is more machinery than
+    this service wants.
+    """
+
+    def __init__(self, served: Callable[[], Searcher | None]) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("alliance_qa_requests", "HTTP requests by method, route template and status",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("alliance_qa_request_seconds", "Whole-request latency by method and route template",
+                                 ["method", "route"], buckets=SECONDS_BUCKETS, registry=self.registry)
+        self.stages = Histogram("alliance_qa_stage_seconds", "Time of each pipeline stage of POST /api/ask "
+                                "(Answer.timings_ms: encode, bm25, faiss, rerank, read, compose, total, ...)",
+                                ["stage"], buckets=SECONDS_BUCKETS, registry=self.registry)
+        self.answers = Counter("alliance_qa_answers", "Questions answered and abstained on (their ratio is the "
+                               "abstention rate)", ["outcome"], registry=self.registry)
+        for outcome in ("answered", "abstained"):  # both series exist from the start, so a rate never divides by none
+            self.answers.labels(outcome)
+
+        def read(value: Callable[[Searcher], float]) -> Callable[[], float]:
+            return lambda: value(searcher) if (searcher := served()) is not None else float("nan")
+
+        Gauge("alliance_qa_index_documents", "Documents in the index being served",
+              registry=self.registry).set_function(read(lambda s: len(s.index.documents)))
+        Gauge("alliance_qa_index_chunks", "Chunks (passages) in the index being served",
+              registry=self.registry).set_function(read(lambda s: len(s.index.chunks)))
+        Gauge("alliance_qa_index_age_seconds", "Seconds since the index being served was built",
+              registry=self.registry).set_function(read(_index_age))
+
+    def request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one finished request (any route, any status)."""
+        method = method if method in METHODS else "other"
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def answer(self, answer: Answer) -> None:
+        """Count one answered (or abstained-on) question and its stage timings."""
+        self.answers.labels("abstained" if answer.abstained else "answered").inc()
+        for stage, ms in answer.timings_ms.items():
+            self.stages.labels(stage).observe(ms / 1000)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def _index_age(searcher: Searcher) -> float:
+    """Seconds since the served index was built; NaN for an index made in memory, which records no build time."""
+    built = searcher.index.built
+    if built is None:
+        return float("nan")
+    return (datetime.now(timezone.utc) - datetime.fromisoformat(built)).total_seconds()
+
+
+def _route_template(scope: Scope) -> str:
+    """The route that handled the request, as written in the app (a mount as ``/static/{path}``)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if path is None:
+        return "unmatched"
+    return f"{path}/{{path}}" if isinstance(route, Mount) else path
+
+
+class AccessLog:
+    """One line per request (logger ``alliance_qa.access``, at INFO) and the request metrics.
+
+    The outermost layer, so its status and latency are what the client got, 413s and 500s included.  The line is
+    the method, the path as sent (still percent-encoded, so no control character reaches the log; no query string),
+    the status and the milliseconds; the question of ``POST /api/ask`` only with ``log_questions``, and never a body.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what ServerErrorMiddleware answers when the app raises before it responds
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            seconds = time.perf_counter() - started
+            self.metrics.request(scope["method"], _route_template(scope), status, seconds)
+            raw = scope.get("raw_path") or scope["path"].encode()
+            path = raw.partition(b"?")[0].decode("latin-1")[:300]
+            question = scope.get(QUESTION_SCOPE_KEY)
+            access_log.info("%s %s %d %.1f ms%s", scope["method"][:16], path, status, seconds * 1000,
+                            f" question={question!r}" if question is not None else "")
 
 
 # ------------------------------------------------------------------------------------------------------- app
@@ -346,6 +482,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         docs_url=None,
         redoc_url=None,
     )
+    metrics = Metrics(lambda: getattr(app.state, "searcher", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -374,21 +511,30 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
 
     @app.post("/api/ask", response_model=Answer, summary="Ask a question; get cited passages",
               responses=_errors(400, 422))
-    def ask(body: AskRequest, searcher: SearcherDep) -> Answer:
+    def ask(body: AskRequest, request: Request, searcher: SearcherDep) -> Answer:
+        """The passages that best answer the question, each with its citation, and an answer of one to three
+        sentences quoted verbatim from them with [n] markers; or, when the documents do not answer, `abstained`
+        true with the `reason` and the nearest passages.  A follow-up question is read with `history`."""
         if body.doc_ids:
             unknown = sorted(set(body.doc_ids) - set(searcher.index.documents))
             if unknown:
                 raise HTTPException(422, f"unknown doc_ids {unknown}; known: {searcher.doc_ids}")
-        return searcher.ask(body.question, k=body.k, doc_ids=body.doc_ids, history=body.history)
+        if settings.log_questions:
+            request.scope[QUESTION_SCOPE_KEY] = body.question
+        answer = searcher.ask(body.question, k=body.k, doc_ids=body.doc_ids, history=body.history)
+        metrics.answer(answer)
+        return answer
 
     @app.get("/api/documents", response_model=DocumentList, summary="List the documents, and the files left out")
     def documents(searcher: SearcherDep) -> DocumentList:
+        """Every indexed document's catalogue record with its size, and the corpus files that could not be read."""
         return DocumentList(documents=[_info(searcher, doc_id) for doc_id in searcher.doc_ids],
                             skipped=searcher.index.skipped)
 
     @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, summary="One document with its text",
              responses=_errors(404, 422))
     def document(doc_id: str, searcher: SearcherDep) -> DocumentDetail:
+        """The document's record and its canonical text: every citation's `char_start:char_end` points into it."""
         if doc_id not in searcher.index.documents:
             raise HTTPException(404, f"no document with doc_id {doc_id[:200]!r}; GET /api/documents lists them")
         doc = searcher.index.documents[doc_id]
@@ -400,6 +546,8 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
               summary="Add a document (needs the admin token); 201 once it is searchable",
               responses=_errors(400, 401, 403, 409, 413, 415, 422), openapi_extra=UPLOAD_SCHEMA)
     async def add_document(request: Request, response: Response) -> DocumentInfo:
+        """Upload a file as multipart/form-data (the file in the part `file`, catalogue fields beside it), with
+        `Authorization: Bearer TOKEN`.  The corpus and the index stay as they were on any error."""
         admin.check_token(settings, request.headers.get("authorization"))
         name, data, entry = await admin.read_upload(request, settings)
 
@@ -418,8 +566,9 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         return _info(request.app.state.searcher, doc_id)
 
     @app.delete("/api/documents/{doc_id}", response_model=Removed, summary="Remove a document (needs the admin token)",
-                responses=_errors(401, 403, 404, 409))
+                responses=_errors(401, 403, 404, 409, 422))
     async def remove_document(doc_id: str, request: Request) -> Removed:
+        """Take the document's file out of the corpus and the index, with `Authorization: Bearer TOKEN`."""
         admin.check_token(settings, request.headers.get("authorization"))
 
         def remove() -> Removed:
@@ -435,6 +584,8 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
 
     @app.get("/healthz", response_model=Health, summary="200 once the index is loaded and the models warm")
     def healthz(searcher: SearcherDep) -> Health:
+        """What is served: the models, the index's size, build and id, the files left out and why a stale index is
+        still served."""
         index = searcher.index
         return Health(
             status="ok",
@@ -448,6 +599,16 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             skipped=index.skipped,
             stale=index.stale,
         )
+
+    # response_class=Response: the 200 is text (documented here), while the errors stay documented as JSON.
+    @app.get("/metrics", response_class=Response, summary="Prometheus metrics of this worker process",
+             responses={200: {"description": "The Prometheus text exposition format",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}}})
+    def prometheus_metrics() -> Response:
+        """Requests by route template and status, request and pipeline-stage latency histograms, answered and
+        abstained counts, and the served index's size and age.  Under `--workers N` each worker counts only the
+        requests it served, and a scrape reaches one of them."""
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
     def chat_page() -> FileResponse:
@@ -470,6 +631,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, upload_limit=settings.max_upload_bytes)
+    app.add_middleware(AccessLog, metrics=metrics)  # last added is outermost: it sees the 413s too
     return app
 
 
