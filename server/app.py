@@ -30,7 +30,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -424,8 +424,9 @@ async def _watch(app: FastAPI, settings: Settings) -> None:
                      len(fresh.index.documents), len(fresh.index.chunks), len(served.index.documents))
 
 
-def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
-    """Readable errors without echoing the input back (a 1 MB question must not come back in the error)."""
+def _validation_detail(exc: RequestValidationError | ValidationError) -> tuple[str, list[dict]]:
+    """Readable errors without echoing the input back (a 1 MB question must not come back in the error); the MCP
+    server's ``ask`` reads its ``AskRequest`` errors through this too."""
     errors = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
@@ -702,6 +703,8 @@ def serve(settings: Settings, workers: int = 1, progress: bool = True) -> int:
     log.info("serving on http://%s:%d (%d worker%s)", settings.host, settings.port, workers, "s" * (workers > 1))
     uvicorn.run(
         "server.app:app_factory", factory=True, host=settings.host, port=settings.port, workers=workers,
-        log_level="info", access_log=False, timeout_graceful_shutdown=5,
+        # uvicorn's own start-up lines at the level the command line chose: -q hides them like every other info line.
+        log_level=logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower(), access_log=False,
+        timeout_graceful_shutdown=5,
     )
     return 0

@@ -337,6 +337,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(settings, workers=args.workers, progress=not args.quiet)
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """Serve the papers to LLM assistants over the Model Context Protocol (stdio, or HTTP on loopback)."""
+    if args.http is not None and not 1 <= args.http <= 65535:
+        print(f"error: --http {args.http} is not a port number (1-65535)", file=sys.stderr)
+        return 2
+    from .mcp_server import serve
+
+    return serve(lambda: _searcher(args), http_port=args.http)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from eval import report
     from eval.runner import DEFAULT_OUT, evaluate
@@ -431,6 +441,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="port (default 8000)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="serve the papers to LLM assistants as MCP tools (ask, list_documents, get_passage)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="""\
+A Model Context Protocol server for LLM assistants: the tools `ask` (the answer object of POST /api/ask, quoted
+with [n] citations), `list_documents` and `get_passage` (a span of the canonical text, to check a citation), and
+the resource document://{doc_id} (a document's canonical text).  It speaks MCP over stdin/stdout, for an assistant
+that starts it as a subprocess (stdout carries the protocol alone; logs go to stderr); with --http PORT it serves
+streamable HTTP at http://127.0.0.1:PORT/mcp instead.  The models load (and the index is built, if there is none)
+before the first request is read.""",
+                       epilog="""\
+client configuration (e.g. claude_desktop_config.json):
+  {"mcpServers": {"alliance-qa": {"command": "/path/to/alliance-qa/.venv/bin/alliance-qa", "args": ["-q", "mcp"]}}}
+examples:
+  alliance-qa -q mcp
+  alliance-qa mcp --http 8765""")
+    p.add_argument("--http", type=int, metavar="PORT",
+                   help="serve streamable HTTP on 127.0.0.1:PORT (path /mcp) instead of stdio")
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="evaluate retrievers on the gold question set")
     p.add_argument("--gold", type=Path, default=None, help="gold file (default eval/gold.jsonl)")

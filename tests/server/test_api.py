@@ -184,3 +184,11 @@ def test_near_topic_question_abstains_with_a_reason(client):
 def test_a_405_names_every_method_of_its_path(client, method, path, allowed):
     r = client.request(method.upper(), path)
     assert r.status_code == 405 and r.headers["allow"] == allowed
+
+
+def test_a_quiet_server_says_nothing_while_it_answers(live_server, client):
+    """``-q serve`` (how the tests start it): no progress bar, library log or access line, whatever it serves."""
+    assert client.post("/api/ask", json={"question": QUESTION, "k": 2}).status_code == 200
+    assert client.post("/api/ask", json={"question": ""}).status_code == 422
+    assert client.get("/api/documents").status_code == 200
+    assert live_server.output() == ""
