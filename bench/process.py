@@ -143,30 +143,38 @@ class ServeProcess:
     def wait_ready(self, timeout: float = 600.0, all_workers: bool = True) -> float:
         """Seconds from launch to the first ``/healthz`` 200.
 
-        With several workers and ``all_workers``, also wait until every worker has logged its start-up: they share
-        the socket, so the first ready worker already answers while the others still load their models.
+        With several workers and ``all_workers``, also wait until every worker has answered ``/healthz`` (its
+        ``worker`` is the answering process): they share the socket, so the first ready worker already answers while
+        the others still load their models.  A server from before ``worker`` (``bench.versus`` serves older commits)
+        is counted by the start-up lines its uvicorn logged instead.
         Raises RuntimeError, with the end of the server's output, if the server exits or is not ready in time.
         """
         import httpx
 
         deadline = time.monotonic() + timeout
         ready_after: float | None = None
+        answered: set[int] = set()  # workers seen answering /healthz: one still loading accepts no connection
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.output()[-LOG_TAIL:]}")
-            if ready_after is None:
-                try:  # trust_env=False: no proxy from the environment may stand between us and loopback
-                    if httpx.get(self.url + "/healthz", timeout=2, trust_env=False).status_code == 200:
-                        ready_after = time.perf_counter() - self._started
-                except httpx.HTTPError:
-                    pass
-            if ready_after is not None and (
-                not all_workers or self.workers <= 1
-                or self.output().count("Application startup complete") >= self.workers
-            ):
+            try:  # trust_env=False: no proxy from the environment may stand between us and loopback
+                r = httpx.get(self.url + "/healthz", timeout=2, trust_env=False)
+                if r.status_code == 200:
+                    ready_after = ready_after or time.perf_counter() - self._started
+                    answered.add(r.json().get("worker"))
+            except httpx.HTTPError:
+                pass
+            if ready_after is not None and (not all_workers or self._all_started(answered)):
                 return ready_after
-            time.sleep(0.1)
+            time.sleep(0.05 if ready_after else 0.1)
         raise RuntimeError(f"server not ready after {timeout}s:\n{self.output()[-LOG_TAIL:]}")
+
+    def _all_started(self, answered: set[int | None]) -> bool:
+        if self.workers <= 1:
+            return True
+        if None in answered:  # an older server's uvicorn logs each worker's start-up instead
+            return self.output().count("Application startup complete") >= self.workers
+        return len(answered) >= self.workers
 
     def output(self) -> str:
         """Everything the server has written so far (stdout and stderr)."""

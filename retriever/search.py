@@ -25,7 +25,7 @@ import numpy as np
 from . import answer, compose, conversation, korean, query, rank, reading
 from .answer import Sentence
 from .config import PIPELINE, RETRIEVERS, Settings
-from .encoders import load_encoder, load_token_encoder
+from .encoders import load_encoder, load_query_encoder
 from .index import Index
 from .lexical import Lexical
 from .query import Query
@@ -70,7 +70,7 @@ class Searcher:
         self.weights = weights
         self.reading = reading
         if encoders is None:
-            encoders = (load_token_encoder(index.model),
+            encoders = (load_query_encoder(index),
                         load_encoder(index.multilingual_model) if index.multilingual_model else None)
         self.encoder, self.multilingual_encoder = encoders
         self.lexical = Lexical([c.embed_text() for c in index.chunks])

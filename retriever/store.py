@@ -10,6 +10,7 @@ Layout of ``index_dir``::
     build-<id>/sentences.npy   sentence vectors (English model), for answer sentences and sentence-level scoring
     build-<id>/token_vectors.npy, token_offsets.npy   every chunk's token vectors, for late interaction
     build-<id>/multilingual.npy, multilingual_sentences.npy   the same from the multilingual model, if enabled
+    build-<id>/query_encoder.onnx, tokenizer.json   the English model's question encoder, for ONNX Runtime (no torch)
 
 ``save`` writes into a temporary folder and only then renames it into place, and a build only then moves
 ``current``: a crash or a kill leaves the previous index in place.  ``read`` re-checks every file against the
@@ -28,13 +29,14 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
-from . import chunking, cleaning, corpus, documents, pdf, readers
+from . import chunking, cleaning, corpus, documents, encoders, onnx_encoder, pdf, readers
 from .chunking import Chunk
 from .config import Settings
 from .documents import CorpusError, Document
@@ -43,7 +45,7 @@ from .progress import Progress
 
 log = logging.getLogger("alliance_qa.index")
 
-FORMAT_VERSION = 2  # 2: token vectors for late interaction
+FORMAT_VERSION = 3  # 2: token vectors for late interaction; 3: the question encoder exported to ONNX beside them
 REBUILD_HINT = "rebuild it with `alliance-qa index --force` (or set ALLIANCE_QA_REBUILD_ON_ERROR=1)"
 # The code that turns files into chunks: a change to any of it makes every stored index stale.
 _TEXT_PIPELINE = (readers, pdf, cleaning, corpus, documents, chunking)
@@ -106,10 +108,12 @@ def staleness(manifest: dict, settings: Settings) -> list[str]:
 # ------------------------------------------------------------------------------------------------ save and read
 
 
-def save(index: Index, folder: Path, manifest: dict | None = None) -> Path:
+def save(index: Index, folder: Path, manifest: dict | None = None, files: dict[str, Path] | None = None) -> Path:
     """Write ``index`` as ``folder``, atomically: a temporary sibling first, renamed into place once complete.
 
     ``manifest`` (default: the index's own) is stored with the sha256 of every file, which ``read`` checks.
+    ``files`` are further files the build carries (the exported question encoder), by name: hard-linked when they
+    can be (the previous build's export, unchanged, costs no copy), else copied.
     """
     import faiss
 
@@ -136,6 +140,11 @@ def save(index: Index, folder: Path, manifest: dict | None = None) -> Path:
         for name, array in arrays.items():
             if array is not None:
                 np.save(tmp / name, array)
+        for name, source in (files or {}).items():
+            try:
+                os.link(source, tmp / name)
+            except OSError:  # another file system, or links refused: a copy does the same
+                shutil.copyfile(source, tmp / name)
         files = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
         _write_json(tmp / "manifest.json", {**(manifest or index.manifest), "files": files})
         _fsync_dir(tmp)
@@ -276,16 +285,22 @@ def _build(settings: Settings, progress: bool, full: bool = False, previous: Ind
         found = corpus.load_corpus(settings.corpus_dir)
         previous = None if full else previous or _previous(settings.index_dir)
         index = make_index(found.documents, settings, report, found.skipped, previous)
+        export = _same_export(previous, index)
         del previous  # its arrays can go before the new ones are written
         report.stage("writing")
-        now = dt.datetime.now(dt.timezone.utc)
-        manifest = {
-            **expected_fingerprint(settings),
-            "created": now.isoformat(timespec="seconds"),
-            **index.manifest,
-            "build_seconds": round(time.perf_counter() - t0, 2),
-        }
-        final = save(index, settings.index_dir / f"build-{now.strftime('%Y%m%dT%H%M%S%f')}", manifest)
+        with tempfile.TemporaryDirectory(dir=settings.index_dir, prefix=".export-") as scratch:
+            exporter = getattr(encoders.load_token_encoder(settings.model), "export_onnx", None)  # stand-ins have none
+            if export is None and exporter is not None and exporter(Path(scratch)):
+                export = {name: Path(scratch) / name for name in onnx_encoder.FILES}
+            now = dt.datetime.now(dt.timezone.utc)
+            manifest = {
+                **expected_fingerprint(settings),
+                "created": now.isoformat(timespec="seconds"),
+                **index.manifest,
+                "query_encoder": {"runtime": "onnxruntime", "opset": onnx_encoder.OPSET} if export else None,
+                "build_seconds": round(time.perf_counter() - t0, 2),
+            }
+            final = save(index, settings.index_dir / f"build-{now.strftime('%Y%m%dT%H%M%S%f')}", manifest, export)
         link_tmp = settings.index_dir / f".current-{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             link_tmp.unlink()
@@ -298,6 +313,15 @@ def _build(settings: Settings, progress: bool, full: bool = False, previous: Ind
         log.warning("%d file(s) left out of the index: %s", len(index.skipped),
                     "; ".join(f"{s.file}: {s.reason}" for s in index.skipped))
     return final
+
+
+def _same_export(previous: Index | None, index: Index) -> dict[str, Path] | None:
+    """The previous build's exported question encoder, when it was exported from the very model this build uses."""
+    if previous is None or not onnx_encoder.has_export(previous.path, previous.manifest):
+        return None
+    if previous.manifest.get("model") != index.manifest.get("model"):
+        return None
+    return {name: previous.path / name for name in onnx_encoder.FILES}
 
 
 def _previous(index_dir: Path) -> Index | None:

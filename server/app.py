@@ -168,6 +168,8 @@ class Health(BaseModel):
     skipped: list[Skipped] = Field(description="Corpus files left out of the index, and why")
     stale: list[str] = Field(description="Why the served index no longer matches the corpus (it could not be "
                                          "rebuilt: `alliance-qa index` says what to fix); empty when it matches")
+    worker: int = Field(description="The process id of the worker that answered: under --workers N each worker "
+                                    "has its own, and its own /metrics")
 
 
 # ------------------------------------------------------------------------------------------------ middleware
@@ -599,6 +601,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
             uploads=bool(settings.admin_token),
             skipped=index.skipped,
             stale=index.stale,
+            worker=os.getpid(),
         )
 
     # response_class=Response: the 200 is text (documented here), while the errors stay documented as JSON.

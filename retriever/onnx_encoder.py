@@ -1,0 +1,120 @@
+"""The English model's question encoder without PyTorch: the same network exported to ONNX when the index is built.
+
+Importing torch and sentence-transformers costs a served process about 1.3 s and some 300 MB, and their encode of
+one question ~7 ms, where ONNX Runtime over the same weights takes a third of that.  So a build (which has the
+model loaded anyway) exports the transformer to ``query_encoder.onnx`` beside the vectors, with the model's own
+fast tokenizer (``tokenizer.json``); both are checksummed in the manifest like every other file.  At query time
+this module reads them with ``onnxruntime`` and ``tokenizers`` only, and pools exactly as sentence-transformers
+does: the mean of the token vectors under the attention mask, L2-normalised.  sentence-transformers stays the
+reference: the tests hold every gold question's vector to cosine 0.999 of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("alliance_qa.index")
+
+MODEL_FILE = "query_encoder.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+FILES = (MODEL_FILE, TOKENIZER_FILE)
+OPSET = 17  # what torch's TorchScript exporter writes reliably for BERT-style models
+# One thread per question: an encode of ~20 tokens gains little from a second thread, and concurrent requests (the
+# server's thread pool, or a second worker) then each get a core instead of contending for both.
+THREADS = 1
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def export(model, folder: Path) -> bool:
+    """Write ``model``'s (a loaded ``SentenceTransformer``) transformer and tokenizer into ``folder``.
+
+    False, with a warning, when the model cannot be exported (an architecture the exporter does not know, no fast
+    tokenizer): questions are then encoded by sentence-transformers, as before, only slower.
+    """
+    import torch
+
+    transformer = model[0]
+    bert = transformer.auto_model.eval()
+
+    class LastHiddenState(torch.nn.Module):
+        """The token vectors alone: pooling and normalising are done in NumPy, as cheaply as in torch."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001 - traced, not called
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state
+
+    try:
+        tokenizer = transformer.tokenizer
+        if not getattr(tokenizer, "is_fast", False):
+            raise ValueError("the model has no fast tokenizer (tokenizer.json)")
+        sample = tokenizer(["a question"], return_tensors="pt", return_token_type_ids=True)
+        axes = {"batch": 0, "tokens": 1}
+        # The tracer warns of branches it fixes at trace time (padding of a key-value cache, causal masks): an encoder
+        # has neither, and the tests hold the export to sentence-transformers' vectors, so the warnings only alarm.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                LastHiddenState(), tuple(sample[name] for name in _INPUTS), str(folder / MODEL_FILE),
+                input_names=list(_INPUTS), output_names=["token_embeddings"],
+                dynamic_axes={name: {v: k for k, v in axes.items()} for name in (*_INPUTS, "token_embeddings")},
+                opset_version=OPSET, dynamo=False,
+            )
+        tokenizer.backend_tokenizer.save(str(folder / TOKENIZER_FILE))
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure leaves the slower path, never a failed build
+        for name in FILES:
+            (folder / name).unlink(missing_ok=True)
+        log.warning("questions will be encoded with sentence-transformers: the model could not be exported to "
+                    "ONNX (%s)", exc)
+        return False
+
+
+class OnnxTokenEncoder:
+    """The English model's question side (``encode_with_tokens``), read from a build folder; no torch."""
+
+    def __init__(self, folder: Path, name: str, dim: int, max_tokens: int) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.name, self.dim, self.max_tokens = name, dim, max_tokens
+        self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_tokens)  # as sentence-transformers cuts at max_seq_length
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = THREADS
+        options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(folder / MODEL_FILE), options,
+                                                    providers=["CPUExecutionProvider"])
+
+    def encode_with_tokens(self, texts: list[str], report: object = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Pooled vectors and token vectors, as ``SentenceTransformerEncoder.encode_with_tokens`` gives them.
+
+        One text per run: questions come one at a time, and unpadded inputs need no masking of padding.
+        """
+        pooled, tokens = [], []
+        for text in texts:
+            enc = self.tokenizer.encode(text)
+            feed = {name: np.array([values], dtype=np.int64)
+                    for name, values in zip(_INPUTS, (enc.ids, enc.attention_mask, enc.type_ids))}
+            rows = self.session.run(None, feed)[0][0]
+            pooled.append(rows.mean(axis=0))
+            own = rows[1: max(len(enc.ids) - 1, 2)]  # without [CLS] and [SEP], as the stored chunk tokens are
+            tokens.append((own / np.maximum(np.linalg.norm(own, axis=1, keepdims=True), 1e-12)).astype(np.float16))
+        vectors = np.stack(pooled) if pooled else np.zeros((0, self.dim), np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12), tokens
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode_with_tokens(texts)[0]
+
+
+def has_export(folder: Path | None, manifest: dict) -> bool:
+    """Does this build carry the exported question encoder (checksummed, so ``read`` has verified it)?"""
+    return folder is not None and set(FILES) <= set(manifest.get("files", {}))

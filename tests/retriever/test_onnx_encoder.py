@@ -1,0 +1,98 @@
+"""The torch-free question encoder: the English model exported to ONNX at build time, held to sentence-transformers.
+
+sentence-transformers is the reference: every gold question (and one long enough to be cut at the model's limit)
+must come out of ONNX Runtime as it comes out of sentence-transformers, pooled vector and token vectors alike.
+The served query path must not import torch at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import tiny_corpus
+from retriever import onnx_encoder, store
+from retriever.config import PROJECT_ROOT
+from retriever.encoders import load_query_encoder, load_token_encoder
+
+GOLD = PROJECT_ROOT / "eval" / "gold.jsonl"
+LONG = "Which tariffs on steel, aluminium, cars and chips did the two papers discuss, and why? " * 30
+
+
+def test_every_gold_question_encodes_as_sentence_transformers_does(index):
+    onnx = load_query_encoder(index)
+    assert isinstance(onnx, onnx_encoder.OnnxTokenEncoder)
+    reference = load_token_encoder(index.model)
+    questions = [json.loads(line)["question"] for line in GOLD.read_text().splitlines() if line.strip()]
+    for question in [*questions, LONG, "", "?"]:
+        (ours,), (our_tokens,) = onnx.encode_with_tokens([question])
+        (theirs,), (their_tokens,) = reference.encode_with_tokens([question])
+        assert float(ours @ theirs) >= 0.999, question
+        assert our_tokens.dtype == their_tokens.dtype == np.float16
+        assert our_tokens.shape == their_tokens.shape, question  # the same tokens, the same truncation
+        cosines = (our_tokens.astype(np.float32) * their_tokens.astype(np.float32)).sum(axis=1)
+        assert cosines.min() >= 0.999, question
+
+
+def test_the_export_is_checksummed_with_the_build(index):
+    files = index.manifest["files"]
+    assert set(onnx_encoder.FILES) <= set(files)
+    assert index.manifest["query_encoder"] == {"runtime": "onnxruntime", "opset": onnx_encoder.OPSET}
+
+
+QUERY_PATH = """
+import sys
+from retriever.config import Settings
+from retriever.search import Searcher
+from retriever.store import open_index
+
+settings = Settings.from_env()
+searcher = Searcher(open_index(settings, build_if_needed=False), settings)
+english = searcher.ask("How much did Korea invest in US greenfield projects in 2024?", k=3)
+korean = searcher.ask("헤리티지 보고서의 저자는 누구인가?", k=3)
+heavy = sorted(m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules)
+print(type(searcher.encoder).__name__, heavy, bool(english.answer), len(korean.passages))
+"""
+
+
+def test_serving_a_question_imports_no_torch(settings, index):
+    env = {**os.environ, "ALLIANCE_QA_INDEX_DIR": str(settings.index_dir),
+           "ALLIANCE_QA_CORPUS_DIR": str(settings.corpus_dir)}
+    out = subprocess.run([sys.executable, "-c", QUERY_PATH], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["OnnxTokenEncoder", "[]", "True", "3"], out.stdout + out.stderr
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_with_the_export(tmp_path):
+    """An index built before the export existed (format 2, no ONNX files) is stale, and rebuilt by itself."""
+    settings = tiny_corpus(tmp_path)
+    folder = store.current(settings.index_dir)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name in onnx_encoder.FILES:
+        (folder / name).unlink()
+        del manifest["files"][name]
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format": 2, "query_encoder": None}))
+    with pytest.raises(store.IndexStale, match="index format 2 is not"):
+        store.load(settings)
+    index = store.open_index(settings, progress=False)
+    assert index.path != folder and onnx_encoder.has_export(index.path, index.manifest)
+
+
+def test_a_later_build_links_the_unchanged_export_instead_of_exporting_again(tmp_path, monkeypatch):
+    settings = tiny_corpus(tmp_path)
+    first = store.current(settings.index_dir)
+    digest = json.loads((first / "manifest.json").read_text())["files"][onnx_encoder.MODEL_FILE]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the unchanged model was exported again")
+
+    monkeypatch.setattr(onnx_encoder, "export", refuse)
+    (settings.corpus_dir / "ships.txt").write_text("Ship Notes\n\nKorean yards delivered twelve carriers in 2024.\n")
+    later = store.open_index(settings, progress=False)
+    assert later.path != first and later.manifest["files"][onnx_encoder.MODEL_FILE] == digest
