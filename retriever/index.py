@@ -76,6 +76,13 @@ class Index:
         return [Skipped(**s) for s in self.manifest.get("skipped", [])]
 
     @functools.cached_property
+    def scoring_tokens(self) -> np.ndarray:
+        """The token vectors as float32, made once per loaded index: the second stage multiplies them on every
+        question, and converting the candidates' float16 rows each time cost more than the product itself.  The
+        float16 array stays what is stored and reused by builds."""
+        return self.token_vectors.astype(np.float32)
+
+    @functools.cached_property
     def chunk_counts(self) -> dict[str, int]:
         """Chunks per document: counted once, since a loaded index never changes (the document list asks per doc)."""
         counts = dict.fromkeys(self.documents, 0)

@@ -175,9 +175,14 @@ def candidates(index: Index, vectors: QueryVectors, first_stage: list[list[Ranke
 def maxsim(index: Index, qtokens: np.ndarray, cand: np.ndarray) -> np.ndarray:
     """ColBERT-style late interaction: the mean over question tokens of each one's best match in the chunk."""
     offsets = index.token_offsets
-    rows = np.concatenate([np.arange(offsets[c], offsets[c + 1]) for c in cand])
-    sims = qtokens.astype(np.float32) @ index.token_vectors[rows].astype(np.float32).T
-    starts = np.concatenate([[0], np.cumsum(offsets[cand + 1] - offsets[cand])[:-1]])
+    lengths = offsets[cand + 1] - offsets[cand]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    tokens = index.scoring_tokens
+    if not np.array_equal(cand, np.arange(len(index.chunks))):  # all of them, in order (a small corpus): no gather
+        # Each candidate's token rows, in order: its first row plus 0, 1, ... up to its length.
+        rows = np.repeat(offsets[cand] - starts, lengths) + np.arange(int(lengths.sum()))
+        tokens = tokens[rows]
+    sims = qtokens.astype(np.float32) @ tokens.T
     return np.maximum.reduceat(sims, starts, axis=1).mean(axis=0)
 
 

@@ -78,6 +78,7 @@ class Searcher:
         # Chunks in Korean: the English model cannot read them, so an English question reaches them through the
         # multilingual model (``rank.on_scale_of``).  An index with none never pays for that model's encode.
         self.korean_chunks = np.array([korean.is_hangul(c.text) for c in index.chunks], dtype=bool)
+        index.scoring_tokens  # noqa: B018 - made here, so an index swapped in is ready before its first question
         self.doc_ids = sorted(index.documents)
         self.texts = {d.doc_id: d.text for d in index.documents.values()}
         self.source_names = query.source_names(index.documents.values(), self.texts)
