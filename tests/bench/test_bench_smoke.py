@@ -144,3 +144,28 @@ def test_indexing_papers_are_unique_real_sentences_of_the_asked_length(tmp_path)
     assert text.startswith("A Title\n\n") and len(text.split()) >= 120
     first, second = write_papers(tmp_path, 2, 200, seed=0)
     assert first.read_text() != second.read_text()
+
+
+def test_serving_runs_on_tiny_settings_and_serves_without_torch(index, settings, tmp_path):
+    import json
+
+    from bench import serving
+
+    out = tmp_path / "serving.json"
+    rc = serving.main(["--questions", "3", "--runs", "1", "--seconds", "2", "--rounds", "1", "--clients", "2",
+                       "--index-dir", str(settings.index_dir), "--out", str(out)])
+    result = json.loads(out.read_text())
+    assert rc == 0 and result["benchmark"] == "serving"
+    assert result["index"]["query_encoder"] == "OnnxTokenEncoder"
+    side = result["side_by_side"]
+    assert side["http_errors"] == 0 and side["min_cosine_onnx_vs_torch"] > 0.99
+    assert {"torch_encode", "onnx_encode", "pipeline", "http", "server_total"} <= set(side["ms"])
+    assert all(side["ms"][name]["n"] == 3 for name in serving.STEPS)
+    assert result["torch"] == {"in_fresh_ask_process": False, "mapped_in_served_processes": False,
+                               "served_path_imports_torch": False}
+    assert result["cold_start"]["serve_ready_seconds"]["n"] == result["cold_start"]["ask_wall_seconds"]["n"] == 1
+    assert len(result["rss_mb"]["per_worker"]["two_workers_after_load"]) == 2
+    assert result["load"]["errors"] == 0 and result["load"]["comparison"]["throughput_2_over_1"] > 0
+    assert set(result["targets"]) == {"onnx_speedup", "http_over_torch_encode", "serve_ready_s", "ask_wall_s",
+                                      "rss_per_worker_mb", "throughput_2_over_1", "no_torch_when_serving"}
+    assert all(isinstance(t["met"], bool) for t in result["targets"].values())
