@@ -117,8 +117,10 @@ def browser():
             browser.close()
 
 
-def watched_context(browser, device: str):
-    ctx = browser.new_context(locale="en-US", **VIEWPORTS[device])
+def watched_context(browser, device: str, locale: str = "en-US", permissions: tuple[str, ...] = ()):
+    ctx = browser.new_context(locale=locale, **VIEWPORTS[device])
+    if permissions:
+        ctx.grant_permissions(list(permissions))
     ctx.add_init_script(CSP_PROBE)
     ctx.set_default_timeout(15_000)
     watch = Watch()

@@ -12,7 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from test_browser import (  # noqa: F401  (browser is a fixture)
-    CSP_PROBE, GREENFIELD_Q, KIEP_TITLE, RECIPE_Q, VIEWPORTS, Watch, ask, ask_and_read, browser, expect,
+    GREENFIELD_Q, KIEP_TITLE, RECIPE_Q, ask, ask_and_read, browser, expect, watched_context,
     wait_for_answer,
 )
 
@@ -32,26 +32,9 @@ FOCUS_RING = """() => {
 }"""
 
 
-def analyst_context(browser, locale: str = "en-US", permissions: tuple[str, ...] = ()):
-    """test_browser's watched desktop context, in a given language and with given permissions."""
-    ctx = browser.new_context(locale=locale, **VIEWPORTS["desktop"])
-    if permissions:
-        ctx.grant_permissions(list(permissions))
-    ctx.add_init_script(CSP_PROBE)
-    ctx.set_default_timeout(15_000)
-    watch = Watch()
-    ctx.on("page", watch.attach)
-    ctx.watch = watch
-    try:
-        yield ctx
-    finally:
-        ctx.close()
-    assert watch.foreign_requests() == [], f"requests left 127.0.0.1: {watch.foreign_requests()}"
-
-
 @pytest.fixture
 def context(browser):
-    yield from analyst_context(browser, permissions=("clipboard-read", "clipboard-write"))
+    yield from watched_context(browser, "desktop", permissions=("clipboard-read", "clipboard-write"))
 
 
 @pytest.fixture
@@ -174,7 +157,7 @@ def test_export_conversation_as_markdown(page, context, live_server, tmp_path):
 
 def test_korean_page(browser, live_server):
     """With a Korean browser the page's own words are Korean and <html lang> says so; the documents' are not."""
-    for ctx in analyst_context(browser, locale="ko-KR"):
+    for ctx in watched_context(browser, "desktop", locale="ko-KR"):
         page = ctx.new_page()
         page.goto(live_server.url + "/")
         assert page.evaluate("document.documentElement.lang") == "ko"
