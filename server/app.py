@@ -531,8 +531,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
     @app.get("/api/documents", response_model=DocumentList, summary="List the documents, and the files left out")
     def documents(searcher: SearcherDep) -> DocumentList:
         """Every indexed document's catalogue record with its size, and the corpus files that could not be read."""
-        return DocumentList(documents=[_info(searcher, doc_id) for doc_id in searcher.doc_ids],
-                            skipped=searcher.index.skipped)
+        return document_list(searcher)
 
     @app.get("/api/documents/{doc_id}", response_model=DocumentDetail, summary="One document with its text",
              responses=_errors(404, 422))
@@ -671,6 +670,12 @@ def _corpus_errors(fn: Callable[[], T]) -> Callable[[], T]:
             raise HTTPException(409, str(exc)) from None
 
     return run
+
+
+def document_list(searcher: Searcher) -> DocumentList:
+    """What is indexed and what was left out: ``GET /api/documents`` and the MCP server's ``list_documents``."""
+    return DocumentList(documents=[_info(searcher, doc_id) for doc_id in searcher.doc_ids],
+                        skipped=searcher.index.skipped)
 
 
 def _info(searcher: Searcher, doc_id: str) -> DocumentInfo:

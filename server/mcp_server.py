@@ -28,7 +28,7 @@ from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS
 from retriever.schema import Answer, Citation, Turn
 from retriever.search import Searcher
 
-from .app import MAX_QUESTION_CHARS, AskRequest, DocumentList, _info, _validation_detail
+from .app import MAX_QUESTION_CHARS, AskRequest, DocumentList, _validation_detail, document_list
 
 log = logging.getLogger("alliance_qa.mcp")
 
@@ -108,8 +108,7 @@ def create_server(searcher: Searcher, log_level: str = "INFO") -> MCPServer:
 
     @mcp.tool(description=LIST_DOCUMENTS, annotations=read_only)
     def list_documents() -> DocumentList:  # what GET /api/documents returns
-        return DocumentList(documents=[_info(searcher, doc_id) for doc_id in searcher.doc_ids],
-                            skipped=searcher.index.skipped)
+        return document_list(searcher)
 
     @mcp.tool(description=GET_PASSAGE, annotations=read_only)
     def get_passage(doc_id: Annotated[str, Field(description="The document's doc_id (`list_documents`)")],
