@@ -24,8 +24,9 @@ from .tuning import Highlight as HighlightTuning
 def confidence(q: Query, evidence: dict[str, float | None], c: Confidence = CONFIDENCE) -> float | None:
     """A 0..1 answerability score from the top passages' evidence (None without evidence); low means abstain.
 
-    Either of two similarities can say "off topic": the top passage's best sentence (MiniLM) and its MaxSim (does
-    any of its tokens match each of the question's).  Two more signs lower it whatever the similarity: a year or
+    Any of three similarities can say "off topic": the top passage's best sentence (MiniLM), its MaxSim (does any
+    of its tokens match each of the question's), and the question's topicality (``topicality``: is it about what
+    some document as a whole is about, not only near one of its sentences).  Two more signs lower it whatever the similarity: a year or
     figure the question names that none of the top three passages contains (the papers give other years' figures,
     not this one), and names the corpus never uses (it is not about them).  A question that names a paper's
     publisher is about the papers, however vague the rest of it is.  For Hangul only the multilingual model's best
@@ -38,11 +39,37 @@ def confidence(q: Query, evidence: dict[str, float | None], c: Confidence = CONF
     else:
         z = min(c.slope * (evidence["top_sentence"] - c.sentence_floor),
                 c.slope * (evidence["top_maxsim"] - c.maxsim_floor))
+        if evidence.get("topicality") is not None:
+            z = min(z, c.slope * (evidence["topicality"] - c.topic_floor))
         if q.sources:  # it names a paper's publisher ("Who wrote the X piece?"): on topic by definition
             z = max(z, c.named_source_z)
         z -= c.missing_number_penalty * (evidence["numbers_found"] == 0.0)
         z -= c.unknown_names_penalty * (len(q.unknown_names) >= c.unknown_names_min)
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def topics(index: Index, chunk_docs: np.ndarray, foreign: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Each document's topic as the English model sees it: the normalised mean of its chunk vectors.
+
+    Documents mostly in another script (Korean) are left out: the English model cannot say what they are about.
+    """
+    doc_ids = [d for d in dict.fromkeys(chunk_docs.tolist()) if foreign[chunk_docs == d].mean() < 0.5]
+    means = np.stack([index.chunk_vectors[chunk_docs == d].mean(axis=0) for d in doc_ids]) if doc_ids else (
+        np.zeros((0, index.chunk_vectors.shape[1]), dtype=np.float32))
+    norms = np.linalg.norm(means, axis=1, keepdims=True)
+    return doc_ids, means / np.where(norms > 0, norms, 1.0)
+
+
+def topicality(doc_ids: list[str], centroids: np.ndarray, qvec: np.ndarray,
+               allowed: list[str] | None = None) -> float | None:
+    """How near the question is to the topic of the document it is most about (None: no document to judge by).
+
+    A far-off question can share a phrase with one sentence ("form an alliance", "the capital of ...") and so pass
+    the sentence and MaxSim floors, but it is about nothing the documents as a whole are about.  Measured against
+    each document's own centroid, not the corpus's, so adding papers on other subjects does not dilute it.
+    """
+    rows = [i for i, d in enumerate(doc_ids) if not allowed or d in allowed]
+    return float((centroids[rows] @ qvec).max()) if rows else None
 
 
 def sentence_scores(texts: list[str], similarities: np.ndarray, q: Query, lexical: Lexical,

@@ -78,6 +78,7 @@ class Searcher:
         # Chunks in Korean: the English model cannot read them, so an English question reaches them through the
         # multilingual model (``rank.on_scale_of``).  An index with none never pays for that model's encode.
         self.korean_chunks = np.array([korean.is_hangul(c.text) for c in index.chunks], dtype=bool)
+        self.topic_docs, self.topics = answer.topics(index, self.chunk_docs, self.korean_chunks)
         index.scoring_tokens  # noqa: B018 - made here, so an index swapped in is ready before its first question
         self.doc_ids = sorted(index.documents)
         self.texts = {d.doc_id: d.text for d in index.documents.values()}
@@ -183,6 +184,8 @@ class Searcher:
             return rank.second_stage(self.index, q, out.vectors, cand, bm25_all, weights, foreign)
 
         ranked, out.evidence = timed("rerank", second_stage)
+        if ranked and not self.korean_chunks[ranked[0].chunk]:  # a Korean top passage: the English model can't judge
+            out.evidence["topicality"] = answer.topicality(self.topic_docs, self.topics, out.vectors.english, doc_ids)
         if out.alone is not None:  # historical query expansion: the expanded and the bare question, fused
             ranked = rank.rrf([ranked, self._alone(out, n, allowed, weights)])
         ranked = rank.distinct(self.index, ranked, k)

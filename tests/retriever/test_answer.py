@@ -12,7 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from retriever.answer import best_span, confidence, highlight, passage, read_passage, sentence_scores
+from retriever.answer import (best_span, confidence, highlight, passage, read_passage, sentence_scores, topicality,
+                              topics)
 from retriever.chunking import Chunk
 from retriever.documents import ENDNOTES_TITLE, Document, Footnote
 from retriever.index import Index
@@ -32,8 +33,9 @@ def q(**kw) -> Query:
     return Query(**{"text": "", "hangul": False, "terms": [], "numbers": [], **kw})
 
 
-def evidence(sentence: float, maxsim: float, numbers: float | None = None) -> dict[str, float | None]:
-    return {"top_sentence": sentence, "top_maxsim": maxsim, "numbers_found": numbers}
+def evidence(sentence: float, maxsim: float, numbers: float | None = None,
+             topic: float | None = None) -> dict[str, float | None]:
+    return {"top_sentence": sentence, "top_maxsim": maxsim, "numbers_found": numbers, "topicality": topic}
 
 
 # ------------------------------------------------------------------------------------------------- confidence
@@ -42,6 +44,7 @@ def evidence(sentence: float, maxsim: float, numbers: float | None = None) -> di
 def test_tuning_values_these_figures_assume():
     c = CONFIDENCE
     assert (c.slope, c.sentence_floor, c.maxsim_floor, c.named_source_z) == (25.0, 0.21, 0.28, 2.0)
+    assert c.topic_floor == 0.12
     assert (c.missing_number_penalty, c.unknown_names_penalty, c.unknown_names_min) == (15.0, 15.0, 2)
     assert (c.hangul_slope, c.hangul_sentence_floor) == (30.0, 0.76)
 
@@ -64,6 +67,20 @@ def test_english_sigmoid_of_the_lower_term(sentence, maxsim, z):
 def test_english_hand_computed_values():
     assert confidence(q(), evidence(0.25, 0.40)) == pytest.approx(0.7310585786)
     assert confidence(q(), evidence(0.30, 0.30)) == pytest.approx(0.6224593312)
+
+
+@pytest.mark.parametrize(("topic", "z"), [
+    (None, 1.0),  # no document to judge by: the two similarities alone
+    (0.50, 1.0),  # 25 * (.50 - .12) = 9.5, above the sentence's 1.0
+    (0.16, 1.0),  # 25 * .04 = 1.0: a tie
+    (0.02, -2.5),  # 25 * (.02 - .12): near one sentence, about nothing the documents are about
+])
+def test_topicality_is_a_third_floor(topic, z):
+    assert confidence(q(), evidence(0.25, 0.40, topic=topic)) == pytest.approx(sigmoid(z))
+
+
+def test_a_named_source_outweighs_topicality():
+    assert confidence(q(sources=frozenset({"a"})), evidence(0.25, 0.40, topic=0.0)) == pytest.approx(sigmoid(2.0))
 
 
 def test_missing_number_penalty():
@@ -127,6 +144,22 @@ def test_custom_confidence_tuning():
     c = Confidence(slope=10.0, sentence_floor=0.2, maxsim_floor=0.1, missing_number_penalty=1.0)
     # min(10 * .1, 10 * .2) - 1
     assert confidence(q(numbers=["1"]), evidence(0.3, 0.3, numbers=0.0), c) == pytest.approx(sigmoid(0.0))
+
+
+# ------------------------------------------------------------------------------------------------------ topics
+
+
+def test_topics_are_normalised_mean_chunk_vectors_of_documents_in_the_english_models_script():
+    index = dataclasses.make_dataclass("Vectors", ["chunk_vectors"])(np.array(
+        [[1.0, 0.0], [0.0, 1.0], [0.6, 0.8], [1.0, 0.0]], dtype=np.float32))
+    docs = np.array(["a", "a", "b", "k"])
+    doc_ids, centroids = topics(index, docs, foreign=np.array([False, False, False, True]))
+    assert doc_ids == ["a", "b"]  # "k" is Korean: the English model cannot say what it is about
+    assert centroids == pytest.approx(np.array([[math.sqrt(0.5), math.sqrt(0.5)], [0.6, 0.8]]))
+    qvec = np.array([1.0, 0.0], dtype=np.float32)
+    assert topicality(doc_ids, centroids, qvec) == pytest.approx(math.sqrt(0.5))  # the nearer of .707 and .6
+    assert topicality(doc_ids, centroids, qvec, allowed=["b"]) == pytest.approx(0.6)
+    assert topicality(doc_ids, centroids, qvec, allowed=["k"]) is None
 
 
 # ---------------------------------------------------------------------------------------------------- best span

@@ -9,7 +9,7 @@ import pytest
 from retriever import rank
 from retriever.config import RETRIEVERS
 from retriever.schema import Turn
-from retriever.tuning import FEATURES, Weights
+from retriever.tuning import CONFIDENCE, FEATURES, Weights
 
 KIEP = "kiep-2025-korea-us-economic-alliance"
 HERITAGE = "heritage-ib5370-us-korea-economic-partnership"
@@ -137,6 +137,17 @@ def test_off_topic_questions_abstain(searcher, question):
     answer = searcher.ask(question, k=3)
     assert answer.abstained and answer.confidence < 0.5
     assert answer.passages  # the nearest passages still come back, for the reader to judge
+
+
+@pytest.mark.parametrize("question", ["Which planet has the most moons?", "How do wind turbines generate power?"])
+def test_a_question_near_one_sentence_but_about_nothing_the_papers_are_about_abstains(searcher, question):
+    from retriever.answer import confidence
+
+    r = searcher.retrieve(question, 3)
+    assert r.evidence["topicality"] < CONFIDENCE.topic_floor
+    # the top passage's sentence and MaxSim alone would have answered: the documents' topics say otherwise
+    assert confidence(r.query, {**r.evidence, "topicality": None}) >= 0.5
+    assert searcher.ask(question, k=3).abstained
 
 
 def test_on_topic_questions_do_not_abstain(searcher):
