@@ -131,7 +131,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         else:
             holds = w.shaped and reading.holds(w.kind, reading.without_words(text, names), common)
         focus = reading.focus_share(w, window, lexical)
-        score += r.kind * holds + r.focus * focus
+        score += r.kind * holds + r.focus * focus + r.novelty * lexical.novelty(q.terms, text)
         long_enough = len(text.split()) >= HIGHLIGHT.short_words
         if not long_enough and holds and w.kind in ("person", "organisation", "heading"):
             score += HIGHLIGHT.short_penalty  # a byline is short, and it is the answer to "who wrote it?"

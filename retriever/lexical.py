@@ -71,3 +71,16 @@ class Lexical:
         present = set(self.terms(text))
         weights = [self.idf.get(t, self.max_idf) for t in query_terms]
         return sum(w for t, w in zip(query_terms, weights) if t in present) / sum(weights)
+
+    def novelty(self, query_terms: list[str], text: str) -> float:
+        """IDF-weighted share of ``text``'s terms that the question does not use (0..1; 0 for a text of none).
+
+        An answer says something the question does not: a title or a bullet that only restates the question's
+        subject ("... the Three Seas Initiative (3SI).") is similar to it without answering it.
+        """
+        own = set(self.terms(text))
+        if not own:
+            return 0.0
+        asked = set(query_terms)
+        weights = {t: self.idf.get(t, self.max_idf) for t in own}
+        return sum(w for t, w in weights.items() if t not in asked) / sum(weights.values())

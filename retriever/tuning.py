@@ -101,6 +101,9 @@ class Reading:
 
     kind: float = 0.3  # the sentence holds an answer of the kind the question asks for (a sum, a year, a name ...)
     focus: float = 0.4  # IDF-weighted share of the question's focus words (what the figure or name is *of*) in it
+    # IDF-weighted share of the sentence's words the question does not use: an answer says something the question
+    # does not, where a title or bullet that restates its subject is only similar to it
+    novelty: float = 0.4
     gate: float = 1.0  # 1: abstain when no top sentence holds that kind tied to the focus; 0: never on that ground
     focus_tie: float = 0.45  # share of the focus a sentence must hold for its figure or name to count as "of" it
     # ... for a name (person, organisation, place): questions about names paraphrase more ("liken the bond")
@@ -118,7 +121,7 @@ class Reading:
         return dataclasses.replace(self, **{term: 0.0})
 
 
-READING_TERMS = ("kind", "focus", "gate")
+READING_TERMS = ("kind", "focus", "novelty", "gate")
 READING = Reading()
 
 CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)

@@ -218,6 +218,15 @@ def question(lexical):
     return question
 
 
+def test_novelty_is_the_idf_share_of_words_the_question_does_not_use(lexical, question):
+    assert lexical.novelty(question.terms, "Korea invested in Georgia.") == 0.0  # it only says the question back
+    # "make" and "batteri" are new (df 1 each), "korea" is the question's (df 2)
+    assert lexical.novelty(question.terms, "Korea makes batteries.") == pytest.approx(
+        2 * IDF_ONE / (IDF_KOREA + 2 * IDF_ONE))
+    assert lexical.novelty(question.terms, "Semiconductors.") == 1.0  # a word no chunk holds is all new
+    assert lexical.novelty(question.terms, "The of and.") == 0.0  # stopwords only: nothing said
+
+
 def test_sentence_scores_overlap_and_numbers(lexical, question):
     texts = [
         "Korea invested 14,800 dollars in Georgia in 2024.",  # every term, the number
