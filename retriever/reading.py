@@ -113,6 +113,11 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 _MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _NUMBER_SHAPE = re.compile(r"\b\d[\d,.]*\b|\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
                            r"dozens?|hundreds?|thousands?)\b", _I)
+# Numbers that count nothing: an endnote's or a list's own number, a citation's volume, issue and pages, a web
+# address, the day of a date.  "5. U.S. Department of Defense ..., Vol. 89, No. 37" gives no figure.
+_NOT_A_FIGURE = re.compile(r"^\s*\[?\d+[.)\]]\s|https?://\S+|\b(Vol|No|pp?|Nos)\.\s?\d[\d,–-]*|"
+                           r"\b(January|February|March|April|May|June|July|August|September|October|November|"
+                           r"December) \d{1,2}\b")
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
 _NAME_RUN = re.compile(rf"(?<![.!?] )(?<!^)\b{_CAPITALISED}(?: (?:of |for |and |the |de |van )?{_CAPITALISED})*")
 _TITLE = re.compile(r"\b(President|Secretary|Minister|Ambassador|Senator|Chairman|CEO|Dr|Mr|Ms|Mrs|Professor|"
@@ -179,7 +184,7 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
     if kind == "date":
         return bool(_YEAR.search(text) or _MONTH.search(text))
     if kind == "number":
-        return bool(_NUMBER_SHAPE.search(_YEAR.sub(" ", text)))
+        return bool(_NUMBER_SHAPE.search(_YEAR.sub(" ", _NOT_A_FIGURE.sub(" ", text))))
     if kind == "person":  # "who" is often answered by an organisation ("who estimated ...": a company)
         return bool(_TITLE.search(text) or _NAMED_ORGANISATION.search(text) or any(
             not {w.lower() for w in m.groups() if w} & common for m in _FULL_NAME.finditer(text)))

@@ -133,6 +133,9 @@ def test_shaped_kinds_and_their_nouns():
     ("number", "Korea operates three shipyards.", True),
     ("number", "Korea has operated shipyards since 1953.", False),  # a year is a date, not a figure
     ("number", "Korea operates many shipyards.", False),
+    ("number", "5. Department of Defense, Federal Register, Vol. 89, No. 37, pp. 13699–13700.", False),  # a citation
+    ("number", "[2] See https://example.org/2024/02/23/notice-17 (accessed January 9).", False),
+    ("number", "6. There are 28 agreements.", True),  # the note's own number aside, it holds a figure
     ("organisation", "The Ministry of Finance said so.", True),
     ("organisation", "KIEP published the report.", True),  # an acronym names an organisation
     ("organisation", "Hyundai Motor Group invested.", True),
