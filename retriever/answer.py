@@ -26,11 +26,12 @@ def confidence(q: Query, evidence: dict[str, float | None], c: Confidence = CONF
 
     Any of three similarities can say "off topic": the top passage's best sentence (MiniLM), its MaxSim (does any
     of its tokens match each of the question's), and the question's topicality (``topicality``: is it about what
-    some document as a whole is about, not only near one of its sentences).  Two more signs lower it whatever the similarity: a year or
-    figure the question names that none of the top three passages contains (the papers give other years' figures,
-    not this one), and names the corpus never uses (it is not about them).  A question that names a paper's
-    publisher is about the papers, however vague the rest of it is.  For Hangul only the multilingual model's best
-    sentence is comparable, and it separates far less well, so it has a floor and slope of its own.
+    some document as a whole is about, not only near one of its sentences).  Two more signs lower it whatever the
+    similarity: a year or figure the question names that none of the top three passages contains (the papers give
+    other years' figures, not this one), and names the corpus never uses (it is not about them).  A question that
+    names a paper's publisher is about the papers, however vague the rest of it is.  For Hangul only the
+    multilingual model's best sentence is comparable, and it separates far less well, so it has a floor and slope
+    of its own.
     """
     if not evidence:
         return None
@@ -53,11 +54,13 @@ def topics(index: Index, chunk_docs: np.ndarray, foreign: np.ndarray) -> tuple[l
 
     Documents mostly in another script (Korean) are left out: the English model cannot say what they are about.
     """
-    doc_ids = [d for d in dict.fromkeys(chunk_docs.tolist()) if foreign[chunk_docs == d].mean() < 0.5]
-    means = np.stack([index.chunk_vectors[chunk_docs == d].mean(axis=0) for d in doc_ids]) if doc_ids else (
-        np.zeros((0, index.chunk_vectors.shape[1]), dtype=np.float32))
-    norms = np.linalg.norm(means, axis=1, keepdims=True)
-    return doc_ids, means / np.where(norms > 0, norms, 1.0)
+    ids, of_chunk = np.unique(chunk_docs, return_inverse=True)
+    sums = np.zeros((len(ids), index.chunk_vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, of_chunk, index.chunk_vectors)  # a sum points where the mean does
+    english = np.bincount(of_chunk, weights=foreign.astype(np.float64), minlength=len(ids)) < (
+        0.5 * np.bincount(of_chunk, minlength=len(ids)))
+    norms = np.linalg.norm(sums[english], axis=1, keepdims=True)
+    return ids[english].tolist(), (sums[english] / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
 def topicality(doc_ids: list[str], centroids: np.ndarray, qvec: np.ndarray,
