@@ -94,6 +94,10 @@ class OnnxTokenEncoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = THREADS
         options.inter_op_num_threads = 1
+        # Idle pool threads sleep rather than spin: spinning, they take the cores from the numpy stages that follow
+        # every encode (MaxSim, reading).  Measured on 100 gold questions, Searcher.ask median 17 -> 13 ms, the
+        # encode itself 9 -> 6.5 ms (the spinning threads of one question also slowed the next).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(folder / MODEL_FILE), options,
                                                     providers=["CPUExecutionProvider"])
 
