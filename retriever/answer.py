@@ -100,11 +100,13 @@ class Sentence:
 
 
 def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: QueryVectors, hit: Ranked,
-                 r: Reading = READING, common: frozenset[str] = frozenset()) -> list[Sentence]:
+                 r: Reading = READING, common: frozenset[str] = frozenset(),
+                 aliases: dict[str, str] | None = None) -> list[Sentence]:
     """Every sentence of a passage (one chunk, or several merged), scored for answering the question.
 
     The focus is looked for in the sentence and the one before it: a passage often names its subject in one
-    sentence ("In that year, ...") and gives the figure in the next.
+    sentence ("In that year, ...") and gives the figure in the next.  ``aliases`` are the acronyms the passage's
+    document defines (``reading.acronyms``): "the 3SI" holds the focus "Three Seas Initiative".
     """
     rows = sorted({row for c in hit.chunks() for row in index.chunk_sentences[c]},
                   key=lambda row: index.sentence_spans[row][1])
@@ -126,7 +128,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     rare_names = [t for word in names for t in lexical.terms(word) if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
     out = []
     for i, (text, score) in enumerate(zip(texts, scores)):
-        window = " ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1])
+        window = reading.with_aliases(" ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1]),
+                                      aliases or {})
         if w.kind == "heading":  # a heading answers by what its section says: read it with the sentence after it
             holds = spans[i][1] in headings
         elif w.kind == "source":  # a claim that cites an endnote, or the endnote itself

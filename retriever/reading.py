@@ -209,6 +209,50 @@ def lower_case_words(texts: list[str]) -> frozenset[str]:
     return frozenset(w for text in texts for w in re.findall(r"\b[a-z]+\b", text))
 
 
+# "Three Seas Initiative (3SI)", "Reciprocal Defense Procurement (RDP)": a name, then its acronym in parentheses.
+_ACRONYM = re.compile(r"\(([A-Z0-9][A-Za-z0-9&-]{1,9})\)")
+_SMALL_WORDS = {"of", "the", "and", "for", "on", "in", "to", "&"}
+_DIGIT_WORDS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven", "8": "eight",
+                "9": "nine"}
+
+
+def acronyms(text: str) -> dict[str, str]:
+    """The acronyms a text defines, each with the name it stands for: "(3SI)" after "Three Seas Initiative".
+
+    The acronym's letters must be the initials of the words just before it (small words like "of" skipped; a digit
+    stands for its number or its word), as Schwartz and Hearst's rule for abbreviations in text has it.
+    """
+    found: dict[str, str] = {}
+    for m in _ACRONYM.finditer(text):
+        acronym = m.group(1)
+        letters = [c.lower() for c in acronym if c.isalnum() and (c.isupper() or c.isdigit())]
+        if not 2 <= len(letters) <= 6:
+            continue
+        words = re.findall(r"[\w’'-]+", text[max(0, m.start() - 120):m.start()])
+        name: list[str] = []
+        for word in reversed(words):
+            if len(name) >= len(letters) + 3:
+                break
+            name.insert(0, word)
+            initials = [w[0].lower() for w in name if w.lower() not in _SMALL_WORDS]
+            if len(initials) == len(letters) and all(
+                    i == c or (c.isdigit() and w.lower() in (c, _DIGIT_WORDS.get(c)))
+                    for i, c, w in zip(initials, letters, [w for w in name if w.lower() not in _SMALL_WORDS])):
+                if name[0].lower() not in _SMALL_WORDS:
+                    found.setdefault(acronym, " ".join(name))
+                break
+    return found
+
+
+def with_aliases(text: str, aliases: dict[str, str]) -> str:
+    """``text`` followed by the other form of every acronym it uses or name it spells out ("3SI" <-> "Three Seas
+    Initiative"): a passage that says "the 3SI" is about the Three Seas Initiative a question names."""
+    extra = [other for acronym, name in aliases.items()
+             for form, other in ((acronym, name), (name, acronym))
+             if re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text, re.IGNORECASE if form == name else 0)]
+    return " ".join([text, *extra]) if extra else text
+
+
 def focus_share(w: Wants, text: str, lexical: Lexical) -> float:
     """IDF-weighted share of the focus in ``text`` (1 when the question has no focus words)."""
     return lexical.overlap(list(w.focus_terms), text) if w.focus_terms else 1.0

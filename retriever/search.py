@@ -30,7 +30,7 @@ from .index import Index
 from .lexical import Lexical
 from .query import Query
 from .rank import QueryVectors, Ranked
-from .reading import Wants, lower_case_words
+from .reading import Wants, acronyms, lower_case_words
 from .schema import Answer, Passage, Turn
 from .tuning import HANGUL_WEIGHTS, READING, Reading, Weights
 
@@ -82,6 +82,7 @@ class Searcher:
         index.scoring_tokens  # noqa: B018 - made here, so an index swapped in is ready before its first question
         self.doc_ids = sorted(index.documents)
         self.texts = {d.doc_id: d.text for d in index.documents.values()}
+        self.aliases = {doc_id: acronyms(text) for doc_id, text in self.texts.items()}
         self.source_names = query.source_names(index.documents.values(), self.texts)
         self.common_words = lower_case_words(list(self.texts.values()))
 
@@ -255,7 +256,8 @@ class Searcher:
 
         def read() -> tuple[list[list[Sentence]], list[Passage]]:
             sentences = [answer.read_passage(self.index, self.lexical, q, w, r.vectors, hit, self.reading,
-                                             self.common_words) for hit in r.ranked]
+                                             self.common_words, self.aliases[self.index.chunks[hit.chunk].doc_id])
+                         for hit in r.ranked]
             return sentences, [answer.passage(self.index, n, hit, answer.highlight(self.index, read_))
                                for n, (hit, read_) in enumerate(zip(r.ranked, sentences), 1)]
 

@@ -10,8 +10,8 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, focus_share, holds, kind_of, lower_case_words, missing_focus, wants,
-                               without_words)
+from retriever.reading import (NOUNS, SHAPED, acronyms, focus_share, holds, kind_of, lower_case_words, missing_focus,
+                               wants, with_aliases, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -327,3 +327,30 @@ def test_where_to_look_is_not_the_focus(lexical):
     assert w.kind == "heading"
     assert w.focus == ("moving", "beyond", "binary", "choice")
 
+
+
+# ------------------------------------------------------------------------------------------------------ acronyms
+
+
+def test_acronyms_are_the_initials_of_the_words_before_them():
+    text = ("Korea should join the Three Seas Initiative (3SI) and sign a Reciprocal Defense Procurement (RDP) "
+            "agreement with the North Atlantic Treaty Organization (NATO) and the Group of 7 (G7) in mind.")
+    assert acronyms(text) == {"3SI": "Three Seas Initiative", "RDP": "Reciprocal Defense Procurement",
+                              "NATO": "North Atlantic Treaty Organization", "G7": "Group of 7"}
+
+
+@pytest.mark.parametrize("text", [
+    "Exports rose sharply (see Table 2).",  # no initials match
+    "A note on sources (US).",  # "on sources" are not "United States"
+    "The alliance (2025) endures.",  # a year
+])
+def test_a_parenthesis_that_is_no_acronym_defines_nothing(text):
+    assert acronyms(text) == {}
+
+
+def test_with_aliases_adds_the_other_form_of_what_a_text_uses():
+    aliases = {"3SI": "Three Seas Initiative", "RDP": "Reciprocal Defense Procurement"}
+    assert with_aliases("The 3SI is notable.", aliases) == "The 3SI is notable. Three Seas Initiative"
+    assert with_aliases("Join the three seas initiative.", aliases) == "Join the three seas initiative. 3SI"
+    assert with_aliases("RDPs are trade pacts.", aliases) == "RDPs are trade pacts."  # "RDPs" is another word
+    assert with_aliases("Nothing here.", aliases) == "Nothing here."

@@ -205,3 +205,10 @@ def test_a_follow_up_naming_one_paper_reads_that_paper_only(searcher):
     history = [Turn(role="user", content="What does the Heritage brief propose on AI?")]
     a = searcher.ask("And what does the KIEP paper say about it?", history=history)
     assert {p.citation.doc_id for p in a.passages} == {KIEP}
+
+
+def test_an_acronym_the_paper_defines_stands_for_its_name_when_reading(searcher):
+    # the figure's sentence says "The initiative ...", the one before it "The 3SI ...": only the Heritage brief's
+    # own "Three Seas Initiative (3SI)" ties them to the name the question gives
+    answer = searcher.ask("How many nations are in the Three Seas Initiative?", k=3)
+    assert not answer.abstained and "12 nations" in answer.answer.text
