@@ -5,8 +5,9 @@ the reference is the same model in sentence-transformers (torch).  Issue 12's ta
 question takes, so this measures it from the encode to the HTTP reply, plus start-up, memory and load:
 
 1. **side by side, question by question**, the order rotating so background load and warm caches hit all four
-   alike: the torch encode (``encode_with_tokens([q])``, the floor the issue compares against), the ONNX encode,
-   ``Searcher.ask`` in this process, and ``POST /api/ask`` to a real ``alliance-qa serve`` on 127.0.0.1, one request
+   alike: the torch encode (``encode_with_tokens([q])``, the floor the issue compares against, timed in a process
+   of its own, ``TorchReference``, so torch's threads never share a process with what is measured against it), the
+   ONNX encode, ``Searcher.ask`` in this process, and ``POST /api/ask`` to a real ``alliance-qa serve`` on 127.0.0.1, one request
    at a time over one keep-alive connection.  The server's RSS is read after its warm-up requests;
 2. **cold start**: ``alliance-qa serve`` over the built index to its first ``/healthz`` 200 (``bench.coldstart``),
    and ``alliance-qa ask "..."`` with no server running, each ``--runs`` times; a fresh interpreter that opens the
@@ -41,7 +42,6 @@ from bench.stats import percentile, ratio, summarise
 from retriever.config import PROJECT_ROOT
 
 if TYPE_CHECKING:
-    from retriever.encoders import TokenEncoder
     from retriever.search import Searcher
 
 # Issue 12's targets.
@@ -82,13 +82,61 @@ print(json.dumps({"seconds": {k: round(v, 3) for k, v in steps.items()},
 """
 
 
+# The torch reference in a process of its own: it reads one question a line (JSON) and answers with the encode's
+# milliseconds and the pooled vector.  In the measuring process, torch's intra-op threads outlived each encode and
+# slowed the ONNX encode and the pipeline measured after it (ONNX alone: 2.8 ms; side by side: 12 ms).
+_TORCH_REFERENCE = """\
+import json, sys, time
+import torch
+from retriever.encoders import load_token_encoder
+encoder = load_token_encoder(sys.argv[1])
+encoder.encode_with_tokens(["warm-up"])
+print(json.dumps({"threads": torch.get_num_threads()}), flush=True)
+for line in sys.stdin:
+    question = json.loads(line)
+    t = time.perf_counter()
+    vector = encoder.encode_with_tokens([question])[0][0]
+    ms = (time.perf_counter() - t) * 1000
+    print(json.dumps({"ms": ms, "vector": vector.tolist()}), flush=True)
+"""
+
+
+class TorchReference:
+    """The English model in sentence-transformers (torch), in a child process: ``encode`` returns the encode's
+    milliseconds, timed in the child, and the pooled vector."""
+
+    def __init__(self, model: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", _TORCH_REFERENCE, model], cwd=PROJECT_ROOT, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.threads = int(json.loads(self._line())["threads"])
+
+    def _line(self) -> str:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the torch reference process ended (exit status {self.proc.wait()})")
+        return line
+
+    def encode(self, question: str) -> tuple[float, list[float]]:
+        self.proc.stdin.write(json.dumps(question) + "\n")
+        self.proc.stdin.flush()
+        reply = json.loads(self._line())
+        return reply["ms"], reply["vector"]
+
+    def __enter__(self) -> "TorchReference":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
 def _ms(fn: Callable[[], object]) -> float:
     t = time.perf_counter()
     fn()
     return (time.perf_counter() - t) * 1000
 
 
-def side_by_side(searcher: Searcher, torch_encoder: TokenEncoder, url: str, questions: list[str],
+def side_by_side(searcher: Searcher, torch_encoder: TorchReference, url: str, questions: list[str],
                  k: int = 5) -> list[dict]:
     """One row per question: the four steps' milliseconds, the server's own total, the HTTP status, and the cosine
     of the two encoders' vectors (they must encode the same thing for the speed-up to mean anything)."""
@@ -103,7 +151,8 @@ def side_by_side(searcher: Searcher, torch_encoder: TokenEncoder, url: str, ques
             vectors: dict[str, np.ndarray] = {}
 
             def torch_encode() -> None:
-                row["torch_encode"] = _ms(lambda: vectors.update(torch=torch_encoder.encode_with_tokens([q])[0][0]))
+                row["torch_encode"], vector = torch_encoder.encode(q)
+                vectors["torch"] = np.array(vector, dtype=np.float32)
 
             def onnx_encode() -> None:
                 row["onnx_encode"] = _ms(lambda: vectors.update(onnx=searcher.encoder.encode_with_tokens([q])[0][0]))
@@ -180,18 +229,17 @@ def measure(questions: list[str], index_dir: Path, runs: int = 5, clients: int =
     """The whole issue-12 run: side by side with a live server, then cold starts, then the load test."""
     from retriever import onnx_encoder
     from retriever.config import Settings
-    from retriever.encoders import load_token_encoder
     from retriever.search import Searcher
     from retriever.store import open_index
 
     settings = Settings.from_env(index_dir=index_dir)
     searcher = Searcher(open_index(settings, progress=False), settings)
     searcher.warm()
-    torch_encoder = load_token_encoder(searcher.index.model)
     with tempfile.TemporaryDirectory(prefix="alliance-qa-serving-") as tmp:
         logs = Path(tmp)
         log(f"side by side: {len(questions)} questions (torch, ONNX, in process, HTTP) ...")
-        with ServeProcess(settings.index_dir, logs / "sequential.log") as server:
+        with TorchReference(searcher.index.model) as torch_encoder, \
+                ServeProcess(settings.index_dir, logs / "sequential.log") as server:
             server.wait_ready()
             # Not counted: first calls pay for lazy initialisation (thread pools, tokenizer caches, the allocator).
             warm = side_by_side(searcher, torch_encoder, server.url, questions[:3], k=k)
@@ -225,7 +273,7 @@ def measure(questions: list[str], index_dir: Path, runs: int = 5, clients: int =
         "index": {"path": str(searcher.index.path), "chunks": len(searcher.index.chunks),
                   "model": searcher.index.model, "query_encoder": type(searcher.encoder).__name__},
         # torch's intra-op pool spans the cores; ONNX Runtime's is one thread a question (retriever/onnx_encoder.py)
-        "threads": {"torch": sys.modules["torch"].get_num_threads(), "onnxruntime": onnx_encoder.THREADS},
+        "threads": {"torch": torch_encoder.threads, "onnxruntime": onnx_encoder.THREADS},
         "questions": len(questions),
         "k": k,
         "side_by_side": side,

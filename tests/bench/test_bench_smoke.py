@@ -159,6 +159,7 @@ def test_serving_runs_on_tiny_settings_and_serves_without_torch(index, settings,
     assert result["index"]["query_encoder"] == "OnnxTokenEncoder"
     side = result["side_by_side"]
     assert side["http_errors"] == 0 and side["min_cosine_onnx_vs_torch"] > 0.99
+    assert result["threads"]["torch"] >= 1  # read from the torch reference's own process
     assert {"torch_encode", "onnx_encode", "pipeline", "http", "server_total"} <= set(side["ms"])
     assert all(side["ms"][name]["n"] == 3 for name in serving.STEPS)
     assert result["torch"] == {"in_fresh_ask_process": False, "mapped_in_served_processes": False,
