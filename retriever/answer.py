@@ -134,6 +134,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
             holds = spans[i][1] in headings
         elif w.kind == "source":  # a claim that cites an endnote, or the endnote itself
             holds = bool(doc.footnotes_in(spans[i][1], spans[i][2])) or doc.in_endnotes(spans[i][1])
+        elif w.kind == "definition":  # says what the subject is ("The initiative was launched to ...")
+            holds = reading.defines(w, text, lexical, aliases)
         else:
             holds = w.shaped and reading.holds(w.kind, reading.without_words(text, names), common)
         focus = reading.focus_share(w, window, lexical)

@@ -122,6 +122,9 @@ _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
 _NAME_RUN = re.compile(rf"(?<![.!?] )(?<!^)\b{_CAPITALISED}(?: (?:of |for |and |the |de |van )?{_CAPITALISED})*")
 _TITLE = re.compile(r"\b(President|Secretary|Minister|Ambassador|Senator|Chairman|CEO|Dr|Mr|Ms|Mrs|Professor|"
                     r"Governor|Representative)\.? [A-Z][a-z]+")
+# A sentence that says what something is: a copula before a noun phrase, or a verb that names a purpose or an origin.
+_DEFINES = re.compile(r"\b(is|are|was|were)\s+(an?|the|one|also)\b|\b(refers? to|means|stands? for|known as|"
+                      r"(was|were) (launched|founded|established|created|set up|designed)|aims? (to|at))\b", _I)
 # Overlapping (a lookahead), so "Later Morris Chang" is also read from "Morris".
 _FULL_NAME = re.compile(r"(?=\b([A-Z][a-z]+)(?: [A-Z]\.)? ([A-Z][a-z]+)\b)")
 _ORGANISATION_WORDS = (r"\b(Institute|Foundation|Department|Ministry|Agency|Bank|Corporation|"
@@ -193,6 +196,13 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
     if kind == "place":
         return bool(_NAME_RUN.search(text))
     return True
+
+
+def defines(w: Wants, text: str, lexical: Lexical, aliases: dict[str, str] | None = None) -> bool:
+    """Does ``text`` say what the question's subject is: some of the focus, then "is a", "refers to", "was launched
+    to" ...?  A sentence that only mentions the subject (a bullet urging to join it) does not."""
+    m = _DEFINES.search(text)
+    return bool(m) and focus_share(w, with_aliases(text[:m.start()], aliases or {}), lexical) > 0
 
 
 def without_words(text: str, words: tuple[str, ...]) -> str:

@@ -10,8 +10,8 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, focus_share, holds, kind_of, lower_case_words, missing_focus,
-                               wants, with_aliases, without_words)
+from retriever.reading import (NOUNS, SHAPED, acronyms, defines, focus_share, holds, kind_of, lower_case_words,
+                               missing_focus, wants, with_aliases, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -354,3 +354,20 @@ def test_with_aliases_adds_the_other_form_of_what_a_text_uses():
     assert with_aliases("Join the three seas initiative.", aliases) == "Join the three seas initiative. 3SI"
     assert with_aliases("RDPs are trade pacts.", aliases) == "RDPs are trade pacts."  # "RDPs" is another word
     assert with_aliases("Nothing here.", aliases) == "Nothing here."
+
+
+# ---------------------------------------------------------------------------------------------------- definitions
+
+
+@pytest.mark.parametrize(("text", "says_what_it_is"), [
+    ("The Three Seas Initiative was launched to promote connectivity.", True),
+    ("The 3SI is one of the most notable initiatives.", True),  # through the acronym the paper defines
+    ("RDP agreements, also known as trade agreements, cut barriers.", False),  # not the question's subject
+    ("- Encouraging the participation of Korea in the Three Seas Initiative.", False),  # mentions it, says nothing
+    ("Korea is a reliable ally of the Three Seas Initiative countries.", False),  # the subject comes after "is a"
+])
+def test_defines_needs_the_subject_before_what_it_is(text, says_what_it_is):
+    lexical = Lexical(["The Three Seas Initiative joins twelve nations.", "Korea signed agreements."])
+    w = wants("What is the Three Seas Initiative?", lexical)
+    assert w.kind == "definition"
+    assert defines(w, text, lexical, {"3SI": "Three Seas Initiative"}) is says_what_it_is
