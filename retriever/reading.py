@@ -45,6 +45,9 @@ _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|deca
 _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도", _I)
 _PERCENT = re.compile(r"\b(percent\w*|per cent|share|proportion|rate)\b|%|비율|퍼센트|비중", _I)
 _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마", _I)
+# "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
+_HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
+                            r"costlier|faster|slower)\b", _I)
 _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|worth|value|dollars?|won|budget\w*|"
                           r"price\w*|revenue\w*|sales|exports?|imports?|deficits?|surplus\w*|billions?|millions?|"
                           r"money|aid|subsid\w*|capital|gdp|trade)\b|투자|달러|원|금액|적자|흑자", _I)
@@ -73,6 +76,7 @@ _COMPARE = re.compile(r"\b(both|two (papers?|documents?|reports?|briefs?|pieces?
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"), (_DATE.search, "date"),
     (lambda q: _SOURCE.search(q) and not (_HOW_MUCH.search(q) or _NUMBER.search(q)), "source"),
+    (_HOW_MUCH_MORE.search, "number"),
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
     (lambda q: _PERCENT.search(q) and not _PERSON.search(q), "percent"),
     (_HOW_MUCH.search, "amount"), (_QUANTITY.search, "amount"), (_NUMBER.search, "number"),

@@ -41,6 +41,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("How much did the United States spend on shipbuilding?", "money"),
     # ... and a plain figure otherwise
     ("How much does the alliance matter to voters?", "number"),
+    ("How much more would a chip cost in the US than in Taiwan?", "number"),  # "50% more" answers it, not only "$"
+    ("How many times larger is the US market?", "number"),
     ("How large is the Korean navy?", "number"),
     ("How many shipyards does Korea operate?", "number"),
     ("What number of jobs were created?", "number"),
