@@ -8,7 +8,7 @@ the rank of the passage it comes from, so a reader checks each word against the 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from .answer import Sentence, best_span
 from .index import Index
@@ -26,8 +26,10 @@ _BULLET = re.compile(r"^\s*(?:[-•▪*]|\d+[.)])\s+")
 Quoted = tuple[int, Sentence]  # (rank of the passage, 1-based; the sentence)
 
 
-def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), r: Reading = READING) -> list[Quoted]:
-    """The sentences that answer best, at most ``r.max_sentences`` (one more per compared document if needed).
+def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), r: Reading = READING,
+           only: Collection[str] | None = None) -> list[Quoted]:
+    """The sentences that answer best, at most ``r.max_sentences`` (one more per compared document if needed), from
+    the documents ``only`` names when it names any that the passages hold.
 
     First the best sentence of all, with its neighbour when the highlight would take it too (a passage often names
     its subject in one sentence and gives the answer in the next); then the best sentence of each compared document
@@ -40,6 +42,8 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
     ranked = sorted(((rank, s) for rank, sentences in enumerate(passages, 1) for s in sentences
                      if _long(s) or s.answers),  # a byline is short, and may be the answer to "who wrote it?"
                     key=lambda pair: -adjusted(pair))
+    if only and any(s.doc_id in only for _, s in ranked):
+        ranked = [pair for pair in ranked if pair[1].doc_id in only]
     if not ranked:
         return []
     best_rank, best = ranked[0]

@@ -47,6 +47,7 @@ class Retrieval:
     alone: Query | None = None  # a follow-up read on its own, with the conversation's documents: fused with ``query``
     only: list[str] | None = None  # "the other paper": the documents a follow-up is confined to
     needed_docs: tuple[str, ...] = ()  # documents the question compares: each is among the returned passages
+    named: frozenset[str] = frozenset()  # documents the question itself names by publisher (not the conversation's)
     gist: list[tuple[str, int, int]] = field(default_factory=list)  # a "summarise" question's key sentences
     vectors: QueryVectors | None = None
     ranked: list[Ranked] = field(default_factory=list)
@@ -122,7 +123,7 @@ class Searcher:
         w = reading.wants(question, self.lexical, bare.text)
         resolved = conversation.resolve(question, history, self.lexical, self.texts, bool(bare.sources))
         if not resolved.follow_up:
-            return Retrieval(query=bare, wants=w)
+            return Retrieval(query=bare, wants=w, named=bare.sources)
         expanded = self.parse(resolved.text, name_sources=method == PIPELINE)
         # The papers it is about: those it names itself, else "the other paper", else those the conversation was on.
         if bare.sources:
@@ -143,7 +144,8 @@ class Searcher:
         alone = dataclasses.replace(bare, sources=sources) if w.focus_terms else None
         # "And what does the KIEP paper say about it?" asks about that paper alone, as "the other paper" does.
         only = resolved.only or (len(bare.sources) == 1 and not w.compare)
-        return Retrieval(query=q, wants=w, follow_up=True, alone=alone, only=sorted(sources) if only else None)
+        return Retrieval(query=q, wants=w, follow_up=True, alone=alone, only=sorted(sources) if only else None,
+                         named=bare.sources)
 
     def retrieve(self, question: str, k: int, doc_ids: list[str] | None = None, method: str = PIPELINE,
                  history: list[Turn] | None = None) -> Retrieval:
@@ -277,7 +279,10 @@ class Searcher:
             def quote() -> list[compose.Quoted]:
                 if r.gist:
                     return self._gist(r, sentences)
-                chosen = compose.choose(sentences, r.needed_docs, self.reading)
+                # A question that names one paper ("Who wrote the KIEP commentary?") is answered from that paper,
+                # whatever else its passages brought (the other paper's biographies); a comparison from each.
+                named = r.named if len(r.named) == 1 and not r.needed_docs else None
+                chosen = compose.choose(sentences, r.needed_docs, self.reading, named)
                 if w.kind == "heading":
                     return compose.under_heading(self.index, chosen)
                 return compose.with_notes(self.index, chosen, sentences) if w.kind == "source" else chosen

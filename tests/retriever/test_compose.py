@@ -144,6 +144,14 @@ def test_choose_needed_documents_may_exceed_max_sentences():
     assert chosen == [(1, "a", 0), (2, "b", 0), (3, "c", 0), (4, "d", 0), (5, "e", 0)]
 
 
+def test_choose_only_from_the_document_the_question_names():
+    # "Who wrote the b paper?": a's sentence scores higher, but the question names b
+    passages = [[sentence("a", 0, 0.9)], [sentence("b", 0, 0.6), sentence("b", 40, 0.58)]]
+    assert picked(choose(passages, r=R, only={"b"})) == [(2, "b", 0), (2, "b", 40)]
+    # a named document the passages do not hold leaves the choice as it was
+    assert picked(choose(passages, r=R, only={"c"})) == picked(choose(passages, r=R))
+
+
 def test_choose_never_quotes_a_short_fragment_as_the_best():
     # a fragment of fewer than five words is a heading, however high it scores
     passages = [[sentence("a", 0, 2.0, words=3)], [sentence("b", 0, 0.5)]]

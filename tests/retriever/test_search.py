@@ -212,3 +212,11 @@ def test_an_acronym_the_paper_defines_stands_for_its_name_when_reading(searcher)
     # own "Three Seas Initiative (3SI)" ties them to the name the question gives
     answer = searcher.ask("How many nations are in the Three Seas Initiative?", k=3)
     assert not answer.abstained and "12 nations" in answer.answer.text
+
+
+def test_a_question_naming_one_paper_is_answered_from_that_paper(searcher):
+    # the other paper's author biographies rank among the passages (they match "wrote"), but are not the answer
+    answer = searcher.ask("Who wrote the KIEP commentary?", k=5)
+    kiep = next(d for d in searcher.doc_ids if d.startswith("kiep"))
+    assert {p.citation.doc_id for p in answer.passages} != {kiep}
+    assert {s.doc_id for s in answer.answer.sentences} == {kiep}
