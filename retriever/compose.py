@@ -22,6 +22,8 @@ from .tuning import READING, Reading
 _KEY_SECTION = re.compile(r"key takeaways?|summary|abstract|highlights|key (points|findings|messages)|overview", re.I)
 RECOMMEND = re.compile(r"recommend|propos|should|policy|action", re.I)
 _BULLET = re.compile(r"^\s*(?:[-•▪*]|\d+[.)])\s+")
+# Points a paper enumerates in prose: "First, it is essential to ...", "Second, both sides must ..."
+_ORDINAL = re.compile(r"^\s*(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?,\s", re.I)
 
 Quoted = tuple[int, Sentence]  # (rank of the passage, 1-based; the sentence)
 
@@ -123,7 +125,8 @@ def _best_of_its_passage(sentences: list[Sentence], i: int) -> bool:
 
 def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int) -> list[tuple[int, int]]:
     """A document's own gist, as (start, end) spans: the opening sentences of its key-takeaways (or summary) section,
-    or, asked for recommendations, the first sentences of its bulleted points outside that section."""
+    or, asked for recommendations, the first sentences of its bulleted points outside that section (else the points
+    it enumerates in prose: "First, ...", "Second, ...")."""
     doc = index.documents[doc_id]
     spans = sorted({(a, b) for d, a, b in index.sentence_spans if d == doc_id})
     key = [s for s in doc.sections if _KEY_SECTION.search(s.title or "")]
@@ -136,7 +139,8 @@ def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int) -> l
 
     bullets = [(a, b) for a, b in spans if _starts_line(doc.text, a) and _BULLET.match(doc.text[a:b]) and long(a, b)]
     if recommendations:
-        outside = [span for span in bullets if not in_key(span[0])]
+        outside = [span for span in bullets if not in_key(span[0])] or [
+            (a, b) for a, b in spans if _ORDINAL.match(doc.text[a:b]) and not in_key(a) and long(a, b)]
         if outside:
             return outside[:n]
     opening = [(a, b) for a, b in spans if in_key(a) and long(a, b)]

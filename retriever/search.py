@@ -193,7 +193,7 @@ class Searcher:
             ranked = rank.rrf([ranked, self._alone(out, n, allowed, weights)])
         ranked = rank.distinct(self.index, ranked, k)
         if out.wants.kind == "summary":
-            ranked = self._gist_first(ranked, out, doc_ids)
+            ranked = self._gist_first(ranked, out, doc_ids, k)
         if out.wants.compare or len(q.sources) > 1:
             out.needed_docs = rank.compared(self.index, ranked, q.sources)
             ranked = timed("cover", lambda: self._cover(ranked, out, k, allowed))
@@ -226,8 +226,9 @@ class Searcher:
                 extra += rank.dense_top(self.index, out.vectors.english, 1, mask)
         return rank.cover(self.index, ranked + extra, out.needed_docs, k)
 
-    def _gist_first(self, ranked: list[Ranked], out: Retrieval, doc_ids: list[str] | None) -> list[Ranked]:
-        """For "summarise" questions, the chunks holding the document's own key sentences come first."""
+    def _gist_first(self, ranked: list[Ranked], out: Retrieval, doc_ids: list[str] | None, k: int) -> list[Ranked]:
+        """For "summarise" questions, the chunks holding the document's own key sentences come first, fetched from the
+        index when the retrievers did not bring them (a list of recommendations shares few words with "recommend")."""
         q = out.query
         targets = sorted(q.sources) or (doc_ids if doc_ids and len(doc_ids) == 1 else None)
         if not targets and out.wants.compare:
@@ -238,8 +239,18 @@ class Searcher:
         per_doc = max(1, self.reading.max_sentences // max(1, len(targets or [])))
         out.gist = [(d, a, b) for d in targets or []
                     for a, b in compose.key_sentences(self.index, d, recommendations, per_doc)]
-        where = [(self.index.chunks[r.chunk].doc_id, *rank.span(self.index, r)) for r in ranked]
-        holds_gist = {i for d, a, _ in out.gist for i, (doc, start, end) in enumerate(where)
+        def where() -> list[tuple[str, int, int]]:
+            return [(self.index.chunks[r.chunk].doc_id, *rank.span(self.index, r)) for r in ranked]
+
+        spans = where()
+        missing = {next(c for c, chunk in enumerate(self.index.chunks)
+                        if chunk.doc_id == d and chunk.char_start <= a < chunk.char_end)
+                   for d, a, _ in out.gist if not any(doc == d and start <= a < end for doc, start, end in spans)}
+        if missing:  # first, so that they are among the k (an overlapping passage merges into them)
+            floor = min((r.score for r in ranked[:k]), default=0.0)  # ranked by what they hold, not by a score
+            ranked = rank.distinct(self.index, [Ranked(c, floor) for c in sorted(missing)] + ranked, k)
+            spans = where()
+        holds_gist = {i for d, a, _ in out.gist for i, (doc, start, end) in enumerate(spans)
                       if doc == d and start <= a < end}
         order = sorted(range(len(ranked)), key=lambda i: i not in holds_gist)  # stable: each group keeps its order
         return [ranked[i] for i in order]

@@ -193,8 +193,8 @@ def spans_of(text: str, sentences: list[str]) -> list[tuple[int, int]]:
     return out
 
 
-def gist_index(text: str, sections: list[Section]) -> Index:
-    sentences = ["Key Takeaways", *GIST, "Introduction", *BODY, *BULLETS]
+def gist_index(text: str, sections: list[Section], extra: tuple[str, ...] = ()) -> Index:
+    sentences = ["Key Takeaways", *GIST, "Introduction", *BODY, *BULLETS, *extra]
     spans = [("a", a, b) for a, b in spans_of(text, [s for s in sentences if s in text])]
     doc = Document(doc_id="a", title="A", authors=[], publisher=None, date=None, url=None, source_file="a.txt",
                    sha256="0" * 64, text=text, sections=sections)
@@ -235,6 +235,15 @@ def test_key_sentences_for_recommendations_without_bullets_are_the_opening():
     text = "\n".join(LINES[:4]) + "\n"
     index = gist_index(text, [Section(title="Key Takeaways", char_start=0, char_end=text.index("Introduction"))])
     assert texts(index, key_sentences(index, "a", recommendations=True, n=2)) == GIST[:2]
+
+
+def test_key_sentences_for_recommendations_without_bullets_are_the_points_enumerated_in_prose():
+    points = ("First, both sides should ease visa rules for engineers.", "Second, they must co-develop a roadmap.",
+              "Finally, it is essential to respect ambiguity.")
+    text = "\n".join([*LINES[:4], " ".join(points), "First, a short one."]) + "\n"
+    index = gist_index(text, [Section(title="Key Takeaways", char_start=0, char_end=text.index("Introduction"))],
+                       extra=(*points, "First, a short one."))
+    assert texts(index, key_sentences(index, "a", recommendations=True, n=5)) == list(points)  # four words: too few
 
 
 def test_key_sentences_without_a_key_section_are_the_bullets_then_any_long_sentence():

@@ -220,3 +220,14 @@ def test_a_question_naming_one_paper_is_answered_from_that_paper(searcher):
     kiep = next(d for d in searcher.doc_ids if d.startswith("kiep"))
     assert {p.citation.doc_id for p in answer.passages} != {kiep}
     assert {s.doc_id for s in answer.answer.sentences} == {kiep}
+
+
+def test_recommendations_are_the_points_a_paper_enumerates_each_from_its_passage(searcher):
+    # the KIEP commentary lists no bulleted recommendations outside its Key Takeaways: it writes "First, ...",
+    # "Second, ...", "Third, ..." in prose, in chunks the retrievers do not all bring for the word "recommend"
+    answer = searcher.ask("What does the KIEP commentary recommend?", k=5)
+    quoted = [s.text for s in answer.answer.sentences]
+    assert [t.split(",")[0] for t in quoted] == ["First", "Second", "Third"]
+    spans = sorted((p.citation.char_start, p.citation.char_end) for p in answer.passages
+                   if p.citation.doc_id == answer.answer.sentences[0].doc_id)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))  # no two overlap
