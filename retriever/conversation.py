@@ -28,6 +28,12 @@ _DOCUMENT = re.compile(r"\b(the|this|that) (paper|brief|report|commentary|articl
                        r"authors)\b|그 (보고서|논문)", _I)
 _OTHER_DOC = re.compile(r"\b(the )?other (paper|brief|report|commentary|article|piece|document|one)\b|다른 (보고서|논문)",
                         _I)
+# "that" after a verb of saying or thinking, or in "so that", opens a clause and points back at nothing: "Which
+# company's founder estimated that making a chip costs more ...?" is a new question.
+_CLAUSE_THAT = re.compile(r"\b(say|says|said|estimat\w*|not(e|es|ed)|argu\w*|believ\w*|claim\w*|show\w*|found|finds?|"
+                          r"suggest\w*|means?|meant|stat(e|es|ed)|warn\w*|think\w*|thought|expect\w*|hop(e|es|ed)|"
+                          r"predict\w*|conclud\w*|so|such|now|given|assum\w*|report\w*|insist\w*|know\w*|knew)\s+that\b",
+                          _I)
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+")
 MIN_OWN_TERMS = 2  # a question with fewer index terms of its own cannot stand alone ("And China?")
@@ -46,7 +52,8 @@ class Resolved:
 
 def leans_on_history(question: str, lexical: Lexical, names_a_source: bool) -> bool:
     """Does the question need the conversation to be understood?"""
-    if len(lexical.terms(question)) < MIN_OWN_TERMS or _OTHER_DOC.search(question) or _LEANS.search(question):
+    if (len(lexical.terms(question)) < MIN_OWN_TERMS or _OTHER_DOC.search(question)
+            or _LEANS.search(_CLAUSE_THAT.sub(" ", question))):
         return True
     return bool(_DOCUMENT.search(question)) and not names_a_source
 

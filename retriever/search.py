@@ -291,8 +291,11 @@ class Searcher:
                 if r.gist:
                     return self._gist(r, sentences)
                 # A question that names one paper ("Who wrote the KIEP commentary?") is answered from that paper,
-                # whatever else its passages brought (the other paper's biographies); a comparison from each.
-                named = r.named if len(r.named) == 1 and not r.needed_docs else None
+                # whatever else its passages brought (the other paper's biographies), and so is a follow-up from
+                # the paper its conversation is on ("Where does he work?"); a comparison from each.
+                named = r.named if len(r.named) == 1 else q.sources if r.follow_up and len(q.sources) == 1 else None
+                if r.needed_docs:
+                    named = None
                 chosen = compose.choose(sentences, r.needed_docs, self.reading, named)
                 if w.kind == "heading":
                     return compose.under_heading(self.index, chosen)

@@ -51,6 +51,8 @@ def lexical() -> Lexical:
     "그 논문은 관세에 대해 무엇을 권고하나요?",  # "that paper"
     "그것은 언제 체결되었나요?",  # "it", with its particle
     "이 보고서의 저자는 누구인가요?",  # "this report"
+    "Why is that important?",  # "that" stands for what was said
+    "What did he estimate that chips would cost?",  # "that" opens a clause, but "he" still points back
 ])
 def test_leans_on_history(lexical, question):
     assert leans_on_history(question, lexical, names_a_source=False)
@@ -62,6 +64,8 @@ def test_leans_on_history(lexical, question):
     "Korean tariffs?",  # two terms, no pronoun: short but self-contained
     "미국이 상호국방조달 협정을 맺은 나라는 몇 개국인가요?",  # "이" here is the subject particle of 미국
     "한국 정부가 발표한 국정과제는 모두 몇 개인가요?",
+    "Which company's founder estimated that making a chip costs more in the US?",  # "that" opens a clause
+    "Did the Heritage Foundation argue that Korea should join the G7?",
 ])
 def test_a_self_contained_question_does_not_lean(lexical, question):
     assert not leans_on_history(question, lexical, names_a_source=False)

@@ -231,3 +231,13 @@ def test_recommendations_are_the_points_a_paper_enumerates_each_from_its_passage
     spans = sorted((p.citation.char_start, p.citation.char_end) for p in answer.passages
                    if p.citation.doc_id == answer.answer.sentences[0].doc_id)
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))  # no two overlap
+
+
+def test_a_follow_up_is_answered_from_the_paper_the_conversation_is_about(searcher):
+    history = [Turn(role="user", content="Who wrote the KIEP commentary?"),
+               Turn(role="assistant", content="By Hyok Jung Kim Associate Research Fellow, Korea Institute for "
+                                              "International Economic Policy [1]")]
+    answer = searcher.ask("Where does he work?", k=5, history=history)
+    kiep = next(d for d in searcher.doc_ids if d.startswith("kiep"))
+    assert {p.citation.doc_id for p in answer.passages} != {kiep}  # the other paper's passages come back too ...
+    assert {s.doc_id for s in answer.answer.sentences} == {kiep}  # ... but "he" is the KIEP author
