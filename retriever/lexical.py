@@ -17,6 +17,9 @@ import numpy as np
 from . import korean
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# Dotted abbreviations are one word, as their undotted spelling is: "U.S." is "US", "Ph.D." is "PhD".  One paper
+# writes "U.S." and the other "US"; split at the dots, neither matched a question that wrote the other.
+_DOTTED = re.compile(r"\b(?:[a-z]{1,3}\.)+[a-z]{1,3}\b\.?")
 _QUESTION_WORDS = {"what", "which", "who", "whom", "how", "why", "when", "where", "does", "did"}
 
 
@@ -46,7 +49,11 @@ class Lexical:
 
         Text without Hangul never reaches the Korean analyser, which is loaded only for the first text that does.
         """
-        words = [m for m in _WORD.finditer(text.lower()) if m.group() not in self._stop]
+        lowered = _DOTTED.sub(lambda m: m.group().replace(".", "") + " " * m.group().count("."), text.lower())
+        # An acronym is no stopword: "US" (or "U.S.") is the country, not the pronoun "us".
+        caps = len(lowered) == len(text)  # lower() kept every offset (it does but for a few non-Latin letters)
+        words = [m for m in _WORD.finditer(lowered) if m.group() not in self._stop
+                 or (caps and len(m.group()) > 1 and text[m.start():m.end()].isupper())]
         stems = self._stemmer.stemWords([m.group() for m in words])
         if not korean.is_hangul(text):
             return stems

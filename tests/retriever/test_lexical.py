@@ -35,6 +35,18 @@ def test_english_terms(lexical):
     assert lexical.terms("Korea’s tangerines") == ["korea’", "tangerin"]
 
 
+def test_dotted_abbreviations_are_the_words_they_abbreviate(lexical):
+    # one paper writes "U.S.", the other "US"; a question writes either
+    assert lexical.terms("U.S. tariffs") == lexical.terms("US tariffs") == lexical.terms("U.S tariffs") == ["us", "tariff"]
+    assert lexical.terms("He earned his Ph.D.") == lexical.terms("He earned his PhD") == ["he", "earn", "his", "phd"]
+    assert lexical.terms("No. 37, pp. 12") == ["37", "pp", "12"]  # one dotted group is no abbreviation
+    assert lexical.terms("U.S.–ROK ties") == ["us", "rok", "tie"]
+
+
+def test_an_acronym_is_no_stopword(lexical):
+    assert "it" not in lexical.terms("Is it new?") and lexical.terms("IT exports") == ["it", "export"]
+
+
 @pytest.mark.parametrize(("text", "terms"), [
     # particles 은/에 and the verb ending 하/ᆫ다 dropped
     pytest.param("제주 감귤은 겨울에 수확한다.", ["제주", "감귤", "겨울", "수확"], id="nouns"),
