@@ -138,6 +138,9 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
             holds = reading.defines(w, text, lexical, aliases)
         else:
             holds = w.shaped and reading.holds(w.kind, reading.without_words(text, names), common)
+        if reading.opens_with_pronoun(text):  # "He earned ...": the names it stands for count as said
+            earlier = " ".join(texts[:i])
+            window += " " + " ".join(word for word in names if lexical.overlap(lexical.terms(word), earlier))
         focus = reading.focus_share(w, window, lexical)
         score += r.kind * holds + r.focus * focus + r.novelty * lexical.novelty(q.terms, text)
         long_enough = len(text.split()) >= HIGHLIGHT.short_words

@@ -36,10 +36,11 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
     First the best sentence of all, with its neighbour when the highlight would take it too (a passage often names
     its subject in one sentence and gives the answer in the next); then the best sentence of each compared document
     not yet quoted; then other passages' best sentences while they score nearly as well.  A passage's rank counts
-    against its sentences a little: the second stage's order is evidence too.
+    against its sentences a little: the second stage's order is evidence too; a sentence that answers (the asked
+    kind of answer, tied to the focus) counts for it.
     """
     def adjusted(pair: Quoted) -> float:
-        return pair[1].score - r.rank_penalty * (pair[0] - 1)
+        return pair[1].score - r.rank_penalty * (pair[0] - 1) + r.answering * pair[1].answers
 
     ranked = sorted(((rank, s) for rank, sentences in enumerate(passages, 1) for s in sentences
                      if _long(s) or s.answers),  # a byline is short, and may be the answer to "who wrote it?"

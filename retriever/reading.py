@@ -267,6 +267,14 @@ def with_aliases(text: str, aliases: dict[str, str]) -> str:
     return " ".join([text, *extra]) if extra else text
 
 
+_OPENING_PRONOUN = re.compile(r"^\W*(he|she|it|they|his|her|its|their|this|these)\b", _I)
+
+
+def opens_with_pronoun(text: str) -> bool:
+    """Does the sentence open with a pronoun ("He earned ...", "Its share ...")?  Its subject is named before it."""
+    return bool(_OPENING_PRONOUN.match(text))
+
+
 def focus_share(w: Wants, text: str, lexical: Lexical) -> float:
     """IDF-weighted share of the focus in ``text`` (1 when the question has no focus words)."""
     return lexical.overlap(list(w.focus_terms), text) if w.focus_terms else 1.0

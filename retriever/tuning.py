@@ -113,6 +113,9 @@ class Reading:
     second_margin: float = 0.3  # a further sentence joins the composed answer when this close to the best one
     pair_margin: float = 0.3  # the sentence before the best one joins it when this close (it often names the subject)
     rank_penalty: float = 0.05  # per rank below the top passage: the second stage's order is evidence too
+    # What to quote: a sentence that answers (the asked kind tied to the focus) over one that only repeats the
+    # question's names ("Hyok Jung Kim is ..." for "Where did Hyok Jung Kim earn his PhD?")
+    answering: float = 0.2
     max_sentences: int = 3
 
     def without(self, term: str) -> "Reading":
@@ -121,7 +124,7 @@ class Reading:
         return dataclasses.replace(self, **{term: 0.0})
 
 
-READING_TERMS = ("kind", "focus", "novelty", "gate")
+READING_TERMS = ("kind", "focus", "novelty", "answering", "gate")
 READING = Reading()
 
 CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)

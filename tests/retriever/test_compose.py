@@ -144,6 +144,16 @@ def test_choose_needed_documents_may_exceed_max_sentences():
     assert chosen == [(1, "a", 0), (2, "b", 0), (3, "c", 0), (4, "d", 0), (5, "e", 0)]
 
 
+def test_choose_prefers_a_sentence_that_answers_by_the_answering_bonus():
+    # .9 does not answer (it repeats the question's names), .8 does: .8 + .2 > .9; .6 + .2 < .9
+    passages = [[sentence("a", 0, 0.9, answers=False), sentence("a", 100, 0.8, answers=True)]]
+    assert picked(choose(passages, r=R))[0] == (1, "a", 100)
+    passages = [[sentence("a", 0, 0.9, answers=False), sentence("a", 100, 0.6, answers=True)]]
+    assert picked(choose(passages, r=R))[0] == (1, "a", 0)
+    assert picked(choose([[sentence("a", 0, 0.9, answers=False), sentence("a", 100, 0.8, answers=True)]],
+                         r=dataclasses.replace(R, answering=0.0)))[0] == (1, "a", 0)
+
+
 def test_choose_only_from_the_document_the_question_names():
     # "Who wrote the b paper?": a's sentence scores higher, but the question names b
     passages = [[sentence("a", 0, 0.9)], [sentence("b", 0, 0.6), sentence("b", 40, 0.58)]]

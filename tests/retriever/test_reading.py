@@ -11,7 +11,7 @@ import pytest
 
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, defines, focus_share, holds, kind_of, lower_case_words,
-                               missing_focus, wants, with_aliases, without_words)
+                               missing_focus, opens_with_pronoun, wants, with_aliases, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -373,3 +373,15 @@ def test_defines_needs_the_subject_before_what_it_is(text, says_what_it_is):
     w = wants("What is the Three Seas Initiative?", lexical)
     assert w.kind == "definition"
     assert defines(w, text, lexical, {"3SI": "Three Seas Initiative"}) is says_what_it_is
+
+
+@pytest.mark.parametrize(("text", "opens"), [
+    ("He earned his Ph.D. in Economics.", True),
+    ("Its share reached 38 percent.", True),
+    ("“They remained faithful friends.”", True),
+    ("Hyok Jung Kim is a fellow.", False),
+    ("The heads of state met.", False),  # "he" inside a word
+    ("Before joining KIEP, he served as a researcher.", False),  # the name may be in this very sentence
+])
+def test_opens_with_pronoun(text, opens):
+    assert opens_with_pronoun(text) is opens

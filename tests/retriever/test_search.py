@@ -241,3 +241,9 @@ def test_a_follow_up_is_answered_from_the_paper_the_conversation_is_about(search
     kiep = next(d for d in searcher.doc_ids if d.startswith("kiep"))
     assert {p.citation.doc_id for p in answer.passages} != {kiep}  # the other paper's passages come back too ...
     assert {s.doc_id for s in answer.answer.sentences} == {kiep}  # ... but "he" is the KIEP author
+
+
+def test_a_sentence_opening_with_he_answers_for_the_person_named_before_it(searcher):
+    # the biography names Hyok Jung Kim in its first sentence; "He earned his Ph.D. ..." comes two sentences later
+    answer = searcher.ask("Where did Hyok Jung Kim earn his PhD?", k=3)
+    assert not answer.abstained and "University of California" in answer.answer.sentences[0].text
