@@ -105,8 +105,9 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     """Every sentence of a passage (one chunk, or several merged), scored for answering the question.
 
     The focus is looked for in the sentence and the one before it: a passage often names its subject in one
-    sentence ("In that year, ...") and gives the figure in the next.  ``aliases`` are the acronyms the passage's
-    document defines (``reading.acronyms``): "the 3SI" holds the focus "Three Seas Initiative".
+    sentence ("In that year, ...") and gives the figure in the next; a sentence opening with "He", "Its" ... also
+    holds the question's names its passage gave before it.  ``aliases`` are the acronyms the passage's document
+    defines (``reading.acronyms``): "the 3SI" holds the focus "Three Seas Initiative".
     """
     rows = sorted({row for c in hit.chunks() for row in index.chunk_sentences[c]},
                   key=lambda row: index.sentence_spans[row][1])
