@@ -14,6 +14,7 @@ PyPI are re-uploads by third parties), and these kinds are mostly shapes (``$14.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -261,10 +262,22 @@ def acronyms(text: str) -> dict[str, str]:
 def with_aliases(text: str, aliases: dict[str, str]) -> str:
     """``text`` followed by the other form of every acronym it uses or name it spells out ("3SI" <-> "Three Seas
     Initiative"): a passage that says "the 3SI" is about the Three Seas Initiative a question names."""
-    extra = [other for acronym, name in aliases.items()
-             for form, other in ((acronym, name), (name, acronym))
-             if re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text, re.IGNORECASE if form == name else 0)]
+    if not aliases:
+        return text
+    pattern, other = _alias_pattern(tuple(sorted(aliases.items())))
+    extra = dict.fromkeys(other[m.lastgroup] for m in pattern.finditer(text))
     return " ".join([text, *extra]) if extra else text
+
+
+@functools.lru_cache(maxsize=64)
+def _alias_pattern(aliases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """One pattern for every form of a document's acronyms (one search a sentence, however many it defines): a
+    group per form, named ``a<i>`` for an acronym (case as written) and ``n<i>`` for its name (any case)."""
+    groups, other = [], {}
+    for i, (acronym, name) in enumerate(aliases):
+        groups += [f"(?P<a{i}>{re.escape(acronym)})", f"(?P<n{i}>(?i:{re.escape(name)}))"]
+        other[f"a{i}"], other[f"n{i}"] = name, acronym
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(groups)})(?![\w-])"), other
 
 
 _OPENING_PRONOUN = re.compile(r"^\W*(he|she|it|they|his|her|its|their|this|these)\b", _I)
