@@ -239,24 +239,26 @@ def acronyms(text: str) -> dict[str, str]:
     """
     found: dict[str, str] = {}
     for m in _ACRONYM.finditer(text):
-        acronym = m.group(1)
-        letters = [c.lower() for c in acronym if c.isalnum() and (c.isupper() or c.isdigit())]
-        if not 2 <= len(letters) <= 6:
-            continue
-        words = re.findall(r"[\w’'-]+", text[max(0, m.start() - 120):m.start()])
-        name: list[str] = []
-        for word in reversed(words):
-            if len(name) >= len(letters) + 3:
-                break
-            name.insert(0, word)
-            initials = [w[0].lower() for w in name if w.lower() not in _SMALL_WORDS]
-            if len(initials) == len(letters) and all(
-                    i == c or (c.isdigit() and w.lower() in (c, _DIGIT_WORDS.get(c)))
-                    for i, c, w in zip(initials, letters, [w for w in name if w.lower() not in _SMALL_WORDS])):
-                if name[0].lower() not in _SMALL_WORDS:
-                    found.setdefault(acronym, " ".join(name))
-                break
+        letters = [c.lower() for c in m.group(1) if c.isupper() or c.isdigit()]
+        if 2 <= len(letters) <= 6:
+            name = _name_before(re.findall(r"[\w’'-]+", text[max(0, m.start() - 120):m.start()]), letters)
+            if name:
+                found.setdefault(m.group(1), name)
     return found
+
+
+def _name_before(words: list[str], letters: list[str]) -> str | None:
+    """The shortest run of words at the end of ``words`` whose initials, small words skipped, are ``letters``."""
+    for start in range(len(words) - 1, -1, -1):
+        run = words[start:]
+        content = [w for w in run if w.lower() not in _SMALL_WORDS]
+        if len(content) > len(letters):
+            return None
+        if run[0].lower() not in _SMALL_WORDS and len(content) == len(letters) and all(
+                w[0].lower() == c or (c.isdigit() and w.lower() in (c, _DIGIT_WORDS.get(c)))
+                for w, c in zip(content, letters)):
+            return " ".join(run)
+    return None
 
 
 def with_aliases(text: str, aliases: dict[str, str]) -> str:

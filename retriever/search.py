@@ -239,21 +239,26 @@ class Searcher:
         per_doc = max(1, self.reading.max_sentences // max(1, len(targets or [])))
         out.gist = [(d, a, b) for d in targets or []
                     for a, b in compose.key_sentences(self.index, d, recommendations, per_doc)]
-        def where() -> list[tuple[str, int, int]]:
-            return [(self.index.chunks[r.chunk].doc_id, *rank.span(self.index, r)) for r in ranked]
-
-        spans = where()
-        missing = {next(c for c, chunk in enumerate(self.index.chunks)
-                        if chunk.doc_id == d and chunk.char_start <= a < chunk.char_end)
-                   for d, a, _ in out.gist if not any(doc == d and start <= a < end for doc, start, end in spans)}
+        spans = self._spans(ranked)
+        missing = {c for d, a, _ in out.gist if not any(doc == d and start <= a < end for doc, start, end in spans)
+                   for c in self._chunks_holding(d, a)[:1]}
         if missing:  # first, so that they are among the k (an overlapping passage merges into them)
             floor = min((r.score for r in ranked[:k]), default=0.0)  # ranked by what they hold, not by a score
             ranked = rank.distinct(self.index, [Ranked(c, floor) for c in sorted(missing)] + ranked, k)
-            spans = where()
+            spans = self._spans(ranked)
         holds_gist = {i for d, a, _ in out.gist for i, (doc, start, end) in enumerate(spans)
                       if doc == d and start <= a < end}
         order = sorted(range(len(ranked)), key=lambda i: i not in holds_gist)  # stable: each group keeps its order
         return [ranked[i] for i in order]
+
+    def _spans(self, ranked: list[Ranked]) -> list[tuple[str, int, int]]:
+        """Each passage's document and span in its canonical text."""
+        return [(self.index.chunks[r.chunk].doc_id, *rank.span(self.index, r)) for r in ranked]
+
+    def _chunks_holding(self, doc_id: str, offset: int) -> list[int]:
+        """The chunks of ``doc_id`` whose span holds ``offset``, in index order."""
+        return [c for c, chunk in enumerate(self.index.chunks)
+                if chunk.doc_id == doc_id and chunk.char_start <= offset < chunk.char_end]
 
     def ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None, method: str = PIPELINE,
             history: list[Turn] | None = None) -> Answer:
@@ -293,10 +298,8 @@ class Searcher:
                 # A question that names one paper ("Who wrote the KIEP commentary?") is answered from that paper,
                 # whatever else its passages brought (the other paper's biographies), and so is a follow-up from
                 # the paper its conversation is on ("Where does he work?"); a comparison from each.
-                named = r.named if len(r.named) == 1 else q.sources if r.follow_up and len(q.sources) == 1 else None
-                if r.needed_docs:
-                    named = None
-                chosen = compose.choose(sentences, r.needed_docs, self.reading, named)
+                only = r.named if len(r.named) == 1 else q.sources if r.follow_up and len(q.sources) == 1 else None
+                chosen = compose.choose(sentences, r.needed_docs, self.reading, None if r.needed_docs else only)
                 if w.kind == "heading":
                     return compose.under_heading(self.index, chosen)
                 return compose.with_notes(self.index, chosen, sentences) if w.kind == "source" else chosen
