@@ -7,8 +7,9 @@ question takes, so this measures it from the encode to the HTTP reply, plus star
 1. **side by side, question by question**, the order rotating so background load and warm caches hit all four
    alike: the torch encode (``encode_with_tokens([q])``, the floor the issue compares against, timed in a process
    of its own, ``TorchReference``, so torch's threads never share a process with what is measured against it), the
-   ONNX encode, ``Searcher.ask`` in this process, and ``POST /api/ask`` to a real ``alliance-qa serve`` on 127.0.0.1, one request
-   at a time over one keep-alive connection.  The server's RSS is read after its warm-up requests;
+   ONNX encode, ``Searcher.ask`` in this process, and ``POST /api/ask`` to a real ``alliance-qa serve`` on
+   127.0.0.1, one request at a time over one keep-alive connection.  The server's RSS is read after its warm-up
+   requests;
 2. **cold start**: ``alliance-qa serve`` over the built index to its first ``/healthz`` 200 (``bench.coldstart``),
    and ``alliance-qa ask "..."`` with no server running, each ``--runs`` times; a fresh interpreter that opens the
    index and asks, timing each step, says what those seconds are spent on and whether torch got imported;

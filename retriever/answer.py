@@ -127,6 +127,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     names = tuple(word for word in w.focus if word[:1].isupper())  # the question's own names answer nothing
     # A rare name the question gives must be there too: Korea's share in 2022 is not Japan's.
     rare_names = [t for word in names for t in lexical.terms(word) if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
+    name_terms = {word: set(lexical.terms(word)) for word in names}
+    said: set[str] = set()  # the terms of the passage's sentences before this one (kept only for pronoun-led ones)
     out = []
     for i, (text, score) in enumerate(zip(texts, scores)):
         window = reading.with_aliases(" ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1]),
@@ -140,8 +142,9 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         else:
             holds = w.shaped and reading.holds(w.kind, reading.without_words(text, names), common)
         if reading.opens_with_pronoun(text):  # "He earned ...": the names it stands for count as said
-            earlier = " ".join(texts[:i])
-            window += " " + " ".join(word for word in names if lexical.overlap(lexical.terms(word), earlier))
+            window += " " + " ".join(word for word, terms in name_terms.items() if terms & said)
+        if name_terms:
+            said.update(lexical.terms(text))
         focus = reading.focus_share(w, window, lexical)
         score += r.kind * holds + r.focus * focus + r.novelty * lexical.novelty(q.terms, text)
         long_enough = len(text.split()) >= HIGHLIGHT.short_words

@@ -32,8 +32,8 @@ _OTHER_DOC = re.compile(r"\b(the )?other (paper|brief|report|commentary|article|
 # company's founder estimated that making a chip costs more ...?" is a new question.
 _CLAUSE_THAT = re.compile(r"\b(say|says|said|estimat\w*|not(e|es|ed)|argu\w*|believ\w*|claim\w*|show\w*|found|finds?|"
                           r"suggest\w*|means?|meant|stat(e|es|ed)|warn\w*|think\w*|thought|expect\w*|hop(e|es|ed)|"
-                          r"predict\w*|conclud\w*|so|such|now|given|assum\w*|report\w*|insist\w*|know\w*|knew)\s+that\b",
-                          _I)
+                          r"predict\w*|conclud\w*|so|such|now|given|assum\w*|report\w*|insist\w*|know\w*|"
+                          r"knew)\s+that\b", _I)
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+")
 MIN_OWN_TERMS = 2  # a question with fewer index terms of its own cannot stand alone ("And China?")
