@@ -25,6 +25,11 @@ _BULLET = re.compile(r"^\s*(?:[-•▪*]|\d+[.)])\s+")
 # Points a paper enumerates in prose: "First, it is essential to ...", "Second, both sides must ..."
 _ORDINAL = re.compile(r"^\s*(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?,\s", re.I)
 
+# A sentence whose subject is only a pronoun ("The latter remains the real generator ..."): read alone, it does not
+# say who.  "This pattern diverged ..." names its subject again, and stands alone.
+_STANDS_FOR = re.compile(r"^\W*(he|she|it|they|the latter|the former|(this|these|that|those|such) (is|are|was|were|"
+                         r"has|have|had|will|would|can|could|may|might|must|remains?|means?|makes?|shows?))\b", re.I)
+
 Quoted = tuple[int, Sentence]  # (rank of the passage, 1-based; the sentence)
 
 
@@ -54,11 +59,13 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
     i = sentences.index(best)
     first, last = (best_span([s.score for s in sentences], r.pair_margin) if _best_of_its_passage(sentences, i)
                    else (i, i))
-    chosen: list[Quoted] = [(best_rank, s) for s in sentences[first:last + 1]]
+    # "The latter remains ...": the sentence before says what it stands for, and is quoted beyond the count
+    antecedent = int(first > 0 and bool(_STANDS_FOR.match(sentences[first].text)))
+    chosen: list[Quoted] = [(best_rank, s) for s in sentences[first - antecedent:last + 1]]
     for doc_id in needed_docs:
         if all(s.doc_id != doc_id for _, s in chosen):
             chosen += [pair for pair in ranked if pair[1].doc_id == doc_id][:1]
-    room = max(r.max_sentences, len(chosen))
+    room = max(r.max_sentences, len(chosen) - antecedent) + antecedent
     for pair in ranked:
         if len(chosen) >= room or adjusted(pair) < adjusted(ranked[0]) - r.second_margin:
             break

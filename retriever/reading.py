@@ -49,6 +49,8 @@ _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
                             r"costlier|faster|slower)\b", _I)
+# ... and so is "How much would it cost ... compared with Taiwan?", which names the comparison later on
+_COMPARED_WITH = re.compile(r"\b(compared (with|to)|relative to|in comparison (with|to)|than)\b", _I)
 _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|worth|value|dollars?|won|budget\w*|"
                           r"price\w*|revenue\w*|sales|exports?|imports?|deficits?|surplus\w*|billions?|millions?|"
                           r"money|aid|subsid\w*|capital|gdp|trade)\b|투자|달러|원|금액|적자|흑자", _I)
@@ -77,7 +79,7 @@ _COMPARE = re.compile(r"\b(both|two (papers?|documents?|reports?|briefs?|pieces?
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"), (_DATE.search, "date"),
     (lambda q: _SOURCE.search(q) and not (_HOW_MUCH.search(q) or _NUMBER.search(q)), "source"),
-    (_HOW_MUCH_MORE.search, "number"),
+    (lambda q: _HOW_MUCH_MORE.search(q) or (_HOW_MUCH.search(q) and _COMPARED_WITH.search(q)), "number"),
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
     (lambda q: _PERCENT.search(q) and not _PERSON.search(q), "percent"),
     (_HOW_MUCH.search, "amount"), (_QUANTITY.search, "amount"), (_NUMBER.search, "number"),
@@ -282,11 +284,12 @@ def _alias_pattern(aliases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str
     return re.compile(rf"(?<![\w-])(?:{'|'.join(groups)})(?![\w-])"), other
 
 
-_OPENING_PRONOUN = re.compile(r"^\W*(he|she|it|they|his|her|its|their|this|these)\b", _I)
+_OPENING_PRONOUN = re.compile(r"^\W*(he|she|it|they|his|her|its|their|this|these|such|the (latter|former))\b", _I)
 
 
 def opens_with_pronoun(text: str) -> bool:
-    """Does the sentence open with a pronoun ("He earned ...", "Its share ...")?  Its subject is named before it."""
+    """Does the sentence open with a pronoun ("He earned ...", "Its share ...", "The latter remains ...")?  Its
+    subject is named before it."""
     return bool(_OPENING_PRONOUN.match(text))
 
 

@@ -65,7 +65,10 @@ class Confidence:
     slope: float = 25.0  # how sharply z falls below a floor
     sentence_floor: float = 0.21  # the top passage's best sentence similarity (English model)
     maxsim_floor: float = 0.28  # the top passage's MaxSim
-    topic_floor: float = 0.12  # the question's similarity to the nearest document's centroid (``answer.topicality``)
+    # the question's similarity to the nearest document's centroid (``answer.topicality``): midway between the far-off
+    # questions only it stops (at most 0.05) and answerable detail questions (from 0.11: "What should companies
+    # protect ...?" is about one sentence, not about a paper as a whole)
+    topic_floor: float = 0.08
     named_source_z: float = 2.0  # a question naming a paper's publisher is on topic at least this much
     missing_number_penalty: float = 15.0  # a figure or year the question names is in none of the top 3 passages
     unknown_names_penalty: float = 15.0  # ... or it names two or more things the corpus never mentions

@@ -44,7 +44,7 @@ def evidence(sentence: float, maxsim: float, numbers: float | None = None,
 def test_tuning_values_these_figures_assume():
     c = CONFIDENCE
     assert (c.slope, c.sentence_floor, c.maxsim_floor, c.named_source_z) == (25.0, 0.21, 0.28, 2.0)
-    assert c.topic_floor == 0.12
+    assert c.topic_floor == 0.08
     assert (c.missing_number_penalty, c.unknown_names_penalty, c.unknown_names_min) == (15.0, 15.0, 2)
     assert (c.hangul_slope, c.hangul_sentence_floor) == (30.0, 0.76)
 
@@ -71,9 +71,9 @@ def test_english_hand_computed_values():
 
 @pytest.mark.parametrize(("topic", "z"), [
     (None, 1.0),  # no document to judge by: the two similarities alone
-    (0.50, 1.0),  # 25 * (.50 - .12) = 9.5, above the sentence's 1.0
-    (0.16, 1.0),  # 25 * .04 = 1.0: a tie
-    (0.02, -2.5),  # 25 * (.02 - .12): near one sentence, about nothing the documents are about
+    (0.50, 1.0),  # 25 * (.50 - .08) = 10.5, above the sentence's 1.0
+    (0.12, 1.0),  # 25 * .04 = 1.0: a tie
+    (0.02, -1.5),  # 25 * (.02 - .08): near one sentence, about nothing the documents are about
 ])
 def test_topicality_is_a_third_floor(topic, z):
     assert confidence(q(), evidence(0.25, 0.40, topic=topic)) == pytest.approx(sigmoid(z))

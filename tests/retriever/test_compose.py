@@ -106,6 +106,26 @@ def test_choose_the_better_neighbour_makes_the_pair():
     assert picked(choose(passages, r=R)) == [(1, "a", 20), (1, "a", 40)]
 
 
+def said(start: int, text: str, score: float) -> Sentence:
+    return Sentence("a", start, start + len(text), text, score, True)
+
+
+@pytest.mark.parametrize("opening", ["The latter remains", "He earned", "This is", "They are"])
+def test_choose_a_pronoun_led_best_sentence_brings_the_one_it_stands_for(opening):
+    # .2 is far outside the pair margin, but "The latter ..." says nothing alone; it is quoted beyond the count
+    passages = [[said(0, "None of these suggests governments beat the private sector.", 0.2),
+                 said(60, f"{opening} the real generator of innovation.", 0.9)],
+                [sentence("b", 0, 0.88)], [sentence("c", 0, 0.87)]]
+    assert picked(choose(passages, r=R)) == [(1, "a", 0), (1, "a", 60), (2, "b", 0), (3, "c", 0)]
+
+
+@pytest.mark.parametrize("opening", ["This pattern diverged", "These measures", "Its share rose"])
+def test_choose_a_sentence_that_names_its_subject_again_stands_alone(opening):
+    passages = [[said(0, "Between 2000 and 2015 the figures were level.", 0.2),
+                 said(60, f"{opening} after 2016 for good reasons.", 0.9)]]
+    assert picked(choose(passages, r=R)) == [(1, "a", 60)]
+
+
 def test_choose_a_second_passage_joins_when_nearly_as_good():
     # passage 2: .84 - .05 = .79 >= .9 - .15
     passages = [[sentence("a", 0, 0.9)], [sentence("b", 0, 0.84)], [sentence("c", 0, 0.5)]]
