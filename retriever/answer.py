@@ -139,6 +139,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
             holds = bool(doc.footnotes_in(spans[i][1], spans[i][2])) or doc.in_endnotes(spans[i][1])
         elif w.kind == "definition":  # says what the subject is ("The initiative was launched to ...")
             holds = reading.defines(w, text, lexical, aliases)
+        elif doc.in_endnotes(spans[i][1]) and not (q.asks_sources or q.asks_people):
+            holds = False  # a citation's date, outlet and authors are not the figures of the claim it supports
         else:
             holds = w.shaped and reading.holds(w.kind, reading.without_words(text, names), common)
         if reading.opens_with_pronoun(text):  # "He earned ...": the names it stands for count as said

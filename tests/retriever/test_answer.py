@@ -15,7 +15,7 @@ import pytest
 from retriever.answer import (best_span, confidence, highlight, passage, read_passage, sentence_scores, topicality,
                               topics)
 from retriever.chunking import Chunk
-from retriever.documents import ENDNOTES_TITLE, Document, Footnote
+from retriever.documents import ENDNOTES_TITLE, Document, Footnote, Section
 from retriever.index import Index
 from retriever.lexical import Lexical
 from retriever.query import Query, parse
@@ -371,3 +371,30 @@ def test_passage_without_markers_has_no_footnotes(index):
     p = passage(index, 1, Ranked(1, 0.5), None)
     assert p.text == NOTE and p.citation.section == ENDNOTES_TITLE
     assert p.citation.footnotes == [] and p.highlight is None
+
+
+# ---------------------------------------------------------------------------------------- endnotes hold no answer
+
+
+@pytest.fixture(scope="module")
+def index_with_notes(index) -> Index:
+    """The same paper, its note under the endnotes heading (as the cleaner marks a paper's apparatus)."""
+    notes = Section(title=ENDNOTES_TITLE, char_start=TEXT.index(NOTE), char_end=len(TEXT))
+    doc = index.documents["a"].model_copy(update={"sections": [notes]})
+    return dataclasses.replace(index, documents={"a": doc})
+
+
+def test_an_endnote_holds_no_year_for_a_question_about_the_claim(index_with_notes, index_lexical):
+    # "2024" in the note dates the report it cites: it is no answer to when the firms invested
+    question = parse("In what year did the ministry of finance invest?", index_lexical)
+    (note,) = read_passage(index_with_notes, index_lexical, question, wants(question.text, index_lexical), ENGLISH,
+                           Ranked(1, 0.0))
+    assert not note.answers
+
+
+def test_an_endnote_holds_the_year_for_a_question_about_the_source(index_with_notes, index_lexical):
+    question = parse("In what year is the annual investment report of the ministry of finance from?", index_lexical)
+    assert question.asks_sources
+    (note,) = read_passage(index_with_notes, index_lexical, question, wants(question.text, index_lexical), ENGLISH,
+                           Ranked(1, 0.0))
+    assert note.answers

@@ -101,6 +101,7 @@ def test_parse_hangul_terms(lexical):
     ("Which sources does the paper cite?", False, True),
     ("What data is the figure based on?", False, True),
     ("According to the brief, what rose?", False, True),
+    ("Where do those investment numbers come from?", False, True),
     ("이 주장의 출처는?", False, True),
 ])
 def test_asks_people_or_sources(lexical, question, people, sources):
