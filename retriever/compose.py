@@ -25,10 +25,11 @@ _BULLET = re.compile(r"^\s*(?:[-•▪*]|\d+[.)])\s+")
 # Points a paper enumerates in prose: "First, it is essential to ...", "Second, both sides must ..."
 _ORDINAL = re.compile(r"^\s*(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?,\s", re.I)
 
-# A sentence whose subject is only a pronoun ("The latter remains the real generator ..."): read alone, it does not
-# say who.  "This pattern diverged ..." names its subject again, and stands alone.
-_STANDS_FOR = re.compile(r"^\W*(he|she|it|they|the latter|the former|(this|these|that|those|such) (is|are|was|were|"
-                         r"has|have|had|will|would|can|could|may|might|must|remains?|means?|makes?|shows?))\b", re.I)
+# A sentence whose subject points back ("The latter remains the real generator ...", "This is ..."): read alone, it
+# does not say what it is about, and the answer is often what it points to.  "This pattern diverged ..." names its
+# subject again and stands alone; "He earned his Ph.D. ..." usually answers about the person the question names.
+_STANDS_FOR = re.compile(r"^\W*(the latter|the former|(this|these|that|those|such) (is|are|was|were|has|have|had|"
+                         r"will|would|can|could|may|might|must|remains?|means?|makes?|shows?))\b", re.I)
 
 Quoted = tuple[int, Sentence]  # (rank of the passage, 1-based; the sentence)
 
