@@ -125,6 +125,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     scores = sentence_scores(texts, sims, q, lexical)
     headings = {s.char_start for s in doc.sections}
     names = tuple(word for word in w.focus if word[:1].isupper())  # the question's own names answer nothing
+    # ... nor do they spelled out: "North Atlantic Treaty Organization" is no answer to "Who leads NATO?"
+    spelled = names + tuple(word for name in names for word in (aliases or {}).get(name, "").split())
     # A rare name the question gives must be there too: Korea's share in 2022 is not Japan's.
     rare_names = [t for word in names for t in lexical.terms(word) if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
     name_terms = {word: set(lexical.terms(word)) for word in names}
@@ -142,7 +144,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         elif doc.in_endnotes(spans[i][1]) and not (q.asks_sources or q.asks_people):
             holds = False  # a citation's date, outlet and authors are not the figures of the claim it supports
         else:
-            holds = w.shaped and reading.holds(w.kind, reading.without_words(text, names), common)
+            holds = w.shaped and reading.holds(w.kind, reading.without_words(text, spelled), common)
         if reading.opens_with_pronoun(text):  # "He earned ...": the names it stands for count as said
             window += " " + " ".join(word for word, terms in name_terms.items() if terms & said)
         if name_terms:

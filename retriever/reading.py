@@ -45,7 +45,8 @@ _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|deca
 # "Which outlet is cited for ...", "Where was his estimate reported?": the answer is an endnote.
 _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도", _I)
 _PERCENT = re.compile(r"\b(percent\w*|per cent|share|proportion|rate)\b|%|비율|퍼센트|비중", _I)
-_HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마", _I)
+_HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마|"
+                       r"\bwhat (did|does|do|will|would|could|might) [^?]*\bcost\b", _I)  # "What did the plan cost?"
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
                             r"costlier|faster|slower)\b", _I)

@@ -398,3 +398,18 @@ def test_an_endnote_holds_the_year_for_a_question_about_the_source(index_with_no
     (note,) = read_passage(index_with_notes, index_lexical, question, wants(question.text, index_lexical), ENGLISH,
                            Ranked(1, 0.0))
     assert note.answers
+
+
+def test_a_name_the_question_gives_answers_nothing_spelled_out_either(index, index_lexical):
+    # "Ministry" makes the note hold an organisation, but it is the MOF the question asks about, not who leads it
+    question = parse("Who leads the MOF?", index_lexical)
+    w = wants(question.text, index_lexical)
+    (acronym_unknown,) = read_passage(index, index_lexical, question, w, ENGLISH, Ranked(1, 0.0))
+    (spelled_out,) = read_passage(index, index_lexical, question, w, ENGLISH, Ranked(1, 0.0),
+                                  aliases={"MOF": "Ministry of Finance"})
+    assert acronym_unknown.answers is False  # without the alias, the note holds nothing of the focus "MOF"
+    assert spelled_out.answers is False
+    other = read_passage(index, index_lexical, parse("Who leads the MOD?", index_lexical),
+                         wants("Who leads the MOD?", index_lexical), ENGLISH, Ranked(1, 0.0),
+                         aliases={"MOD": "Finance"})
+    assert other[0].answers is True  # "Ministry" is left: a ministry holds the answer about "Finance"

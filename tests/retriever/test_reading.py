@@ -44,6 +44,7 @@ def test_idf_values_these_figures_assume(lexical):
     ("How much more would a chip cost in the US than in Taiwan?", "number"),  # "50% more" answers it, not only "$"
     ("How much would a chip cost to make in the US compared with Taiwan?", "number"),  # the comparison comes later
     ("How much did Korea invest in China in 2016?", "money"),
+    ("What did the government's shipbuilding proposal cost?", "money"),
     ("How many times larger is the US market?", "number"),
     ("How large is the Korean navy?", "number"),
     ("How many shipyards does Korea operate?", "number"),
