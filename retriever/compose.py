@@ -75,6 +75,16 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
     return chosen
 
 
+def lead(passages: Sequence[list[Sentence]], r: Reading = READING, only: Collection[str] | None = None) -> int:
+    """The passage (0-based) that holds the sentence ``choose`` would quote first: it leads the returned passages.
+
+    Reading ranks more finely than the second stage: the passage that answers beats one that is only about the
+    question's subject (gold hit@1 0.794 -> 0.819).  0 when there is nothing to quote.
+    """
+    chosen = choose(passages, (), r, only)
+    return chosen[0][0] - 1 if chosen else 0
+
+
 def under_heading(index: Index, quoted: list[Quoted]) -> list[Quoted]:
     """For "under which heading ..." questions: the title of the section that holds the best sentence, then the
     sentences quoted from that section (the title alone would not show why it answers).

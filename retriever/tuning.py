@@ -120,6 +120,9 @@ class Reading:
     # question's names ("Hyok Jung Kim is ..." for "Where did Hyok Jung Kim earn his PhD?")
     answering: float = 0.2
     max_sentences: int = 3
+    # 1: the passage holding the sentence quoted first leads the returned passages (``compose.lead``); 0: the second
+    # stage's order stands
+    lead: float = 1.0
 
     def without(self, term: str) -> "Reading":
         if term not in READING_TERMS:
@@ -127,7 +130,7 @@ class Reading:
         return dataclasses.replace(self, **{term: 0.0})
 
 
-READING_TERMS = ("kind", "focus", "novelty", "answering", "gate")
+READING_TERMS = ("kind", "focus", "novelty", "answering", "gate", "lead")
 READING = Reading()
 
 CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from retriever.answer import Sentence
-from retriever.compose import (RECOMMEND, choose, key_sentences, reason, text_of, under_heading,
+from retriever.compose import (RECOMMEND, choose, key_sentences, lead, reason, text_of, under_heading,
                                with_notes)
 from retriever.documents import Document, Section
 from retriever.index import Index
@@ -192,6 +192,14 @@ def test_choose_quotes_a_short_byline_that_answers():
     # read_passage marks a short sentence holding a name as answering a "who" question: it may be quoted
     passages = [[sentence("a", 0, 1.3, words=3, answers=True)], [sentence("b", 0, 0.5)]]
     assert picked(choose(passages, r=R))[0] == (1, "a", 0)
+
+
+def test_lead_is_the_passage_of_the_first_quoted_sentence():
+    # passage 2's .95 - .05 = .90 beats passage 1's .85: it leads; passage 1 leads a near tie by the rank penalty
+    assert lead([[sentence("a", 0, 0.85)], [sentence("b", 0, 0.95)]], r=R) == 1
+    assert lead([[sentence("a", 0, 0.85)], [sentence("b", 0, 0.88)]], r=R) == 0
+    assert lead([[sentence("a", 0, 0.85)], [sentence("b", 0, 0.95)]], r=R, only={"a"}) == 0
+    assert lead([[], []], r=R) == 0
 
 
 def test_choose_of_nothing():

@@ -247,3 +247,20 @@ def test_a_sentence_opening_with_he_answers_for_the_person_named_before_it(searc
     # the biography names Hyok Jung Kim in its first sentence; "He earned his Ph.D. ..." comes two sentences later
     answer = searcher.ask("Where did Hyok Jung Kim earn his PhD?", k=3)
     assert not answer.abstained and "University of California" in answer.answer.sentences[0].text
+
+
+@pytest.mark.parametrize(("question", "answer_text"), [
+    # the second stage ranks the key takeaways first (they share the words); the passage that gives the figure leads
+    ("On what date did Donald Trump address South Korea's National Assembly, as cited at the start of the Heritage "
+     "brief?", "November 7, 2017"),
+    ("Before becoming a provider of protection to other nations, what role had Seoul played in matters of defense?",
+     "security consumer"),
+])
+def test_the_passage_that_answers_leads(searcher, question, answer_text):
+    answer = searcher.ask(question, k=5)
+    assert not answer.abstained and answer.answer.sentences[0].passage == 1
+    first = answer.passages[0]
+    assert first.citation.char_start <= answer.answer.sentences[0].char_start < first.citation.char_end
+    assert answer_text in first.text
+    bm25 = searcher.ask(question, k=5, method="bm25")  # a retriever alone is compared as it ranks
+    assert [p.score for p in bm25.passages] == sorted((p.score for p in bm25.passages), reverse=True)
