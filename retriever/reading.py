@@ -95,7 +95,7 @@ _NOT_FOCUS = {
     "mentioned", "mentions", "give", "given", "state", "states", "stated", "note", "noted", "cite", "cited", "describe",
     "described", "estimate", "estimated", "write", "wrote", "written", "authors", "author", "there",
     # verbs and particles that carry the question's grammar, not its subject
-    "do", "does", "did", "done", "doing", "come", "comes", "came", "put", "puts", "have", "has", "had", "make", "makes",
+    "do", "does", "did", "done", "doing", "come", "comes", "came", "go", "goes", "went", "gone", "put", "puts", "have", "has", "had", "make", "makes",
     "made", "get", "gets", "got", "take", "takes", "took", "could", "would", "should", "may", "might", "must", "can",
     "will", "so", "far", "than", "from", "those", "these", "this", "that", "it", "its", "up", "try", "tried", "also",
     "start", "beginning", "end", "first", "according", "mentions", "appear", "appears", "kind", "type", "sort",
@@ -112,6 +112,9 @@ _NOT_FOCUS = {
     "talk", "talks", "outlet", "outlets", "newspaper", "newspapers", "source", "sources", "reported", "cites",
     "citing", "journal",
 }
+
+# "Besides commercial nuclear plants, what ...": what follows "besides" is what the answer is not, so no focus.
+_BESIDES = re.compile(r"\b(besides|other than|apart from|aside from|except( for)?|in addition to)\b[^,?;]*", _I)
 
 # Answer shapes in a sentence.
 _MONEY_SHAPE = re.compile(r"(\$|US\$|USD ?|₩|KRW ?)\s?\d|\d[\d,.]*\s?(billion|million|trillion|thousand)?\s?"
@@ -172,7 +175,8 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
     The focus is read from ``focus_text`` when given: the question without the names of the papers it chooses
     among (a paper's name says where to look, not what the answer is about).
     """
-    words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", focus_text or question)
+    text = _BESIDES.sub(" ", focus_text or question)
+    words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", text)
              if w.lower() not in _NOT_FOCUS and lexical.terms(w)]
     return Wants(
         kind=kind_of(question),

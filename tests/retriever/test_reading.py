@@ -207,7 +207,18 @@ def test_wants_focus_of_a_quantity_noun(lexical):
 
 def test_wants_focus_drops_the_percent_word(lexical):
     w = wants("What percentage of exports went to China?", lexical)
-    assert (w.kind, w.focus, w.focus_terms) == ("percent", ("exports", "went", "China"), ("export", "went", "china"))
+    assert (w.kind, w.focus, w.focus_terms) == ("percent", ("exports", "China"), ("export", "china"))
+
+
+@pytest.mark.parametrize("question", [
+    "Besides commercial nuclear plants, what nuclear technologies should the partnership cover?",
+    "Other than commercial nuclear plants, what nuclear technologies should the partnership cover?",
+    "What nuclear technologies, in addition to commercial plants, should the partnership cover?",
+])
+def test_wants_focus_drops_what_the_answer_is_not(lexical, question):
+    w = wants(question, lexical)
+    assert "nuclear" in w.focus and "technologies" in w.focus and "partnership" in w.focus
+    assert "commercial" not in w.focus and "plants" not in w.focus
 
 
 def test_wants_focus_drops_pronouns_and_grammar_verbs(lexical):
