@@ -23,7 +23,8 @@ _ASKS_PEOPLE = re.compile(r"\b(who|whom|whose|authors?|wrote|written|writers?|bi
                           r"degrees?|ph\.?d|earned|teams?|members?|positions?|posts?|roles?|jobs?|worked|works)\b|"
                           r"누구|저자|필자|직책|경력|학위|박사", re.IGNORECASE)
 _ASKS_SOURCES = re.compile(r"\b(cit\w*|sources?|references?|endnotes?|footnotes?|according|reported|reports?|articles?|"
-                           r"outlets?|data|published|publications?|accessed|urls?|links?|(come|comes|came) from)\b|출처|인용|각주|미주|자료|보도",
+                           r"outlets?|data|published|publications?|accessed|urls?|links?|(come|comes|came) from)\b|"
+                           r"출처|인용|각주|미주|자료|보도",
                            re.IGNORECASE)
 # Words of an organisation's name that organisations share, so they cannot pick out one publisher.
 _ORGANISATION_WORDS = {

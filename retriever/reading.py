@@ -95,8 +95,9 @@ _NOT_FOCUS = {
     "mentioned", "mentions", "give", "given", "state", "states", "stated", "note", "noted", "cite", "cited", "describe",
     "described", "estimate", "estimated", "write", "wrote", "written", "authors", "author", "there",
     # verbs and particles that carry the question's grammar, not its subject
-    "do", "does", "did", "done", "doing", "come", "comes", "came", "go", "goes", "went", "gone", "put", "puts", "have", "has", "had", "make", "makes",
-    "made", "get", "gets", "got", "take", "takes", "took", "could", "would", "should", "may", "might", "must", "can",
+    "do", "does", "did", "done", "doing", "come", "comes", "came", "go", "goes", "went", "gone", "put", "puts", "have",
+    "has", "had", "make", "makes", "made", "get", "gets", "got", "take", "takes", "took", "could", "would", "should",
+    "may", "might", "must", "can",
     "will", "so", "far", "than", "from", "those", "these", "this", "that", "it", "its", "up", "try", "tried", "also",
     "start", "beginning", "end", "first", "according", "mentions", "appear", "appears", "kind", "type", "sort",
     "whose", "whom", "way", "ways", "thing", "things", "one", "ones", "else", "since", "been", "being", "about",

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import answer, compose, conversation, korean, query, rank, reading
+from . import answer, catalogue, compose, conversation, korean, query, rank, reading
 from .answer import Sentence
 from .config import PIPELINE, RETRIEVERS, Settings
 from .encoders import load_encoder, load_query_encoder
@@ -48,7 +48,9 @@ class Retrieval:
     only: list[str] | None = None  # "the other paper": the documents a follow-up is confined to
     needed_docs: tuple[str, ...] = ()  # documents the question compares: each is among the returned passages
     named: frozenset[str] = frozenset()  # documents the question itself names by publisher (not the conversation's)
-    gist: list[tuple[str, int, int]] = field(default_factory=list)  # a "summarise" question's key sentences
+    gist: list[tuple[str, int, int]] = field(default_factory=list)  # the key sentences a summary or catalogue
+    # question is answered with; and when a question about a paper's catalogue fields finds them nowhere in its text:
+    catalogue: str | None = None  # what its catalogue record gives instead (the reason the service abstains)
     vectors: QueryVectors | None = None
     ranked: list[Ranked] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -192,7 +194,11 @@ class Searcher:
         if out.alone is not None:  # historical query expansion: the expanded and the bare question, fused
             ranked = rank.rrf([ranked, self._alone(out, n, allowed, weights)])
         ranked = rank.distinct(self.index, ranked, k)
-        if out.wants.kind == "summary":
+        fields = catalogue.asked(question)
+        paper = sorted(q.sources) if len(q.sources) == 1 else doc_ids if doc_ids and len(doc_ids) == 1 else None
+        if fields and paper:  # "When was the KIEP commentary published?": where its text says so
+            ranked = self._catalogue_first(ranked, out, paper[0], fields, k)
+        elif out.wants.kind == "summary":
             ranked = self._gist_first(ranked, out, doc_ids, k)
         if out.wants.compare or len(q.sources) > 1:
             out.needed_docs = rank.compared(self.index, ranked, q.sources)
@@ -239,14 +245,33 @@ class Searcher:
         per_doc = max(1, self.reading.max_sentences // max(1, len(targets or [])))
         out.gist = [(d, a, b) for d in targets or []
                     for a, b in compose.key_sentences(self.index, d, recommendations, per_doc)]
+        return self._holding_first(ranked, out.gist, k)
+
+    def _catalogue_first(self, ranked: list[Ranked], out: Retrieval, doc_id: str, fields: list[str],
+                         k: int) -> list[Ranked]:
+        """For a question about the paper itself, the sentences of its text that state the asked catalogue fields
+        (its byline's date, its series line) are its gist; where the text states none, ``out.catalogue`` says what
+        the catalogue record gives."""
+        doc = self.index.documents[doc_id]
+        starts = [a for a in (catalogue.stated_at(doc, f) for f in fields) if a is not None]
+        out.gist = sorted({(d, a, b) for d, a, b in self.index.sentence_spans
+                           if d == doc_id and any(a <= start < b for start in starts)})
+        if not out.gist:
+            out.catalogue = catalogue.unstated(doc, fields, f"“{doc.title}”")
+            return ranked
+        return self._holding_first(ranked, out.gist, k)
+
+    def _holding_first(self, ranked: list[Ranked], gist: list[tuple[str, int, int]], k: int) -> list[Ranked]:
+        """The passages holding ``gist``'s sentences first, their chunks fetched from the index when the retrievers
+        did not bring them."""
         spans = self._spans(ranked)
-        missing = {c for d, a, _ in out.gist if not any(doc == d and start <= a < end for doc, start, end in spans)
+        missing = {c for d, a, _ in gist if not any(doc == d and start <= a < end for doc, start, end in spans)
                    for c in self._chunks_holding(d, a)[:1]}
         if missing:  # first, so that they are among the k (an overlapping passage merges into them)
             floor = min((r.score for r in ranked[:k]), default=0.0)  # ranked by what they hold, not by a score
             ranked = rank.distinct(self.index, [Ranked(c, floor) for c in sorted(missing)] + ranked, k)
             spans = self._spans(ranked)
-        holds_gist = {i for d, a, _ in out.gist for i, (doc, start, end) in enumerate(spans)
+        holds_gist = {i for d, a, _ in gist for i, (doc, start, end) in enumerate(spans)
                       if doc == d and start <= a < end}
         order = sorted(range(len(ranked)), key=lambda i: i not in holds_gist)  # stable: each group keeps its order
         return [ranked[i] for i in order]
@@ -297,13 +322,14 @@ class Searcher:
         off_topic = confidence is not None and confidence < self.settings.abstain_threshold
         # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate.
         unanswered = (method == PIPELINE and self.reading.gate > 0 and w.shaped and not q.hangul and not r.follow_up
+                      and not r.gist
                       and not any(s.answers for passage in sentences[: self.reading.gate_passages] for s in passage))
-        abstained = off_topic or unanswered
+        abstained = off_topic or unanswered or r.catalogue is not None
         composed, why = None, None
         if abstained:
             missing = [n for n in q.numbers if not any(n in query.numbers_in(p.text) for p in cited[:3])]
             far = off_topic and not missing and not q.sources
-            why = compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
+            why = r.catalogue or compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
         elif cited:
             def quote() -> list[compose.Quoted]:
                 if r.gist:

@@ -264,3 +264,16 @@ def test_the_passage_that_answers_leads(searcher, question, answer_text):
     assert answer_text in first.text
     bm25 = searcher.ask(question, k=5, method="bm25")  # a retriever alone is compared as it ranks
     assert [p.score for p in bm25.passages] == sorted((p.score for p in bm25.passages), reverse=True)
+
+
+def test_a_question_about_the_paper_itself_quotes_where_its_text_says_so(searcher):
+    answer = searcher.ask("When was the KIEP commentary published, and under which series label?", k=5)
+    assert not answer.abstained
+    assert [s.text for s in answer.answer.sentences] == ["ROK-US Trade", "September 27, 2025"]
+    assert all(s.passage == 1 for s in answer.answer.sentences)
+
+
+def test_a_question_about_the_paper_itself_says_what_the_catalogue_gives_when_the_text_does_not(searcher):
+    answer = searcher.ask("When was the Heritage brief published?", k=5)
+    assert answer.abstained and answer.answer is None and answer.passages
+    assert "does not state its date" in answer.reason and "January 2025" in answer.reason

@@ -1,0 +1,60 @@
+"""Questions about a paper itself: which catalogue fields a question asks for, and where the text states them."""
+
+from __future__ import annotations
+
+import pytest
+
+from retriever.catalogue import asked, date_forms, stated_at, unstated, value_of
+from retriever.documents import Document
+
+TEXT = "Trade Notes\nWhy Ports Matter\nBy Jane Doe\nMarch 4, 2024\n\nPorts move most goods."
+
+
+def paper(**record) -> Document:
+    fields = {"doc_id": "p", "title": "Why Ports Matter", "authors": ["Jane Doe"], "publisher": "Example Institute",
+              "date": "2024-03-04", "url": None, "series": "Trade Notes", **record}
+    return Document(**fields, source_file="p.txt", sha256="0" * 64, text=TEXT)
+
+
+@pytest.mark.parametrize(("question", "fields"), [
+    ("When was the KIEP commentary published?", ["date"]),
+    ("When did the Heritage brief come out?", ["date"]),
+    ("What is the publication date of the brief?", ["date"]),
+    ("When was the commentary published, and under which series label?", ["date", "series"]),
+    ("Who published the brief?", ["publisher"]),
+    ("Who is the publisher of the KIEP commentary?", ["publisher"]),
+    ("What is the title of the KIEP paper?", ["title"]),
+    ("What series is the brief part of?", ["series"]),
+    # about the papers' subject, not about the papers
+    ("When was the Mutual Defense Treaty signed?", []),
+    ("When did Korea's investment in China fall?", []),
+    ("Who wrote the brief?", []),
+    ("Under which section heading does it discuss tariffs?", []),
+])
+def test_asked(question, fields):
+    assert asked(question) == fields
+
+
+def test_date_forms():
+    assert date_forms("2025-09-27")[:3] == ["2025-09-27", "September 27, 2025", "27 September 2025"]
+    assert date_forms("2025-01") == ["2025-01", "January 2025"]
+    assert date_forms("2025") == ["2025"]
+    assert date_forms("soon") == ["soon"]  # not a date: looked for as written
+
+
+def test_stated_at_finds_the_value_as_the_text_writes_it():
+    doc = paper()
+    assert stated_at(doc, "date") == TEXT.index("March 4, 2024")
+    assert stated_at(doc, "series") == 0
+    assert stated_at(doc, "title") == TEXT.index("Why Ports Matter")
+    assert stated_at(doc, "publisher") is None  # the record knows it, the text never says it
+    assert stated_at(paper(date=None), "date") is None
+
+
+def test_unstated_says_what_the_record_gives():
+    assert unstated(paper(), ["publisher"], "“Why Ports Matter”") == (
+        "The text of “Why Ports Matter” does not state its publisher; its catalogue record gives the publisher "
+        "Example Institute.")
+    assert value_of(paper(date="2024-03"), "date") == "March 2024"
+    assert unstated(paper(publisher=None), ["publisher"], "it") == (
+        "Neither the text of it nor its catalogue record gives its publisher.")
