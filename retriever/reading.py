@@ -269,6 +269,33 @@ def _name_before(words: list[str], letters: list[str]) -> str | None:
     return None
 
 
+# "What does KIEP stand for?", "What is the full name of the RDP?": the answer is the name an acronym stands for.
+_ACRONYM_WORD = r"([A-Z0-9][A-Za-z0-9&-]*[A-Z0-9])"
+_EXPANSION = re.compile(rf"\b[Ww]hat (?:does|did|do) (?:the (?:acronym |abbreviation )?)?{_ACRONYM_WORD}(?:['’]s)? "
+                        rf"(?:stand for|mean)\b|\bfull (?:name|form) of (?:the )?{_ACRONYM_WORD}\b|"
+                        rf"\b{_ACRONYM_WORD}['’]s full name\b|\b[Ww]hat is (?:the )?{_ACRONYM_WORD} short for\b")
+
+
+def expansion_asked(question: str) -> str | None:
+    """The acronym whose full name the question asks for, if it asks for one (written as an acronym: two or more
+    capitals)."""
+    m = _EXPANSION.search(question)
+    acronym = next((g for g in m.groups() if g), None) if m else None
+    return acronym if acronym and sum(c.isupper() for c in acronym) >= 2 else None
+
+
+def spelled_out_at(text: str, acronym: str, name: str | None = None) -> int | None:
+    """Where ``text`` spells ``acronym`` out: its name (``acronyms`` found it) or, failing that, a run of capitalised
+    words from the acronym's first letter, just before "(ACRONYM)" ("Korea Institute for International Economic
+    Policy (KIEP)", whose initials skip a word).  None: it never does."""
+    tail = rf"\s*\({re.escape(acronym)}\)"
+    m = re.search(re.escape(name) + tail, text, _I) if name else None
+    first = acronym[0]
+    m = m or re.search(rf"(?<![\w-]){first}[\w’'-]*(?:\s+(?:(?:of|for|and|the|on|in|&)\s+)?[A-Z][\w’'-]*)+{tail}",
+                       text)
+    return m.start() if m else None
+
+
 def with_aliases(text: str, aliases: dict[str, str]) -> str:
     """``text`` followed by the other form of every acronym it uses or name it spells out ("3SI" <-> "Three Seas
     Initiative"): a passage that says "the 3SI" is about the Three Seas Initiative a question names."""

@@ -15,6 +15,7 @@ Retrievers, each a ranking over chunks (the eval runs them side by side):
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,8 +50,11 @@ class Retrieval:
     needed_docs: tuple[str, ...] = ()  # documents the question compares: each is among the returned passages
     named: frozenset[str] = frozenset()  # documents the question itself names by publisher (not the conversation's)
     gist: list[tuple[str, int, int]] = field(default_factory=list)  # the key sentences a summary or catalogue
-    # question is answered with; and when a question about a paper's catalogue fields finds them nowhere in its text:
-    catalogue: str | None = None  # what its catalogue record gives instead (the reason the service abstains)
+    # question is answered with; and when the papers' text does not state what such a question asks (a catalogue
+    # field, an acronym's full name):
+    unstated: str | None = None  # the reason the service abstains, with what the catalogue record gives instead
+    # ... or its answer is where a paper states it: on topic, whatever the similarities say ("What does GDP stand for?")
+    on_record: bool = False
     vectors: QueryVectors | None = None
     ranked: list[Ranked] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -196,7 +200,10 @@ class Searcher:
         ranked = rank.distinct(self.index, ranked, k)
         fields = catalogue.asked(question)
         paper = sorted(q.sources) if len(q.sources) == 1 else doc_ids if doc_ids and len(doc_ids) == 1 else None
-        if fields and paper:  # "When was the KIEP commentary published?": where its text says so
+        acronym = reading.expansion_asked(question)
+        if acronym:  # "What does KIEP stand for?": where a paper spells it out
+            ranked = self._expansion_first(ranked, out, acronym, doc_ids, k)
+        elif fields and paper:  # "When was the KIEP commentary published?": where its text says so
             ranked = self._catalogue_first(ranked, out, paper[0], fields, k)
         elif out.wants.kind == "summary":
             ranked = self._gist_first(ranked, out, doc_ids, k)
@@ -257,9 +264,25 @@ class Searcher:
         out.gist = sorted({(d, a, b) for d, a, b in self.index.sentence_spans
                            if d == doc_id and any(a <= start < b for start in starts)})
         if not out.gist:
-            out.catalogue = catalogue.unstated(doc, fields, f"“{doc.title}”")
+            out.unstated = catalogue.unstated(doc, fields, f"“{doc.title}”")
             return ranked
+        out.on_record = True
         return self._holding_first(ranked, out.gist, k)
+
+    def _expansion_first(self, ranked: list[Ranked], out: Retrieval, acronym: str, doc_ids: list[str] | None,
+                         k: int) -> list[Ranked]:
+        """For "What does X stand for?", the sentence where a paper spells X out ("Korea Institute for International
+        Economic Policy (KIEP)") is the answer; where none does, ``out.unstated`` says so."""
+        for doc_id in doc_ids or self.doc_ids:
+            at = reading.spelled_out_at(self.texts[doc_id], acronym, self.aliases[doc_id].get(acronym))
+            if at is not None:
+                out.gist = [(d, a, b) for d, a, b in self.index.sentence_spans if d == doc_id and a <= at < b]
+                out.on_record = True
+                return self._holding_first(ranked, out.gist, k)
+        used = any(re.search(rf"\b{re.escape(acronym)}\b", self.texts[d]) for d in doc_ids or self.doc_ids)
+        out.unstated = (f"The documents use “{acronym}” but never spell it out." if used
+                        else f"The documents never mention “{acronym}”.")
+        return ranked
 
     def _holding_first(self, ranked: list[Ranked], gist: list[tuple[str, int, int]], k: int) -> list[Ranked]:
         """The passages holding ``gist``'s sentences first, their chunks fetched from the index when the retrievers
@@ -319,17 +342,17 @@ class Searcher:
 
         sentences, cited = r.timed("read", read)
         confidence = answer.confidence(q, r.evidence) if method == PIPELINE else None
-        off_topic = confidence is not None and confidence < self.settings.abstain_threshold
+        off_topic = confidence is not None and confidence < self.settings.abstain_threshold and not r.on_record
         # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate.
         unanswered = (method == PIPELINE and self.reading.gate > 0 and w.shaped and not q.hangul and not r.follow_up
                       and not r.gist
                       and not any(s.answers for passage in sentences[: self.reading.gate_passages] for s in passage))
-        abstained = off_topic or unanswered or r.catalogue is not None
+        abstained = off_topic or unanswered or r.unstated is not None
         composed, why = None, None
         if abstained:
             missing = [n for n in q.numbers if not any(n in query.numbers_in(p.text) for p in cited[:3])]
             far = off_topic and not missing and not q.sources
-            why = r.catalogue or compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
+            why = r.unstated or compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
         elif cited:
             def quote() -> list[compose.Quoted]:
                 if r.gist:

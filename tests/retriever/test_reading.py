@@ -10,8 +10,9 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, defines, focus_share, holds, kind_of, lower_case_words,
-                               missing_focus, opens_with_pronoun, wants, with_aliases, without_words)
+from retriever.reading import (NOUNS, SHAPED, acronyms, defines, expansion_asked, focus_share, holds, kind_of,
+                               lower_case_words, missing_focus, opens_with_pronoun, spelled_out_at, wants, with_aliases,
+                               without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -399,3 +400,28 @@ def test_defines_needs_the_subject_before_what_it_is(text, says_what_it_is):
 ])
 def test_opens_with_pronoun(text, opens):
     assert opens_with_pronoun(text) is opens
+
+
+@pytest.mark.parametrize(("question", "acronym"), [
+    ("What does KIEP stand for?", "KIEP"),
+    ("What does the acronym THAAD stand for?", "THAAD"),
+    ("What is KIEP's full name?", "KIEP"),
+    ("What is the full name of the RDP?", "RDP"),
+    ("What is 3SI short for?", "3SI"),
+    ("What does CSP mean?", "CSP"),
+    ("What does the brief mean?", None),  # not an acronym
+    ("What does Heritage say?", None),
+    ("What does the US want?", None),
+])
+def test_expansion_asked(question, acronym):
+    assert expansion_asked(question) == acronym
+
+
+def test_spelled_out_at():
+    text = "He works at the Korea Institute for International Economic Policy (KIEP). The KIEP says so."
+    assert spelled_out_at(text, "KIEP") == text.index("Korea Institute")  # initials that skip a word
+    assert spelled_out_at(text, "KIEP", "Korea Institute for International Economic Policy") == text.index("Korea")
+    assert spelled_out_at("Deploying THAAD strained ties.", "THAAD") is None
+    gdp = "their gross domestic product (GDP) on defense"
+    assert spelled_out_at(gdp, "GDP", "gross domestic product") == gdp.index("gross")
+    assert spelled_out_at(gdp, "GDP") is None  # lower-case words need the name ``acronyms`` found

@@ -277,3 +277,11 @@ def test_a_question_about_the_paper_itself_says_what_the_catalogue_gives_when_th
     answer = searcher.ask("When was the Heritage brief published?", k=5)
     assert answer.abstained and answer.answer is None and answer.passages
     assert "does not state its date" in answer.reason and "January 2025" in answer.reason
+
+
+def test_what_an_acronym_stands_for_is_where_a_paper_spells_it_out(searcher):
+    answer = searcher.ask("What does KIEP stand for?", k=5)
+    assert not answer.abstained
+    assert "Korea Institute for International Economic Policy (KIEP)" in answer.answer.sentences[0].text
+    unspelled = searcher.ask("What does the acronym THAAD stand for?", k=5)  # KIEP names it, never spells it out
+    assert unspelled.abstained and unspelled.answer is None and "never spell it out" in unspelled.reason
