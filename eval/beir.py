@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import re
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +34,7 @@ from retriever.chunking import Chunk
 from retriever.config import PIPELINE, PROJECT_ROOT, RETRIEVERS, Settings
 from retriever.documents import Document
 from retriever.index import Index, make_index
-from retriever.progress import Progress
+from retriever.progress import Progress, Stage
 from retriever.rank import Ranked
 from retriever.search import Searcher
 
@@ -182,20 +181,19 @@ def rank_documents(ranked: Sequence[Ranked], chunks: Sequence[Chunk], depth: int
 
 def run_queries(searcher: Searcher, queries: dict[str, str], retrievers: Sequence[str], progress: bool):
     """Ranked document ids and wall times per retriever and query."""
-    from tqdm import tqdm
-
     rankings: dict[str, dict[str, list[str]]] = {name: {} for name in retrievers}
     times: dict[str, list[float]] = {name: [] for name in retrievers}
     searcher.warm()
-    with tqdm(total=len(queries) * len(retrievers), desc="beir", unit="query", disable=not progress,
-              file=sys.stderr) as bar:
+    with Progress(progress) as report:
+        report.plan([Stage("asking", len(queries) * len(retrievers), len(queries) * len(retrievers), "queries")])
+        report.stage("asking")
         for qid, text in queries.items():
             for name in retrievers:
                 t0 = time.perf_counter()
                 r = searcher.retrieve(text, k=CHUNK_DEPTH, method=name)
                 times[name].append((time.perf_counter() - t0) * 1000)
                 rankings[name][qid] = rank_documents(r.ranked, searcher.index.chunks)
-                bar.update()
+                report.advance()
     return rankings, times
 
 

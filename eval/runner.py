@@ -21,7 +21,6 @@ needs (coverage@5), and abstention on near-topic and far-off questions apart.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retriever.config import PIPELINE, PROJECT_ROOT, RETRIEVERS
+from retriever.progress import Progress, Stage
 from retriever.tuning import FEATURES, READING_TERMS
 
 if TYPE_CHECKING:
@@ -161,8 +161,6 @@ def ask_all(
     question by question, so a slow spell of a shared machine hits them alike; one untimed warm-up question per
     retriever keeps first-call costs (model and library warm-up) out of the percentiles.
     """
-    from tqdm import tqdm
-
     searcher.warm()
     ask = {name: asker(searcher, name) for name in retrievers}
     texts = {doc_id: doc.text for doc_id, doc in searcher.index.documents.items()}
@@ -170,13 +168,16 @@ def ask_all(
         ask[name](questions[0].question, k, None)
     results: Results = {name: {} for name in retrievers}
     asks = sum(1 + bool(q.history) for q in questions) * len(retrievers)
-    with tqdm(total=asks, desc="eval", unit="query", disable=not progress, file=sys.stderr) as bar:
+    # One bar on a terminal, plain lines in a log (``retriever.progress``), as an index build reports.
+    with Progress(progress) as report:
+        report.plan([Stage("asking", asks, asks, "questions")])
+        report.stage("asking")
         for q in questions:
             for name in retrievers:
                 results[name][q.id] = outcome = timed(ask[name], q, k, list(q.history) or None, texts)
                 if q.history:
                     outcome.without_history = timed(ask[name], q, k, None, texts)
-                bar.update(1 + bool(q.history))
+                report.advance(1 + bool(q.history))
     return results
 
 
