@@ -130,6 +130,10 @@ _NUMBER_SHAPE = re.compile(r"\b\d[\d,.]*\b|\b(two|three|four|five|six|seven|eigh
 _NOT_A_FIGURE = re.compile(r"^\s*\[?\d+[.)\]]\s|https?://\S+|\b(Vol|No|pp?|Nos)\.\s?\d[\d,–-]*|"
                            r"\b(January|February|March|April|May|June|July|August|September|October|November|"
                            r"December) \d{1,2}\b")
+# A sentence that gives a cause or a purpose: what "why" asks for.
+_BECAUSE = re.compile(r"\b(because|since|as a result|due to|owing to|thanks to|driven (largely )?by|caus(e|es|ed|ing)|"
+                      r"led to|leads? to|result(s|ed)? (in|from)|stem(s|med)? from|so that|in order to|given|amid|"
+                      r"therefore|thus|hence)\b", _I)
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
 _NAME_RUN = re.compile(rf"(?<![.!?] )(?<!^)\b{_CAPITALISED}(?: (?:of |for |and |the |de |van )?{_CAPITALISED})*")
 _TITLE = re.compile(r"\b(President|Secretary|Minister|Ambassador|Senator|Chairman|CEO|Dr|Mr|Ms|Mrs|Professor|"
@@ -208,6 +212,8 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
         return bool(_ORGANISATION_SHAPE.search(text))
     if kind == "place":
         return bool(_NAME_RUN.search(text))
+    if kind == "reason":
+        return bool(_BECAUSE.search(text))
     return True
 
 
