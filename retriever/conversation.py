@@ -34,6 +34,11 @@ _CLAUSE_THAT = re.compile(r"\b(say|says|said|estimat\w*|not(e|es|ed)|argu\w*|bel
                           r"suggest\w*|means?|meant|stat(e|es|ed)|warn\w*|think\w*|thought|expect\w*|hop(e|es|ed)|"
                           r"predict\w*|conclud\w*|so|such|now|given|assum\w*|report\w*|insist\w*|know\w*|"
                           r"knew)\s+that\b", _I)
+# An elliptical follow-up that swaps the subject: "And Anthony B. Kim's?", "What about Japan?" after a question
+# about one other name.  Its name runs (capitalised words, a possessive kept) and the question words it lacks.
+_FRAGMENT = re.compile(r"^\s*(and|or|but|also|what about|how about)\b", _I)
+_WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", _I)
+_NAME_RUN = re.compile(r"\b[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|for|and|the))*(?<![\s.])(?:['’]s)?")
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+")
 MIN_OWN_TERMS = 2  # a question with fewer index terms of its own cannot stand alone ("And China?")
@@ -91,5 +96,27 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
     other = bool(_OTHER_DOC.search(question) and quoted and set(texts) - quoted)
     if other:
         quoted = set(texts) - quoted
+    swapped = swap_subject(question, expansion[0]) if len(expansion) == 1 else None  # a self-contained one
+    if swapped:  # the earlier question about the new name: its old name would only pull the old answer back
+        expansion = [swapped]
     return Resolved(" ".join([question, *expansion]), expansion[0] if expansion else None, frozenset(quoted), True,
                     only=other)
+
+
+def swap_subject(question: str, earlier: str) -> str | None:
+    """"And Anthony B. Kim's?" after "What is Derrick Morgan's position?" asks "What is Anthony B. Kim's position?":
+    the earlier question with its one name replaced by the fragment's one name.  None unless the question is such a
+    fragment (no question word of its own) and each of the two names exactly one thing."""
+    rest = _FRAGMENT.sub("", question)
+    if _WH.search(rest):
+        return None
+    new = _NAME_RUN.findall(rest)
+    old = [m for m in _NAME_RUN.finditer(earlier) if m.start() > 0]  # a question's first word is capitalised anyway
+    if len(new) != 1 or len(old) != 1:
+        return None
+    name = new[0]
+    if old[0].group().endswith(("'s", "’s")) and not name.endswith(("'s", "’s")):
+        name += "'s"
+    elif name.endswith(("'s", "’s")) and not old[0].group().endswith(("'s", "’s")):
+        name = name[:-2]
+    return earlier[:old[0].start()] + name + earlier[old[0].end():]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from retriever.conversation import MIN_OWN_TERMS, leans_on_history, quoted_documents, resolve
+from retriever.conversation import MIN_OWN_TERMS, leans_on_history, quoted_documents, resolve, swap_subject
 from retriever.lexical import Lexical
 from retriever.schema import Turn
 
@@ -196,3 +196,24 @@ def test_resolve_a_question_naming_its_source_is_not_a_follow_up(lexical):
     question = "What does the paper say about investment in Georgia?"
     assert resolve(question, HISTORY, lexical, TEXTS, True).follow_up is False
     assert resolve(question, HISTORY, lexical, TEXTS, False).follow_up is True
+
+
+@pytest.mark.parametrize(("question", "earlier", "swapped"), [
+    ("And Anthony B. Kim's?", "What is Derrick Morgan's position?", "What is Anthony B. Kim's position?"),
+    ("What about Japan?", "What role does Taiwan play in the energy architecture?",
+     "What role does Japan play in the energy architecture?"),
+    ("And Poland's?", "What is Hungary's role?", "What is Poland's role?"),
+    ("And Seoul?", "What is Washington's position?", "What is Seoul's position?"),  # the possessive follows the old
+    # not such a fragment: a question word of its own, no name, or two names to choose from
+    ("And who wrote it?", "What is Derrick Morgan's position?", None),
+    ("And the other author?", "What is Derrick Morgan's role?", None),
+    ("And in China?", "How has Korean investment in the US changed?", None),
+])
+def test_swap_subject(question, earlier, swapped):
+    assert swap_subject(question, earlier) == swapped
+
+
+def test_resolve_a_fragment_that_swaps_the_subject_reads_the_earlier_question_about_the_new_name(lexical):
+    history = [user("What is Derrick Morgan's position?"), assistant("Derrick Morgan is Executive Vice President.")]
+    r = resolve("And Anthony B. Kim's?", history, lexical, TEXTS, False)
+    assert r.follow_up and r.text == "And Anthony B. Kim's? What is Anthony B. Kim's position?"
