@@ -130,11 +130,12 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     # A rare name the question gives must be there too: Korea's share in 2022 is not Japan's.
     rare_names = [t for word in names for t in lexical.terms(word) if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
     name_terms = {word: set(lexical.terms(word)) for word in names}
+    capitals = reading.capitals_in(names)  # "Seoul" in a question is Korea in the papers
     said: set[str] = set()  # the terms of the passage's sentences before this one (kept only for pronoun-led ones)
     out = []
     for i, (text, score) in enumerate(zip(texts, scores)):
-        window = reading.with_aliases(" ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1]),
-                                      aliases or {})
+        window = reading.with_metonyms(reading.with_aliases(
+            " ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1]), aliases or {}), capitals)
         if w.kind == "heading":  # a heading answers by what its section says: read it with the sentence after it
             holds = spans[i][1] in headings
         elif w.kind == "source":  # a claim that cites an endnote, or the endnote itself

@@ -302,6 +302,30 @@ def spelled_out_at(text: str, acronym: str, name: str | None = None) -> int | No
     return m.start() if m else None
 
 
+# Capitals that stand for their countries, as writing on foreign affairs uses them ("Washington should work with
+# Seoul"): general knowledge, like a stopword list, and never about a particular question.
+METONYMS: dict[str, tuple[str, ...]] = {
+    "Washington": ("United States", "U.S.", "US", "America"), "Seoul": ("Korea", "ROK"), "Beijing": ("China",),
+    "Tokyo": ("Japan",), "Moscow": ("Russia",), "Taipei": ("Taiwan",), "Pyongyang": ("North Korea", "DPRK"),
+    "London": ("Britain", "United Kingdom", "UK"), "Brussels": ("European Union", "EU"), "Berlin": ("Germany",),
+    "Paris": ("France",), "Ottawa": ("Canada",), "Canberra": ("Australia",), "New Delhi": ("India",),
+}
+_METONYM_PATTERNS = {capital: re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+                     for capital, names in METONYMS.items()}
+
+
+def with_metonyms(text: str, capitals: tuple[str, ...]) -> str:
+    """``text`` followed by each of ``capitals`` (the question's) whose country it names: a sentence about Korea
+    is about what a question calls "Seoul"."""
+    extra = [c for c in capitals if c not in text and _METONYM_PATTERNS[c].search(text)]
+    return " ".join([text, *extra]) if extra else text
+
+
+def capitals_in(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The capitals among a question's words (a possessive read as the name)."""
+    return tuple(dict.fromkeys(c for w in words if (c := re.sub(r"['’]s$", "", w)) in METONYMS))
+
+
 def with_aliases(text: str, aliases: dict[str, str]) -> str:
     """``text`` followed by the other form of every acronym it uses or name it spells out ("3SI" <-> "Three Seas
     Initiative"): a passage that says "the 3SI" is about the Three Seas Initiative a question names."""

@@ -10,9 +10,9 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, defines, expansion_asked, focus_share, holds, kind_of,
-                               lower_case_words, missing_focus, opens_with_pronoun, spelled_out_at, wants, with_aliases,
-                               without_words)
+from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, defines, expansion_asked, focus_share, holds,
+                               kind_of, lower_case_words, missing_focus, opens_with_pronoun, spelled_out_at, wants,
+                               with_aliases, with_metonyms, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -436,3 +436,13 @@ def test_spelled_out_at():
     gdp = "their gross domestic product (GDP) on defense"
     assert spelled_out_at(gdp, "GDP", "gross domestic product") == gdp.index("gross")
     assert spelled_out_at(gdp, "GDP") is None  # lower-case words need the name ``acronyms`` found
+
+
+def test_capitals_in_a_question_and_the_countries_they_stand_for():
+    assert capitals_in(("Seoul's", "importance", "Washington's", "position")) == ("Seoul", "Washington")
+    assert capitals_in(("Korea", "tariffs")) == ()
+    text = "South Korea is an indispensable anchor of America in the Indo-Pacific region."
+    assert with_metonyms(text, ("Seoul", "Washington")) == text + " Seoul Washington"
+    assert with_metonyms(text, ("Beijing",)) == text  # it does not name China
+    assert with_metonyms("Korean firms invested.", ("Seoul",)) == "Korean firms invested."  # "Korean" is no "Korea"
+    assert with_metonyms("Seoul agreed with Korea.", ("Seoul",)) == "Seoul agreed with Korea."  # said already

@@ -285,3 +285,10 @@ def test_what_an_acronym_stands_for_is_where_a_paper_spells_it_out(searcher):
     assert "Korea Institute for International Economic Policy (KIEP)" in answer.answer.sentences[0].text
     unspelled = searcher.ask("What does the acronym THAAD stand for?", k=5)  # KIEP names it, never spells it out
     assert unspelled.abstained and unspelled.answer is None and "never spell it out" in unspelled.reason
+
+
+def test_capitals_in_a_question_stand_for_their_countries_in_the_papers(searcher):
+    # the papers say "South Korea" and "the United States"; the question says "Seoul" and "Washington"
+    answer = searcher.ask("To which European nation's tie with Washington does the Heritage brief liken the bond "
+                          "with Seoul?", k=5)
+    assert not answer.abstained and "Great Britain" in answer.answer.text
