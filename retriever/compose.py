@@ -75,13 +75,20 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
     return chosen
 
 
-def lead(passages: Sequence[list[Sentence]], r: Reading = READING, only: Collection[str] | None = None) -> int:
+def lead(passages: Sequence[list[Sentence]], r: Reading = READING, only: Collection[str] | None = None,
+         notes: Index | None = None) -> int:
     """The passage (0-based) that holds the sentence ``choose`` would quote first: it leads the returned passages.
 
     Reading ranks more finely than the second stage: the passage that answers beats one that is only about the
-    question's subject (gold hit@1 0.794 -> 0.819).  0 when there is nothing to quote.
+    question's subject (gold hit@1 0.794 -> 0.819).  For a question about sources (``notes``: the index), the
+    passage holding the first endnote the answer quotes leads, since the note is the answer.  0 when there is
+    nothing to quote.
     """
     chosen = choose(passages, (), r, only)
+    if notes is not None and chosen:
+        cited = [rank for rank, s in with_notes(notes, chosen, passages)
+                 if notes.documents[s.doc_id].in_endnotes(s.start)]
+        chosen = [(cited[0], chosen[0][1])] if cited else chosen
     return chosen[0][0] - 1 if chosen else 0
 
 

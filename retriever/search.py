@@ -333,7 +333,7 @@ class Searcher:
             # or a comparison's order is its own, and a Hangul question's reading is too coarse to reorder by
             # (Korean hit@1 0.75 -> 0.60 when it did).
             if method == PIPELINE and self.reading.lead and not (r.gist or r.needed_docs or q.hangul):
-                lead = compose.lead(sentences, self.reading, only)
+                lead = compose.lead(sentences, self.reading, only, self.index if w.kind == "source" else None)
                 if lead:  # it takes the top score too: scores still fall with rank
                     r.ranked.insert(0, dataclasses.replace(r.ranked.pop(lead), score=r.ranked[0].score))
                     sentences.insert(0, sentences.pop(lead))

@@ -430,3 +430,12 @@ def test_with_notes_a_sentence_of_a_note_stands_for_the_whole_note(noted):
 def test_with_notes_a_claim_citing_nothing_stays_alone(noted):
     plain = span_sentence(NOTED, "It is essential to move beyond a binary choice.")
     assert with_notes(noted, [(1, plain)], [[plain]]) == [(1, plain)]
+
+
+def test_lead_for_a_question_about_sources_is_the_passage_holding_the_note(noted):
+    claim = span_sentence(NOTED, CLAIM, score=0.9)
+    in_notes = span_sentence(NOTED, "Accessed June 1.", score=0.2)
+    passages = [[claim], [in_notes]]
+    assert lead(passages, r=R) == 0  # the claim is quoted first ...
+    assert lead(passages, r=R, notes=noted) == 1  # ... but the endnote it cites answers "which source"
+    assert lead([[claim], []], r=R, notes=noted) == 0  # the note in no passage: the claim's passage cites it
