@@ -35,7 +35,7 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
                       r"takeaways?|findings?|messages?)|gist|overview|"
                       r"what (are|were) (the|its|their) (\w+ )?(recommendations|proposals)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
-                      r"\brecommend(s|ed)?\s*\??\s*$|요약|요점|핵심|권고|제언", _I)
+                      r"\brecommend(s|ed)?\s*[?.!]?\s*$|요약|요점|핵심|권고|제언", _I)
 _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)s?\b|\bunder which section\b|"
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"

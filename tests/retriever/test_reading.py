@@ -46,6 +46,7 @@ def test_idf_values_these_figures_assume(lexical):
     ("How much would a chip cost to make in the US compared with Taiwan?", "number"),  # the comparison comes later
     ("How much did Korea invest in China in 2016?", "money"),
     ("What did the government's shipbuilding proposal cost?", "money"),
+    ("Compare what the two papers recommend.", "summary"),  # a full stop, not a question mark, ends it
     ("How many times larger is the US market?", "number"),
     ("How large is the Korean navy?", "number"),
     ("How many shipyards does Korea operate?", "number"),
