@@ -67,9 +67,12 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
     repeats it most (the authors' biographies), not the one that answers.  It stays when too little would be left.
     """
     sources, text = frozenset(), question
-    named = {name: doc for name, doc in (source_names or {}).items() if re.search(rf"\b{re.escape(name)}\b", text)}
+    # Any case: "who wrote the kiep commentary" names the KIEP paper as surely as its capitals would.
+    named = {name: doc for name, doc in (source_names or {}).items()
+             if re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE)}
     if named:
-        stripped = " ".join(re.sub(rf"\b({'|'.join(map(re.escape, named))})(['’]s)?\b", " ", text).split())
+        stripped = " ".join(re.sub(rf"\b({'|'.join(map(re.escape, named))})(['’]s)?\b", " ", text,
+                                   flags=re.IGNORECASE).split())
         if len(lexical.terms(stripped)) >= 2:
             sources, text = frozenset(named.values()), stripped
     return Query(

@@ -142,6 +142,11 @@ def test_named_publisher_becomes_a_source(lexical):
     assert q.terms == ["say", "about", "tariff"]
 
 
+def test_a_publisher_named_in_lower_case_is_named_all_the_same(lexical):
+    q = parse("what did the heritage foundation say about tariffs", lexical, SOURCES)
+    assert q.sources == frozenset({"heritage"}) and q.text == "what did the say about tariffs"
+
+
 def test_possessive_goes_with_the_name(lexical):
     q = parse("Who wrote the Heritage Foundation’s brief on tariffs?", lexical, SOURCES)
     assert q.text == "Who wrote the brief on tariffs?" and q.sources == frozenset({"heritage"})
