@@ -233,6 +233,32 @@ def without_words(text: str, words: tuple[str, ...]) -> str:
     return re.sub(pattern, " ", text, flags=re.IGNORECASE)
 
 
+# A title's capitals ("… and How More Can Be Accomplished") make no name of a question's own words.
+_QUESTION_WORDS = {"how", "what", "which", "who", "whom", "whose", "when", "where", "why", "is", "are", "was",
+                   "were", "do", "does", "did", "can", "could", "will", "would", "should", "be", "more", "and", "or"}
+
+
+def proper_cases(texts: list[str], common: frozenset[str]) -> dict[str, str]:
+    """Each name the corpus writes (capitalised inside a sentence, or in capitals, and never in lower case), by its
+    lower-case form: "kiep" -> "KIEP", "korea" -> "Korea".  A word capitalised only at a sentence's start is none."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for m in re.finditer(r"(?<=[a-z0-9,;:’'”)] )[A-Z][A-Za-z0-9-]*|\b[A-Z][A-Z0-9]+\b", text):
+            word = m.group()
+            if word.lower() not in common and word.lower() not in _QUESTION_WORDS:
+                found.setdefault(word.lower(), word)
+    return found
+
+
+def truecase(question: str, cases: dict[str, str]) -> str:
+    """A question typed all in lower case, with the corpus's names capitalised as the corpus writes them ("who wrote
+    the kiep commentary" -> "who wrote the KIEP commentary"): what a question's names do (they must be in the
+    answer's neighbourhood, and they are no answer) then works for it too.  Any other question is left as typed."""
+    if any(c.isupper() for c in question):
+        return question
+    return re.sub(r"[a-z0-9][a-z0-9-]*", lambda m: cases.get(m.group(), m.group()), question)
+
+
 def lower_case_words(texts: list[str]) -> frozenset[str]:
     """Every word the texts write in lower case somewhere: not a name (``holds``)."""
     return frozenset(w for text in texts for w in re.findall(r"\b[a-z]+\b", text))

@@ -31,7 +31,7 @@ from .index import Index
 from .lexical import Lexical
 from .query import Query
 from .rank import QueryVectors, Ranked
-from .reading import Wants, acronyms, lower_case_words
+from .reading import Wants, acronyms, lower_case_words, proper_cases
 from .schema import Answer, Passage, Turn
 from .tuning import HANGUL_WEIGHTS, READING, Reading, Weights
 
@@ -92,6 +92,7 @@ class Searcher:
         self.aliases = {doc_id: acronyms(text) for doc_id, text in self.texts.items()}
         self.source_names = query.source_names(index.documents.values(), self.texts)
         self.common_words = lower_case_words(list(self.texts.values()))
+        self.cases = proper_cases(list(self.texts.values()), self.common_words)
 
     def with_index(self, index: Index) -> "Searcher":
         """The same settings over another index, keeping the loaded models when it was built with them: what a
@@ -313,6 +314,7 @@ class Searcher:
         """Cited passages, the answer quoted from them, and whether (and why) the documents do not answer."""
         t0 = time.perf_counter()
         question = question.strip()
+        typed, question = question, reading.truecase(question, self.cases)
         r = self.retrieve(question, k, doc_ids, method, history)
         q, w = r.query, r.wants
         if r.vectors is None:  # bm25 alone never encoded the question, but its answer sentences still need meaning
@@ -365,7 +367,7 @@ class Searcher:
             composed = compose.text_of(quoted) if quoted else None
         r.timings["total"] = (time.perf_counter() - t0) * 1000
         return Answer(
-            question=question,
+            question=typed,
             answer=composed,
             reason=why,
             abstained=abstained,

@@ -11,8 +11,8 @@ import pytest
 
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, defines, expansion_asked, focus_share, holds,
-                               kind_of, lower_case_words, missing_focus, opens_with_pronoun, spelled_out_at, wants,
-                               with_aliases, with_metonyms, without_words)
+                               kind_of, lower_case_words, missing_focus, opens_with_pronoun, proper_cases,
+                               spelled_out_at, truecase, wants, with_aliases, with_metonyms, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -447,3 +447,13 @@ def test_capitals_in_a_question_and_the_countries_they_stand_for():
     assert with_metonyms(text, ("Beijing",)) == text  # it does not name China
     assert with_metonyms("Korean firms invested.", ("Seoul",)) == "Korean firms invested."  # "Korean" is no "Korea"
     assert with_metonyms("Seoul agreed with Korea.", ("Seoul",)) == "Seoul agreed with Korea."  # said already
+
+
+def test_truecase_a_question_typed_in_lower_case():
+    texts = ["The Korea Institute (KIEP) says Korea invests. How More Can Be Done.", "korea-seoul.html is a file."]
+    cases = proper_cases(texts, lower_case_words(texts))
+    assert cases["kiep"] == "KIEP" and cases["institute"] == "Institute"
+    assert "korea" not in cases  # written in lower case somewhere
+    assert "how" not in cases and "more" not in cases  # a title's capitals name nothing
+    assert truecase("who runs the kiep institute?", cases) == "who runs the KIEP Institute?"
+    assert truecase("Who runs the kiep institute?", cases) == "Who runs the kiep institute?"  # typed with capitals

@@ -292,3 +292,10 @@ def test_capitals_in_a_question_stand_for_their_countries_in_the_papers(searcher
     answer = searcher.ask("To which European nation's tie with Washington does the Heritage brief liken the bond "
                           "with Seoul?", k=5)
     assert not answer.abstained and "Great Britain" in answer.answer.text
+
+
+def test_a_question_typed_in_lower_case_reads_as_capitalised(searcher):
+    answer = searcher.ask("who wrote the kiep commentary", k=5)
+    assert answer.question == "who wrote the kiep commentary"  # the question as the user typed it
+    assert not answer.abstained and "Hyok Jung Kim" in answer.answer.text
+    assert {s.doc_id for s in answer.answer.sentences} == {next(d for d in searcher.doc_ids if d.startswith("kiep"))}
