@@ -124,7 +124,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         sims = index.sentence_vectors[rows] @ vectors.english
     scores = sentence_scores(texts, sims, q, lexical)
     headings = {s.char_start for s in doc.sections}
-    names = tuple(word for word in w.focus if word[:1].isupper())  # the question's own names answer nothing
+    # the question's own names answer nothing ("3SI" is one too)
+    names = tuple(word for word in w.focus if any(c.isupper() for c in word))
     # ... nor do they spelled out: "North Atlantic Treaty Organization" is no answer to "Who leads NATO?"
     spelled = names + tuple(word for name in names for word in (aliases or {}).get(name, "").split())
     # A rare name the question gives must be there too: Korea's share in 2022 is not Japan's.

@@ -35,7 +35,7 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
                       r"takeaways?|findings?|messages?)|gist|overview|"
                       r"what (are|were) (the|its|their) (\w+ )?(recommendations|proposals)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
-                      r"\brecommend(s|ed)?\s*[?.!]?\s*$|요약|요점|핵심|권고|제언", _I)
+                      r"\b(recommend(s|ed)?|recommendations|proposals)\s*[?.!]?\s*$|요약|요점|핵심|권고|제언", _I)
 _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)s?\b|\bunder which section\b|"
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
@@ -70,7 +70,8 @@ _PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
                    r"steps?|measures?|policies|tasks?|initiatives?))\b", _I)
 _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (an? |the )?[\w–-]+( [\w–-]+){0,3}\s*[?.!]?\s*$|\bdefin\w*\b|"
-                         r"\bwhat does .+ (mean|stand for)\b|\bmeaning of\b|무엇인가|뜻", _I)
+                         r"\bwhat does .+ (mean|stand for)\b|\bmeaning of\b|^\s*(explain|describe|define)\b|"
+                         r"무엇인가|뜻", _I)
 _YESNO = re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b", _I)
 _COMPARE = re.compile(r"\b(both|two (papers?|documents?|reports?|briefs?|pieces?|sources?)|compar\w*|differ\w*|"
                       r"contrast\w*|versus|vs\.?|each (paper|document|report|brief)|in common|agree\w*|disagree\w*|"
@@ -112,6 +113,8 @@ _NOT_FOCUS = {
     "argues", "argued", "argument", "discuss", "discusses", "discussed", "introduce", "introduces", "introduced",
     "talk", "talks", "outlet", "outlets", "newspaper", "newspapers", "source", "sources", "reported", "cites",
     "citing", "journal",
+    # a request's own words: "I want to know who founded TSMC", "Tell me about ...", "Explain ..."
+    "i", "me", "my", "want", "know", "tell", "please", "explain", "describe", "like",
 }
 
 # "Besides commercial nuclear plants, what ...": what follows "besides" is what the answer is not, so no focus.

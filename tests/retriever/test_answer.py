@@ -413,3 +413,13 @@ def test_a_name_the_question_gives_answers_nothing_spelled_out_either(index, ind
                          wants("Who leads the MOD?", index_lexical), ENGLISH, Ranked(1, 0.0),
                          aliases={"MOD": "Finance"})
     assert other[0].answers is True  # "Ministry" is left: a ministry holds the answer about "Finance"
+
+
+def test_a_name_with_a_digit_first_is_a_name_too(index, index_lexical):
+    # "3SI" is the question's name: the number word of its spelled-out form is no figure ("Three Seas Initiative")
+    question = parse("How many nations are in the 3SI?", index_lexical)
+    w = wants(question.text, index_lexical)
+    text_sentences = read_passage(index, index_lexical, question, w, ENGLISH, Ranked(0, 0.0),
+                                  aliases={"3SI": "Three Seas Initiative"})
+    assert w.kind == "number" and "3SI" in w.focus
+    assert all(not s.answers for s in text_sentences)  # the fixture's sentences hold no count of nations

@@ -47,6 +47,10 @@ def test_idf_values_these_figures_assume(lexical):
     ("How much did Korea invest in China in 2016?", "money"),
     ("What did the government's shipbuilding proposal cost?", "money"),
     ("Compare what the two papers recommend.", "summary"),  # a full stop, not a question mark, ends it
+    ("List the Heritage brief's recommendations.", "summary"),
+    # requests, not questions
+    ("Explain the Three Seas Initiative.", "definition"),
+    ("Describe the KORUS FTA", "definition"),
     ("How many times larger is the US market?", "number"),
     ("How large is the Korean navy?", "number"),
     ("How many shipyards does Korea operate?", "number"),
@@ -457,3 +461,8 @@ def test_truecase_a_question_typed_in_lower_case():
     assert "how" not in cases and "more" not in cases  # a title's capitals name nothing
     assert truecase("who runs the kiep institute?", cases) == "who runs the KIEP Institute?"
     assert truecase("Who runs the kiep institute?", cases) == "Who runs the kiep institute?"  # typed with capitals
+
+
+def test_wants_focus_drops_a_requests_own_words(lexical):
+    assert wants("I want to know who founded TSMC.", lexical).focus == ("founded", "TSMC")
+    assert wants("Please tell me what Korea invested.", lexical).focus == ("Korea", "invested")
