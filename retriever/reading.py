@@ -58,13 +58,16 @@ _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|
 # "What was the trade deficit ...": a quantity named by its noun, not by "how much".
 _QUANTITY = re.compile(r"\bwhat (is|was|are|were) (the |its |their )?([\w.’'–-]+ ){0,4}(deficits?|surplus\w*|values?|"
                        r"totals?|sizes?|costs?|budgets?|prices?|gdp|volumes?|amounts?|sums?|revenues?|output|"
-                       r"populations?|figures?|counts?)\b", _I)
+                       r"populations?|figures?|counts?|tariffs?)\b", _I)
 _NUMBER = re.compile(r"\bhow many\b|\b(what|which) (number|figure|count|total)\b|\bnumber of\b|몇|개수", _I)
 _PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|president|official|minister|"
                      r"secretary|leader|author|authors|writer|scholar|expert|ambassador|ceo)\b|\bwho\b|누구|저자|필자", _I)
-_ORGANISATION = re.compile(r"\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(compan\w*|firms?|organi[sz]ations?|institut\w*|think[- ]tanks?|agenc\w*|"
-                           r"banks?|shipyards?|groups?|publishers?|corporations?|ministr\w*|departments?|"
-                           r"alliances?|blocs?)\b|기관|기업|회사", _I)
+# "Which Korean company ...", and "What is the name of the company that ...": the noun says what kind of name.
+_ORGANISATION = re.compile(r"\b((what|which) |name of (the |a |an |that |this )?([\w-]+ ){0,3}?)"
+                           r"((?-i:[A-Z][\w.’'-]*) ){0,3}(compan\w*|firms?|organi[sz]ations?|institut\w*|"
+                           r"think[- ]tanks?|agenc\w*|banks?|shipyards?|groups?|publishers?|corporations?|ministr\w*|"
+                           r"departments?|alliances?|blocs?|conglomerates?|chaebols?|(auto|car|chip)?makers?|"
+                           r"manufacturers?|producers?)\b|기관|기업|회사", _I)
 _PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(countr\w*|states?|"
                     r"cit(y|ies)|regions?|nations?|places?|locations?|provinces?|continents?)\b|어디|어느 나라", _I)
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"

@@ -50,6 +50,9 @@ def test_idf_values_these_figures_assume(lexical):
     ("List the Heritage brief's recommendations.", "summary"),
     # requests, not questions
     ("Explain the Three Seas Initiative.", "definition"),
+    ("What is the name of the South Korean company that invested in Philly Shipyard?", "organisation"),
+    ("Which Korean conglomerate leads in AI infrastructure?", "organisation"),
+    ("What is the KORUS FTA's tariff on Korean steel?", "number"),
     ("Describe the KORUS FTA", "definition"),
     ("How many times larger is the US market?", "number"),
     ("How large is the Korean navy?", "number"),
