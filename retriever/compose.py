@@ -122,8 +122,8 @@ def with_notes(index: Index, quoted: list[Quoted], passages: Sequence[list[Sente
     out: list[Quoted] = []
     for rank, s in quoted:  # a sentence of an endnote stands for the whole note (its authors, title and outlet)
         doc = index.documents[s.doc_id]
-        whole = next((span for span in (doc.note_span(m) for m in doc.footnotes)
-                      if span and span[0] <= s.start < span[1]), None)
+        whole = next((span for span in (doc.note_span(m) for m in doc.footnotes)  # "[3] DIGITIMES …" too
+                      if span and s.start < span[1] and span[0] < s.end), None)
         if whole and all(q.doc_id != s.doc_id or q.start != whole[0] for _, q in out):
             out.append((rank, Sentence(s.doc_id, *whole, doc.text[whole[0]:whole[1]], s.score, True)))
         elif not whole:

@@ -50,6 +50,8 @@ class Lexical:
         Text without Hangul never reaches the Korean analyser, which is loaded only for the first text that does.
         """
         lowered = _DOTTED.sub(lambda m: m.group().replace(".", "") + " " * m.group().count("."), text.lower())
+        # The stemmer strips "'s" but not "’s": "Korea’s" in a paper and "Korea's" in a question are one word.
+        lowered = lowered.replace("’", "'")
         # An acronym is no stopword: "US" (or "U.S.") is the country, not the pronoun "us".
         caps = len(lowered) == len(text)  # lower() kept every offset (it does but for a few non-Latin letters)
         words = [m for m in _WORD.finditer(lowered) if m.group() not in self._stop

@@ -439,3 +439,10 @@ def test_lead_for_a_question_about_sources_is_the_passage_holding_the_note(noted
     assert lead(passages, r=R) == 0  # the claim is quoted first ...
     assert lead(passages, r=R, notes=noted) == 1  # ... but the endnote it cites answers "which source"
     assert lead([[claim], []], r=R, notes=noted) == 0  # the note in no passage: the claim's passage cites it
+
+
+def test_with_notes_a_sentence_that_opens_with_the_notes_number_stands_for_the_whole_note(noted):
+    # the sentence splitter may keep "1. " with the note's first sentence: the quote is still the whole note
+    numbered = span_sentence(NOTED, "1. Amanda Chu, “Chips abroad,” Financial Times, May 2, 2024.")
+    quoted = with_notes(noted, [(2, numbered)], [[], [numbered]])
+    assert [(rank, s.text) for rank, s in quoted] == [(2, NOTE)]
