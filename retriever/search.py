@@ -49,11 +49,13 @@ class Retrieval:
     only: list[str] | None = None  # "the other paper": the documents a follow-up is confined to
     needed_docs: tuple[str, ...] = ()  # documents the question compares: each is among the returned passages
     named: frozenset[str] = frozenset()  # documents the question itself names by publisher (not the conversation's)
-    gist: list[tuple[str, int, int]] = field(default_factory=list)  # the key sentences a summary or catalogue
-    # question is answered with; and when the papers' text does not state what such a question asks (a catalogue
-    # field, an acronym's full name):
-    unstated: str | None = None  # the reason the service abstains, with what the catalogue record gives instead
-    # ... or its answer is where a paper states it: on topic, whatever the similarities say ("What does GDP stand for?")
+    # The sentences a summary, or a question about a paper itself or an acronym, is answered with.
+    gist: list[tuple[str, int, int]] = field(default_factory=list)
+    # When the papers' text does not state what such a question asks: the reason the service abstains (with what
+    # the catalogue record gives instead).
+    unstated: str | None = None
+    # The answer is where a paper states what was asked: on topic whatever the similarities say ("What does GDP
+    # stand for?").
     on_record: bool = False
     vectors: QueryVectors | None = None
     ranked: list[Ranked] = field(default_factory=list)
@@ -258,7 +260,7 @@ class Searcher:
     def _catalogue_first(self, ranked: list[Ranked], out: Retrieval, doc_id: str, fields: list[str],
                          k: int) -> list[Ranked]:
         """For a question about the paper itself, the sentences of its text that state the asked catalogue fields
-        (its byline's date, its series line) are its gist; where the text states none, ``out.catalogue`` says what
+        (its byline's date, its series line) are its gist; where the text states none, ``out.unstated`` says what
         the catalogue record gives."""
         doc = self.index.documents[doc_id]
         starts = [a for a in (catalogue.stated_at(doc, f) for f in fields) if a is not None]
