@@ -37,6 +37,8 @@ _CLAUSE_THAT = re.compile(r"\b(say|says|said|estimat\w*|not(e|es|ed)|argu\w*|bel
 # An elliptical follow-up that swaps the subject: "And Anthony B. Kim's?", "What about Japan?" after a question
 # about one other name.  Its name runs (capitalised words, a possessive kept) and the question words it lacks.
 _FRAGMENT = re.compile(r"^\s*(and|or|but|also|what about|how about)\b", _I)
+# "What about ...", "How about ...": a question word that carries no kind of answer of its own
+_ELLIPSIS = re.compile(r"^\s*(what|how) about\b", _I)
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", _I)
 _NAME_RUN = re.compile(r"\b[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|for|and|the))*(?<![\s.])(?:['’]s)?")
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -120,3 +122,15 @@ def swap_subject(question: str, earlier: str) -> str | None:
     elif name.endswith(("'s", "’s")) and not old[0].group().endswith(("'s", "’s")):
         name = name[:-2]
     return earlier[:old[0].start()] + name + earlier[old[0].end():]
+
+
+
+def asks_its_own(question: str) -> bool:
+    """Does a follow-up say what it asks for ("What significance does it attach to it?"), or is it elliptical
+    ("And China?", "What about in 2023?") and so asks what the question before it asked?
+
+    A question word of its own (not "what about") sets its own kind of answer: "What effect have those tariffs
+    had?" after "How high are the tariffs?" wants the effect, not another figure.
+    """
+    rest = _FRAGMENT.sub("", question)
+    return bool(_WH.search(rest)) and not _ELLIPSIS.match(rest)

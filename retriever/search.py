@@ -143,10 +143,11 @@ class Searcher:
             sources = expanded.sources | resolved.sources
         q = dataclasses.replace(expanded, sources=sources, numbers=bare.numbers, unknown_names=bare.unknown_names)
         before = reading.wants(resolved.previous, self.lexical) if resolved.previous else w
-        # A follow-up of no kind of its own asks what the last question asked ("And China?"; on the gold set this
-        # beat inheriting only for such fragments).  The focus never carries over: "Who wrote it?" asks about the
-        # paper, not about the figure the last answer gave.
-        w = dataclasses.replace(w, kind=before.kind if w.kind == "other" else w.kind,
+        # An elliptical follow-up ("And China?") asks what the last question asked; one with a question word of its
+        # own keeps its own kind, even "other" ("What significance does it attach to it?" wants no place).  The
+        # focus never carries over: "Who wrote it?" asks about the paper, not about the figure the last answer gave.
+        inherits = w.kind == "other" and not conversation.asks_its_own(question)
+        w = dataclasses.replace(w, kind=before.kind if inherits else w.kind,
                                 compare=w.compare or before.compare)
         # Read alone, a follow-up with no subject of its own ("What does the other paper say about it?") finds only
         # what its grammar words match (the authors' biographies): it joins the fusion only when it has a focus.

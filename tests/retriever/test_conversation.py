@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from retriever.conversation import MIN_OWN_TERMS, leans_on_history, quoted_documents, resolve, swap_subject
+from retriever.conversation import MIN_OWN_TERMS, asks_its_own, leans_on_history, quoted_documents, resolve, swap_subject
 from retriever.lexical import Lexical
 from retriever.schema import Turn
 
@@ -217,3 +217,16 @@ def test_resolve_a_fragment_that_swaps_the_subject_reads_the_earlier_question_ab
     history = [user("What is Derrick Morgan's position?"), assistant("Derrick Morgan is Executive Vice President.")]
     r = resolve("And Anthony B. Kim's?", history, lexical, TEXTS, False)
     assert r.follow_up and r.text == "And Anthony B. Kim's? What is Anthony B. Kim's position?"
+
+
+@pytest.mark.parametrize(("question", "own"), [
+    ("What significance does it attach to that initiative?", True),
+    ("What effect have those tariffs had so far?", True),
+    ("And who wrote it?", True),
+    ("And China?", False),
+    ("What about Japan?", False),
+    ("And what about in 2023?", False),
+    ("How about the other paper?", False),
+])
+def test_asks_its_own(question, own):
+    assert asks_its_own(question) is own
