@@ -46,6 +46,21 @@ def morphemes(text: str) -> list[tuple[int, str]]:
     return [(t.start, t.form) for t in tokens if t.tag.partition("-")[0] in CONTENT_TAGS and t.form not in STOP]
 
 
+_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]+")
+
+
+def words(text: str) -> list[tuple[int, str]]:
+    """The Hangul words of ``text`` as written, each with its offset: the terms of a Korean question over an index
+    that holds no Korean.
+
+    No chunk can match them there, analysed or not, but they still count in the question's share of terms a
+    sentence holds (``Lexical.overlap``): without them a Latin name in a Korean question ("CHIPS") would be all of
+    it, and the Korean figures fell (hit@1 0.75 -> 0.70).  Whole words stand in for Kiwi's morphemes with the same
+    figures, and a worker serving English papers never loads Kiwi's 300 MB.
+    """
+    return [(m.start(), m.group()) for m in _HANGUL_WORD.finditer(text)]
+
+
 def _kiwi() -> "Kiwi":
     with _LOCK:  # two first Korean questions at once would each load a copy
         return _load()

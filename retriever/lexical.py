@@ -3,7 +3,7 @@
 One tokenisation for both: lower-cased words, English stopwords and question words dropped, Snowball stems; and for
 text that holds Hangul, its Korean content morphemes besides (``retriever.korean``), so Korean documents are found
 by their words too.  A Korean question over English papers still leans on the multilingual model: its Korean terms
-are in no chunk, only its Latin names and figures can match.
+are in no chunk, only its Latin names and figures can match, so there they are its Hangul words unanalysed.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ class Lexical:
 
         self._stemmer = Stemmer.Stemmer("english")
         self._stop = set(STOPWORDS_EN) | _QUESTION_WORDS
+        # Kiwi is loaded only for an index with Korean text: elsewhere no Korean term can match (``korean.words``).
+        self._korean = any(korean.is_hangul(t) for t in texts)
         corpus = [self.terms(t) for t in texts]
         self.bm25 = bm25s.BM25()
         self.bm25.index(corpus, show_progress=False)
@@ -47,7 +49,8 @@ class Lexical:
     def terms(self, text: str) -> list[str]:
         """The text's terms in the order it writes them: English stems, and Korean morphemes where it holds Hangul.
 
-        Text without Hangul never reaches the Korean analyser, which is loaded only for the first text that does.
+        Text without Hangul never reaches the Korean analyser, which is loaded only for the first text that does, and
+        only if the index holds Korean: over English chunks a Korean question's words stay whole (``korean.words``).
         """
         lowered = _DOTTED.sub(lambda m: m.group().replace(".", "") + " " * m.group().count("."), text.lower())
         # The stemmer strips "'s" but not "’s": "Korea’s" in a paper and "Korea's" in a question are one word.
@@ -59,7 +62,8 @@ class Lexical:
         stems = self._stemmer.stemWords([m.group() for m in words])
         if not korean.is_hangul(text):
             return stems
-        placed = [(m.start(), stem) for m, stem in zip(words, stems)] + korean.morphemes(text)
+        hangul = korean.morphemes(text) if self._korean else korean.words(text)
+        placed = [(m.start(), stem) for m, stem in zip(words, stems)] + hangul
         return [term for _, term in sorted(placed, key=itemgetter(0))]
 
     def unknown(self, word: str) -> bool:

@@ -14,6 +14,7 @@ import pytest
 from eval.bilingual import corpus, load_questions
 from eval.metrics import contains_answer
 from retriever.config import PROJECT_ROOT, Settings
+from retriever import korean
 from retriever.lexical import Lexical
 
 JEJU = "jeju-tangerines"
@@ -89,6 +90,19 @@ def test_english_text_never_loads_the_korean_analyser():
               "print('kiwipiepy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_korean_question_over_english_chunks_never_loads_the_korean_analyser():
+    script = ("import sys; from retriever.lexical import Lexical; "
+              "lexical = Lexical(['Korea invested in Georgia.', 'The CHIPS Act paid grants.']); "
+              "print(lexical.terms('CHIPS 법은 얼마를 지원했나요?'), 'kiwipiepy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    # the Hangul words stay whole: no chunk holds them, but they count in the question's share of its terms
+    assert out.stdout.strip() == "['chip', '법은', '얼마를', '지원했나요'] False"
+
+
+def test_korean_words_are_the_hangul_runs_with_their_offsets():
+    assert korean.words("CHIPS 법은 얼마?") == [(6, "법은"), (9, "얼마")]
 
 
 # --------------------------------------------------------------------------------------------- the bilingual index

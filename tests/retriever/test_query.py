@@ -85,12 +85,18 @@ def test_parse_terms_and_numbers(lexical):
     assert not q.asks_people and not q.asks_sources
 
 
-def test_parse_hangul_terms(lexical):
-    q = parse("2024년 한국의 투자는 얼마인가?", lexical)
+def test_parse_hangul_terms():
+    korean = Lexical([*CHUNKS, "한국의 투자는 늘었다."])  # an index with Korean text: Kiwi's content morphemes
+    q = parse("2024년 한국의 투자는 얼마인가?", korean)
     assert q.hangul and q.terms == ["2024", "한국", "투자"] and q.numbers == ["2024"]
-    q = parse("헤리티지 보고서의 저자는 누구인가?", lexical)
+    q = parse("헤리티지 보고서의 저자는 누구인가?", korean)
     assert q.terms == ["헤리티지", "보고서", "저자"]
     assert q.unknown_names == ()  # Korean words no chunk holds are not names the corpus never uses
+
+
+def test_parse_hangul_terms_over_english_chunks(lexical):
+    q = parse("2024년 한국의 투자는 얼마인가?", lexical)  # no chunk could match a Korean term: whole words stand in
+    assert q.hangul and q.terms == ["2024", "년", "한국의", "투자는", "얼마인가"] and q.numbers == ["2024"]
 
 
 @pytest.mark.parametrize(("question", "people", "sources"), [
@@ -165,8 +171,8 @@ def test_name_goes_when_exactly_two_terms_remain(lexical):
     assert q.sources == frozenset({"kiep"}) and q.text == "tariffs batteries" and q.terms == ["tariff", "batteri"]
 
 
-def test_name_goes_from_a_korean_question_with_words_of_its_own(lexical):
-    q = parse("KIEP 필자는 관세 체계를 어떻게 표현했나요?", lexical, SOURCES)
+def test_name_goes_from_a_korean_question_with_words_of_its_own():
+    q = parse("KIEP 필자는 관세 체계를 어떻게 표현했나요?", Lexical([*CHUNKS, "관세 체계"]), SOURCES)
     assert q.sources == frozenset({"kiep"}) and q.text == "필자는 관세 체계를 어떻게 표현했나요?"
     assert q.terms == ["필자", "관세", "체계", "표현"]
 
