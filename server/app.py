@@ -40,7 +40,7 @@ from retriever.documents import DocumentRecord, Section, Skipped
 from retriever.schema import Answer, Turn
 from retriever.search import Searcher
 
-from . import admin
+from . import admin, memory
 
 log = logging.getLogger("alliance_qa.server")
 access_log = logging.getLogger("alliance_qa.access")
@@ -694,6 +694,7 @@ def app_factory() -> FastAPI:
     level = os.environ.get(_WORKER_LOG_LEVEL)
     if level and not logging.getLogger().handlers:
         logging.basicConfig(level=level, format=f"alliance-qa[{os.getpid()}]: %(message)s")
+    memory.limit_arenas()  # before the request threads start, so they share two arenas (server/memory.py)
     return create_app(Settings.from_env())
 
 

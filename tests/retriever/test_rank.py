@@ -230,6 +230,16 @@ def test_maxsim_follows_candidate_order(index):
     assert maxsim(index, QTOKENS, np.array([1])).tolist() == pytest.approx([0.8], abs=1e-3)
 
 
+@pytest.mark.parametrize(("share", "block"), [(0.0, 2048), (2.0, 2048), (2.0, 1)], ids=["all-rows", "one-block",
+                                                                                       "a-block-each"])
+def test_maxsim_every_way_of_multiplying_gives_the_same(index, monkeypatch, share, block):
+    # one product over every chunk's rows, the candidates' rows gathered at once, and one candidate per block
+    monkeypatch.setattr(rank, "MAXSIM_ALL_ROWS_SHARE", share)
+    monkeypatch.setattr(rank, "MAXSIM_BLOCK_ROWS", block)
+    assert maxsim(index, QTOKENS, np.array([2, 0])).tolist() == pytest.approx([0.88, 0.9], abs=1e-3)
+    assert maxsim(index, QTOKENS, np.array([0, 1, 2])).tolist() == pytest.approx([0.9, 0.8, 0.88], abs=1e-3)
+
+
 def test_maxsim_single_question_token(index):
     # (0, 1): chunk 0 max(0, 1) = 1; chunk 1 0.8; chunk 2 max(0, 0.6, -1) = 0.6
     assert maxsim(index, np.array([[0, 1]], dtype=np.float32), np.array([0, 1, 2])).tolist() == pytest.approx(
