@@ -8,6 +8,7 @@ are in no chunk, only its Latin names and figures can match, so there they are i
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from operator import itemgetter
@@ -20,6 +21,9 @@ _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 # Dotted abbreviations are one word, as their undotted spelling is: "U.S." is "US", "Ph.D." is "PhD".  One paper
 # writes "U.S." and the other "US"; split at the dots, neither matched a question that wrote the other.
 _DOTTED = re.compile(r"\b(?:[a-z]{1,3}\.)+[a-z]{1,3}\b\.?")
+# The reading stage asks for the terms of the same sentences and windows of sentences for every question (about
+# 125 texts a question, a fifth of a question's time in the profile); an index's sentences are few enough to keep.
+TERMS_CACHE = 4096
 _QUESTION_WORDS = {"what", "which", "who", "whom", "how", "why", "when", "where", "does", "did"}
 
 
@@ -35,7 +39,8 @@ class Lexical:
         self._stop = set(STOPWORDS_EN) | _QUESTION_WORDS
         # Kiwi is loaded only for an index with Korean text: elsewhere no Korean term can match (``korean.words``).
         self._korean = any(korean.is_hangul(t) for t in texts)
-        corpus = [self.terms(t) for t in texts]
+        self._cached_terms = functools.lru_cache(maxsize=TERMS_CACHE)(self._terms)
+        corpus = [list(self._terms(t)) for t in texts]  # each chunk once: not worth a place in the cache
         self.bm25 = bm25s.BM25()
         self.bm25.index(corpus, show_progress=False)
         n = len(corpus)
@@ -47,6 +52,10 @@ class Lexical:
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)  # what a term no chunk holds would weigh
 
     def terms(self, text: str) -> list[str]:
+        """The text's terms in the order it writes them (``_terms``), remembered for the texts asked most lately."""
+        return list(self._cached_terms(text))
+
+    def _terms(self, text: str) -> tuple[str, ...]:
         """The text's terms in the order it writes them: English stems, and Korean morphemes where it holds Hangul.
 
         Text without Hangul never reaches the Korean analyser, which is loaded only for the first text that does, and
@@ -61,10 +70,10 @@ class Lexical:
                  or (caps and len(m.group()) > 1 and text[m.start():m.end()].isupper())]
         stems = self._stemmer.stemWords([m.group() for m in words])
         if not korean.is_hangul(text):
-            return stems
+            return tuple(stems)
         hangul = korean.morphemes(text) if self._korean else korean.words(text)
         placed = [(m.start(), stem) for m, stem in zip(words, stems)] + hangul
-        return [term for _, term in sorted(placed, key=itemgetter(0))]
+        return tuple(term for _, term in sorted(placed, key=itemgetter(0)))
 
     def unknown(self, word: str) -> bool:
         """Is this a word (not a stopword) that no indexed chunk holds, by its stem?"""

@@ -92,6 +92,13 @@ def test_english_text_never_loads_the_korean_analyser():
     assert out.stdout.strip() == "False"
 
 
+def test_terms_are_remembered_but_each_caller_gets_its_own_list():
+    lexical = Lexical(["Korea invested in Georgia."])
+    first = lexical.terms("Korea's investment in Georgia")
+    first.append("mutated")
+    assert lexical.terms("Korea's investment in Georgia") == ["korea", "invest", "georgia"]
+
+
 def test_a_korean_question_over_english_chunks_never_loads_the_korean_analyser():
     script = ("import sys; from retriever.lexical import Lexical; "
               "lexical = Lexical(['Korea invested in Georgia.', 'The CHIPS Act paid grants.']); "
