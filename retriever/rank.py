@@ -87,23 +87,30 @@ def distinct(index: Index, ranked: list[Ranked], k: int) -> list[Ranked]:
     answer may sit in its part that does not overlap; below the first ``k``, overlapping chunks are dropped.
     """
     kept: list[Ranked] = []
+    spans: list[tuple[str, int, int]] = []  # each kept passage's document and span, kept beside it
     rest: list[Ranked] = []
     for r in ranked:
         c = index.chunks[r.chunk]
-        hits = [i for i, other in enumerate(kept) if _overlap(index, other, c.doc_id, c.char_start, c.char_end)]
+        hits = [i for i, (doc, a, b) in enumerate(spans) if doc == c.doc_id and c.char_start < b and a < c.char_end]
         if not hits:
-            (kept if len(kept) < k else rest).append(r)
+            if len(kept) < k:
+                kept.append(r)
+                spans.append((c.doc_id, c.char_start, c.char_end))
+            else:
+                rest.append(r)
         elif len(kept) < k:  # one passage of every kept passage it touches, the best of them first
             first = kept[hits[0]]
             absorbed = [c for i in hits[1:] for c in kept[i].chunks()]
             kept[hits[0]] = Ranked(first.chunk, first.score, (*first.merged, *absorbed, r.chunk))
+            spans[hits[0]] = (c.doc_id, *span(index, kept[hits[0]]))
             for i in reversed(hits[1:]):
-                del kept[i]
+                del kept[i], spans[i]
     below: list[Ranked] = []
     for r in rest:  # below the first k, a chunk overlapping anything kept so far goes
         c = index.chunks[r.chunk]
-        if not any(_overlap(index, o, c.doc_id, c.char_start, c.char_end) for o in kept + below):
+        if not any(doc == c.doc_id and c.char_start < b and a < c.char_end for doc, a, b in spans):
             below.append(r)
+            spans.append((c.doc_id, c.char_start, c.char_end))
     return kept + below
 
 
@@ -111,13 +118,6 @@ def span(index: Index, r: Ranked) -> tuple[int, int]:
     """Where a (possibly merged) passage starts and ends in its document's canonical text."""
     chunks = [index.chunks[c] for c in r.chunks()]
     return min(c.char_start for c in chunks), max(c.char_end for c in chunks)
-
-
-def _overlap(index: Index, r: Ranked, doc_id: str, start: int, end: int) -> bool:
-    if index.chunks[r.chunk].doc_id != doc_id:
-        return False
-    a, b = span(index, r)
-    return start < b and a < end
 
 
 def compared(index: Index, ranked: list[Ranked], named: frozenset[str], n: int = 2) -> tuple[str, ...]:
