@@ -28,7 +28,7 @@ def confidence(q: Query, evidence: dict[str, float | None], c: Confidence = CONF
     of its tokens match each of the question's), and the question's topicality (``topicality``: is it about what
     some document as a whole is about, not only near one of its sentences).  Two more signs lower it whatever the
     similarity: a year or figure the question names that none of the top three passages contains (the papers give
-    other years' figures, not this one), and names the corpus never uses (it is not about them).  A question that
+    other years' figures, not this one), and names the corpus never uses (``unfamiliar``: it is not about them).  A question that
     names a paper's publisher is about the papers, however vague the rest of it is.  For Hangul only the
     multilingual model's best sentence is comparable, and it separates far less well, so it has a floor and slope
     of its own.
@@ -45,8 +45,15 @@ def confidence(q: Query, evidence: dict[str, float | None], c: Confidence = CONF
         if q.sources:  # it names a paper's publisher ("Who wrote the X piece?"): on topic by definition
             z = max(z, c.named_source_z)
         z -= c.missing_number_penalty * (evidence["numbers_found"] == 0.0)
-        z -= c.unknown_names_penalty * (len(q.unknown_names) >= c.unknown_names_min)
+        z -= c.unknown_names_penalty * unfamiliar(q, c)
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def unfamiliar(q: Query, c: Confidence = CONFIDENCE) -> bool:
+    """Is the question about names the corpus never mentions: several of them ("the Trump White House"), or one
+    and no name it does ("How do I form an alliance in the game Civilization?")?  One unknown beside known ones is
+    a detail the papers may leave out ("What did Morris Chang say about chips in Arizona?"), not another subject."""
+    return len(q.unknown_names) >= c.unknown_names_min or (len(q.unknown_names) == 1 and not q.known_names)
 
 
 def topics(index: Index, chunk_docs: np.ndarray, foreign: np.ndarray) -> tuple[list[str], np.ndarray]:

@@ -8,6 +8,7 @@ are in no chunk, only its Latin names and figures can match, so there they are i
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import re
@@ -50,6 +51,7 @@ class Lexical:
                 df[tok] = df.get(tok, 0) + 1
         self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         self.max_idf = math.log(1 + (n + 0.5) / 0.5)  # what a term no chunk holds would weigh
+        self._vocabulary = sorted(self.idf)  # for looking a root up (``unknown``)
 
     def terms(self, text: str) -> list[str]:
         """The text's terms in the order it writes them (``_terms``), remembered for the texts asked most lately."""
@@ -76,9 +78,19 @@ class Lexical:
         return tuple(term for _, term in sorted(placed, key=itemgetter(0)))
 
     def unknown(self, word: str) -> bool:
-        """Is this a word (not a stopword) that no indexed chunk holds, by its stem?"""
+        """Is this a word (not a stopword) that no indexed chunk holds, by its stem or a word of the same root?
+
+        The root is the stem less its last two letters (four at least): "Chinese" is known by "China",
+        "Taiwanese" by "Taiwan", "Congress" by "congressional"; "Civilization" and "Samsung" are not.
+        """
         terms = self.terms(word)
-        return bool(terms) and terms[0] not in self.idf
+        if not terms or terms[0] in self.idf:
+            return False
+        root = terms[0][:-2]
+        if len(root) < 4:  # too short to say: "Kors" is no "Korea"
+            return True
+        at = bisect.bisect_left(self._vocabulary, root)
+        return not (at < len(self._vocabulary) and self._vocabulary[at].startswith(root))
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk, in chunk order (zeros for a question with no terms)."""

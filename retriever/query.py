@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from .documents import DocumentRecord
 from .korean import is_hangul
 from .lexical import Lexical
+from .reading import METONYMS
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A capitalised word or an acronym that does not open a sentence: a name, unless the corpus uses it.
-_NAME = re.compile(r"(?<!^)(?<![.?!:] )\b(?:[A-Z][a-z]+|[A-Z]{2,})\b")
+_NAME = re.compile(r"(?<!^)(?<![.?!:] )\b(?:[A-Z][a-z]+|[A-Z]{2,})\b(?!\.[A-Za-z])")
 # Words of a question about sources (it may want the endnotes) or about people (the authors' biographies).
 _ASKS_PEOPLE = re.compile(r"\b(who|whom|whose|authors?|wrote|written|writers?|biograph\w*|fellows?|careers?|"
                           r"degrees?|ph\.?d|earned|teams?|members?|positions?|posts?|roles?|jobs?|worked|works)\b|"
@@ -42,6 +43,7 @@ class Query:
     numbers: list[str]
     sources: frozenset[str] = frozenset()  # doc_ids the question names by publisher ("the Heritage brief")
     unknown_names: tuple[str, ...] = ()  # capitalised words of the question that the corpus never uses
+    known_names: int = 0  # ... and how many it does use
     asks_sources: bool = False  # it asks what is cited, reported or published (it may want the endnotes)
     asks_people: bool = False  # it asks about a person or the authors (it may want their biographies)
 
@@ -75,13 +77,17 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
                                    flags=re.IGNORECASE).split())
         if len(lexical.terms(stripped)) >= 2:
             sources, text = frozenset(named.values()), stripped
+    # a capital the corpus never names stands for its country, which it does name ("Beijing" is China)
+    names = _NAME.findall(question)
+    unknown = {w for w in names if w not in METONYMS and lexical.unknown(w)}
     return Query(
         text=text,
         hangul=is_hangul(question),
         terms=lexical.terms(text),
         numbers=numbers_in(question),
         sources=sources,
-        unknown_names=tuple(w for w in _NAME.findall(question) if lexical.unknown(w)),
+        unknown_names=tuple(w for w in names if w in unknown),
+        known_names=len(names) - sum(w in unknown for w in names),
         asks_sources=bool(_ASKS_SOURCES.search(question)),
         asks_people=bool(_ASKS_PEOPLE.search(question)),
     )

@@ -335,12 +335,14 @@ def spelled_out_at(text: str, acronym: str, name: str | None = None) -> int | No
 
 
 # Capitals that stand for their countries, as writing on foreign affairs uses them ("Washington should work with
-# Seoul"): general knowledge, like a stopword list, and never about a particular question.
+# Seoul"), and the one building that stands for its department: general knowledge, like a stopword list, and never
+# about a particular question.
 METONYMS: dict[str, tuple[str, ...]] = {
     "Washington": ("United States", "U.S.", "US", "America"), "Seoul": ("Korea", "ROK"), "Beijing": ("China",),
     "Tokyo": ("Japan",), "Moscow": ("Russia",), "Taipei": ("Taiwan",), "Pyongyang": ("North Korea", "DPRK"),
     "London": ("Britain", "United Kingdom", "UK"), "Brussels": ("European Union", "EU"), "Berlin": ("Germany",),
     "Paris": ("France",), "Ottawa": ("Canada",), "Canberra": ("Australia",), "New Delhi": ("India",),
+    "Pentagon": ("Department of Defense", "DoD"),
 }
 _METONYM_PATTERNS = {capital: re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
                      for capital, names in METONYMS.items()}

@@ -71,8 +71,8 @@ class Confidence:
     topic_floor: float = 0.08
     named_source_z: float = 2.0  # a question naming a paper's publisher is on topic at least this much
     missing_number_penalty: float = 15.0  # a figure or year the question names is in none of the top 3 passages
-    unknown_names_penalty: float = 15.0  # ... or it names two or more things the corpus never mentions
-    unknown_names_min: int = 2
+    unknown_names_penalty: float = 15.0  # ... or it names two or more things the corpus never mentions (or one and
+    unknown_names_min: int = 2  # nothing it does: ``answer.unfamiliar``)
     # Hangul questions: only the multilingual model's best sentence is comparable, and it separates far less well.
     hangul_slope: float = 30.0
     hangul_sentence_floor: float = 0.76

@@ -129,6 +129,19 @@ def test_asks_whole_words_only(lexical):
 def test_unknown_names_are_capitalised_words_the_corpus_never_uses(lexical):
     q = parse("What did Biden and Trump say about IRA subsidies for Korea?", lexical)
     assert q.unknown_names == ("Biden", "Trump", "IRA")  # "Korea" is in the corpus; "What" opens the question
+    assert q.known_names == 1
+
+
+def test_a_name_of_a_known_root_or_a_capital_is_known(lexical):
+    # "Korean" and "Koreans" share the root of "Korea"; a capital stands for its country
+    q = parse("Did Koreans and Tokyo both invest in Georgia's Heritage?", lexical)
+    assert q.unknown_names == () and q.known_names == 4
+    # four letters of a root at least: "Kor" is no root of "Korea"
+    assert parse("Did Kors invest?", lexical).unknown_names == ("Kors",)
+
+
+def test_a_dotted_abbreviation_is_no_name(lexical):
+    assert parse("Where did he earn his Ph.D. in Georgia?", lexical).unknown_names == ()
 
 
 def test_unknown_names_skip_sentence_openers(lexical):
