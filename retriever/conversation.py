@@ -37,8 +37,8 @@ _CLAUSE_THAT = re.compile(r"\b(say|says|said|estimat\w*|not(e|es|ed)|argu\w*|bel
 # An elliptical follow-up that swaps the subject: "And Anthony B. Kim's?", "What about Japan?" after a question
 # about one other name.  Its name runs (capitalised words, a possessive kept) and the question words it lacks.
 _FRAGMENT = re.compile(r"^\s*(and|or|but|also|what about|how about)\b", _I)
-# "What about ...", "How about ...": a question word that carries no kind of answer of its own
-_ELLIPSIS = re.compile(r"^\s*(what|how) about\b", _I)
+# "What about ...", "How about ...", "What was it like ...": a question word that carries no kind of answer of its own
+_ELLIPSIS = re.compile(r"^\s*((what|how) about|what (is|was|are|were) (it|that|this|they|those) like)\b", _I)
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", _I)
 _NAME_RUN = re.compile(r"\b[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|for|and|the))*(?<![\s.])(?:['’]s)?")
 _MARKER = re.compile(r"\s*\[\d+\]")

@@ -72,7 +72,9 @@ _PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.
                     r"cit(y|ies)|regions?|nations?|places?|locations?|provinces?|continents?)\b|어디|어느 나라", _I)
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
                    r"steps?|measures?|policies|tasks?|initiatives?))\b", _I)
-_DEFINITION = re.compile(r"^\s*what (is|are|was|were) (an? |the )?[\w–-]+( [\w–-]+){0,3}\s*[?.!]?\s*$|\bdefin\w*\b|"
+# "What is X?" asks what X is, but "What was it like before 2016?" names no X: it asks the last question again.
+_DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|those|these)\b)(an? |the )?[\w–-]+"
+                         r"( [\w–-]+){0,3}\s*[?.!]?\s*$|\bdefin\w*\b|"
                          r"\bwhat does .+ (mean|stand for)\b|\bmeaning of\b|^\s*(explain|describe|define)\b|"
                          r"무엇인가|뜻", _I)
 _YESNO = re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b", _I)

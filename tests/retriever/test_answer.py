@@ -94,7 +94,8 @@ def test_a_number_found_in_part_is_not_missing():
 
 def test_unknown_names_penalty_from_two_names_or_one_alone():
     # one unknown name beside a known one is a detail the papers may leave out; alone, it is another subject
-    assert confidence(q(unknown_names=("Biden",), known_names=1), evidence(0.25, 0.40)) == pytest.approx(sigmoid(1.0))
+    assert confidence(q(unknown_names=("Biden",), known_names=1), evidence(0.25, 0.40)) == pytest.approx(
+        sigmoid(1.0))
     assert confidence(q(unknown_names=("Biden",)), evidence(0.25, 0.40)) == pytest.approx(sigmoid(-14.0))
     assert confidence(q(unknown_names=("Biden", "Trump"), known_names=1), evidence(0.25, 0.40)) == pytest.approx(
         sigmoid(-14.0))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from retriever.conversation import MIN_OWN_TERMS, asks_its_own, leans_on_history, quoted_documents, resolve, swap_subject
+from retriever.conversation import (MIN_OWN_TERMS, asks_its_own, leans_on_history, quoted_documents, resolve,
+                                    swap_subject)
 from retriever.lexical import Lexical
 from retriever.schema import Turn
 
@@ -227,6 +228,7 @@ def test_resolve_a_fragment_that_swaps_the_subject_reads_the_earlier_question_ab
     ("What about Japan?", False),
     ("And what about in 2023?", False),
     ("How about the other paper?", False),
+    ("What was it like before 2016?", False),
 ])
 def test_asks_its_own(question, own):
     assert asks_its_own(question) is own

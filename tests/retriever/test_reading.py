@@ -92,6 +92,9 @@ def test_idf_values_these_figures_assume(lexical):
     # "where" inside a what-question is not a place question
     ("What decides where it lies?", "other"),
     ("And where was it built?", "place"),
+    # a pronoun names no subject to define: "What was it like?" asks the last question again
+    ("What was it like before 2016?", "other"),
+    ("What is the Three Seas Initiative?", "definition"),
 ])
 def test_kind_of(question, kind):
     assert kind_of(question) == kind
