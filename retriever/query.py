@@ -17,6 +17,10 @@ from .lexical import Lexical
 from .reading import METONYMS
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+# A year asked from one side: "before 2016" is answered by 2000-2015, "since 2016" by 2017 on.
+_BEFORE = re.compile(r"\b(?:before|prior to|until|till|up to|earlier than)\s+((?:1[89]|20)\d\d)\b", re.IGNORECASE)
+_AFTER = re.compile(r"\b(?:after|since|later than)\s+((?:1[89]|20)\d\d)\b", re.IGNORECASE)
 # A capitalised word or an acronym that does not open a sentence: a name, unless the corpus uses it.
 _NAME = re.compile(r"(?<!^)(?<![.?!:] )\b(?:[A-Z][a-z]+|[A-Z]{2,})\b(?!\.[A-Za-z])")
 # Words of a question about sources (it may want the endnotes) or about people (the authors' biographies).
@@ -44,6 +48,8 @@ class Query:
     sources: frozenset[str] = frozenset()  # doc_ids the question names by publisher ("the Heritage brief")
     unknown_names: tuple[str, ...] = ()  # capitalised words of the question that the corpus never uses
     known_names: int = 0  # ... and how many it does use
+    before: tuple[str, ...] = ()  # years the question asks about the time before ("before 2016", "prior to 2016")
+    after: tuple[str, ...] = ()  # ... and after ("after 2016", "since 2016")
     asks_sources: bool = False  # it asks what is cited, reported or published (it may want the endnotes)
     asks_people: bool = False  # it asks about a person or the authors (it may want their biographies)
 
@@ -54,11 +60,19 @@ def numbers_in(text: str) -> list[str]:
 
 
 def number_match(q: Query, text: str) -> float:
-    """Share of the question's numbers (years, figures) that appear verbatim in ``text``."""
+    """Share of the question's numbers (years, figures) that appear verbatim in ``text``; a year asked "before" or
+    "after" is also matched by any year of the text on that side of it ("Between 2000 and 2015, ..." is before
+    2016)."""
     if not q.numbers:
         return 0.0
     found = set(numbers_in(text))
-    return sum(n in found for n in q.numbers) / len(q.numbers)
+    years = [int(n) for n in found if _YEAR.fullmatch(n)]
+
+    def matched(n: str) -> bool:
+        return n in found or (n in q.before and any(y < int(n) for y in years)) or (
+            n in q.after and any(y > int(n) for y in years))
+
+    return sum(map(matched, q.numbers)) / len(q.numbers)
 
 
 def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None = None) -> Query:
@@ -85,6 +99,8 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
         hangul=is_hangul(question),
         terms=lexical.terms(text),
         numbers=numbers_in(question),
+        before=tuple(m.group(1) for m in _BEFORE.finditer(question)),
+        after=tuple(m.group(1) for m in _AFTER.finditer(question)),
         sources=sources,
         unknown_names=tuple(w for w in names if w in unknown),
         known_names=len(names) - sum(w in unknown for w in names),

@@ -141,7 +141,8 @@ class Searcher:
             sources = resolved.sources
         else:
             sources = expanded.sources | resolved.sources
-        q = dataclasses.replace(expanded, sources=sources, numbers=bare.numbers, unknown_names=bare.unknown_names)
+        q = dataclasses.replace(expanded, sources=sources, numbers=bare.numbers, before=bare.before, after=bare.after,
+                                unknown_names=bare.unknown_names, known_names=bare.known_names)
         before = reading.wants(resolved.previous, self.lexical) if resolved.previous else w
         # An elliptical follow-up ("And China?") asks what the last question asked; one with a question word of its
         # own keeps its own kind, even "other" ("What significance does it attach to it?" wants no place).  The

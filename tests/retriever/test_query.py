@@ -73,6 +73,25 @@ def test_number_match_is_the_share_found(numbers, text, share):
     assert number_match(query(numbers), text) == pytest.approx(share)
 
 
+@pytest.mark.parametrize(("question", "text", "share"), [
+    ("What was it like before 2016?", "Between 2000 and 2015, it averaged $2.6 billion.", 1.0),
+    ("What was it like before 2016?", "In 2016 it fell.", 1.0),  # the year itself still matches
+    ("What was it like before 2016?", "By 2024 it had surged.", 0.0),
+    ("What happened after 2016?", "By 2024 it had surged.", 1.0),
+    ("What has changed since 2016?", "Between 2000 and 2015, it averaged $2.6 billion.", 0.0),
+    ("What happened in 2016?", "Between 2000 and 2015, it averaged $2.6 billion.", 0.0),
+    ("How much was invested before 2016 and in 2024?", "Between 2000 and 2015 ...", 0.5),
+    ("What was spent prior to 2016?", "It was 1.2 billion dollars in 2011.", 1.0),
+])
+def test_number_match_reads_a_year_asked_before_or_after(lexical, question, text, share):
+    assert number_match(parse(question, lexical), text) == pytest.approx(share)
+
+
+def test_before_and_after_years(lexical):
+    q = parse("How did it change after 2016, and before 2024?", lexical)
+    assert (q.numbers, q.before, q.after) == (["2016", "2024"], ("2024",), ("2016",))
+
+
 # ------------------------------------------------------------------------------------------------------- parse
 
 
