@@ -46,6 +46,8 @@ class Encoder(Protocol):
 class TokenEncoder(Encoder, Protocol):
     """The English model also hands out its token vectors, for late interaction (MaxSim)."""
 
+    max_tokens: int  # the longest text it reads, in its tokens: a bound on a chunk's token vectors
+
     def encode_with_tokens(
         self, texts: list[str], report: Report | None = None
     ) -> tuple[np.ndarray, list[np.ndarray]]: ...

