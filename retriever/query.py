@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .documents import DocumentRecord
 from .korean import is_hangul
@@ -73,6 +73,13 @@ def number_match(q: Query, text: str) -> float:
             n in q.after and any(y > int(n) for y in years))
 
     return sum(map(matched, q.numbers)) / len(q.numbers)
+
+
+def missing_numbers(q: Query, texts: Iterable[str]) -> list[str]:
+    """The question's numbers that none of ``texts`` holds, as ``number_match`` reads them ("before 2016" is held by
+    2015): what an abstention's reason says the papers do not give."""
+    texts = list(texts)
+    return [n for n in q.numbers if not any(number_match(replace(q, numbers=[n]), t) for t in texts)]
 
 
 def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None = None) -> Query:

@@ -356,7 +356,7 @@ class Searcher:
         abstained = off_topic or unanswered or r.unstated is not None
         composed, why = None, None
         if abstained:
-            missing = [n for n in q.numbers if not any(n in query.numbers_in(p.text) for p in cited[:3])]
+            missing = query.missing_numbers(q, (p.text for p in cited[:3]))
             far = off_topic and not missing and not q.sources
             why = r.unstated or compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
         elif cited:

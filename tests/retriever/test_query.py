@@ -6,7 +6,7 @@ import pytest
 
 from retriever.documents import DocumentRecord
 from retriever.lexical import Lexical
-from retriever.query import Query, is_hangul, number_match, numbers_in, parse, source_names
+from retriever.query import Query, is_hangul, missing_numbers, number_match, numbers_in, parse, source_names
 
 CHUNKS = [
     "Korea invested in Georgia.",
@@ -85,6 +85,13 @@ def test_number_match_is_the_share_found(numbers, text, share):
 ])
 def test_number_match_reads_a_year_asked_before_or_after(lexical, question, text, share):
     assert number_match(parse(question, lexical), text) == pytest.approx(share)
+
+
+def test_missing_numbers_are_those_no_text_holds(lexical):
+    q = parse("What was invested before 2016 and in 2024, and how much in 2030?", lexical)
+    texts = ["Between 2000 and 2015 it averaged $2.6 billion.", "By 2024 it had surged."]
+    assert missing_numbers(q, texts) == ["2030"]
+    assert missing_numbers(q, []) == ["2016", "2024", "2030"]
 
 
 def test_before_and_after_years(lexical):
