@@ -84,6 +84,16 @@ def test_korean_terms_weigh_in_bm25_and_overlap(lexical):
     assert not lexical.unknown("감귤") and lexical.unknown("한라봉")
 
 
+def test_overlap_counts_a_word_of_the_same_family():
+    lexical = Lexical(["Korea invested in Georgia."])
+    # "korean" starts with "korea"; "retali" (retaliation) starts "retaliatori"; five letters at least
+    assert lexical.overlap(lexical.terms("Korean"), "Korea's plan") == 1.0
+    assert lexical.overlap(lexical.terms("retaliation"), "retaliatory measures") == 1.0
+    assert lexical.overlap(lexical.terms("congressional"), "Congress approved it") == 1.0
+    assert lexical.overlap(lexical.terms("part"), "a partner") == 0.0  # "part" is four letters: no family
+    assert lexical.overlap(lexical.terms("investment"), "an inventory") == 0.0  # a shared start is no family
+
+
 def test_terms_are_remembered_but_each_caller_gets_its_own_list():
     lexical = Lexical(["Korea invested in Georgia."])
     first = lexical.terms("Korea's investment in Georgia")
