@@ -59,7 +59,7 @@ _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|
 _QUANTITY = re.compile(r"\bwhat (is|was|are|were) (the |its |their )?([\w.’'–-]+ ){0,4}(deficits?|surplus\w*|values?|"
                        r"totals?|sizes?|costs?|budgets?|prices?|gdp|volumes?|amounts?|sums?|revenues?|output|"
                        r"populations?|figures?|counts?|tariffs?)\b", _I)
-_NUMBER = re.compile(r"\bhow many\b|\b(what|which) (number|figure|count|total)\b|\bnumber of\b|몇|개수", _I)
+_NUMBER = re.compile(r"\bhow many\b|\b(what|which) (numbers?|figures?|counts?|totals?)\b|\bnumber of\b|몇|개수", _I)
 _PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|president|official|minister|"
                      r"secretary|leader|author|authors|writer|scholar|expert|ambassador|ceo)\b|\bwho\b|누구|저자|필자", _I)
 # "Which Korean company ...", and "What is the name of the company that ...": the noun says what kind of name.

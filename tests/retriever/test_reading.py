@@ -94,6 +94,7 @@ def test_idf_values_these_figures_assume(lexical):
     ("And where was it built?", "place"),
     # a pronoun names no subject to define: "What was it like?" asks the last question again
     ("What was it like before 2016?", "other"),
+    ("What figures does the other paper give on that?", "number"),  # plural as singular
     ("What is the Three Seas Initiative?", "definition"),
 ])
 def test_kind_of(question, kind):
