@@ -124,7 +124,6 @@ def swap_subject(question: str, earlier: str) -> str | None:
     return earlier[:old[0].start()] + name + earlier[old[0].end():]
 
 
-
 def asks_its_own(question: str) -> bool:
     """Does a follow-up say what it asks for ("What significance does it attach to it?"), or is it elliptical
     ("And China?", "What about in 2023?") and so asks what the question before it asked?

@@ -17,10 +17,11 @@ from .lexical import Lexical
 from .reading import METONYMS
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_YEAR = re.compile(r"(1[89]|20)\d\d")
+_YEARS = r"(?:1[89]|20)\d\d"
+_YEAR = re.compile(_YEARS)
 # A year asked from one side: "before 2016" is answered by 2000-2015, "since 2016" by 2017 on.
-_BEFORE = re.compile(r"\b(?:before|prior to|until|till|up to|earlier than)\s+((?:1[89]|20)\d\d)\b", re.IGNORECASE)
-_AFTER = re.compile(r"\b(?:after|since|later than)\s+((?:1[89]|20)\d\d)\b", re.IGNORECASE)
+_BEFORE = re.compile(rf"\b(?:before|prior to|until|till|up to|earlier than)\s+({_YEARS})\b", re.IGNORECASE)
+_AFTER = re.compile(rf"\b(?:after|since|later than)\s+({_YEARS})\b", re.IGNORECASE)
 # A capitalised word or an acronym that does not open a sentence: a name, unless the corpus uses it.
 _NAME = re.compile(r"(?<!^)(?<![.?!:] )\b(?:[A-Z][a-z]+|[A-Z]{2,})\b(?!\.[A-Za-z])")
 # Words of a question about sources (it may want the endnotes) or about people (the authors' biographies).
@@ -100,7 +101,7 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
             sources, text = frozenset(named.values()), stripped
     # a capital the corpus never names stands for its country, which it does name ("Beijing" is China)
     names = _NAME.findall(question)
-    unknown = {w for w in names if w not in METONYMS and lexical.unknown(w)}
+    unknown = tuple(w for w in names if w not in METONYMS and lexical.unknown(w))
     return Query(
         text=text,
         hangul=is_hangul(question),
@@ -109,8 +110,8 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
         before=tuple(m.group(1) for m in _BEFORE.finditer(question)),
         after=tuple(m.group(1) for m in _AFTER.finditer(question)),
         sources=sources,
-        unknown_names=tuple(w for w in names if w in unknown),
-        known_names=len(names) - sum(w in unknown for w in names),
+        unknown_names=unknown,
+        known_names=len(names) - len(unknown),
         asks_sources=bool(_ASKS_SOURCES.search(question)),
         asks_people=bool(_ASKS_PEOPLE.search(question)),
     )

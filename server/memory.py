@@ -11,7 +11,6 @@ A fixed mmap threshold would return large blocks too (~300 MB) but cost 8% of th
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 
@@ -25,10 +24,8 @@ def limit_arenas(arenas: int = ARENAS) -> bool:
     """Cap glibc's malloc arenas for this process; False where the C library is not glibc (nothing to cap)."""
     if "MALLOC_ARENA_MAX" in os.environ:
         return False
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
+    try:  # the C library is already loaded: look it up in the process, not with find_library (it runs ldconfig)
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     ok = bool(mallopt(_M_ARENA_MAX, arenas))
