@@ -140,6 +140,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     name_terms = {word: set(lexical.terms(word)) for word in names}
     capitals = reading.capitals_in(names)  # "Seoul" in a question is Korea in the papers
     said: set[str] = set()  # the terms of the passage's sentences before this one (kept only for pronoun-led ones)
+    # A recommendation's title answers what is recommended (and is a heading); anything else is said under it.
+    titled = w.kind not in ("heading", "summary") and not w.recommends
     out = []
     for i, (text, score) in enumerate(zip(texts, scores)):
         window = reading.with_metonyms(reading.with_aliases(
@@ -161,6 +163,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
             said.update(lexical.terms(text))
         focus = reading.focus_share(w, window, lexical)
         score += r.kind * holds + r.focus * focus + r.novelty * lexical.novelty(q.terms, text)
+        if titled and reading.titles_a_list_item(text):
+            score -= r.list_title
         long_enough = len(text.split()) >= HIGHLIGHT.short_words
         if not long_enough and holds and w.kind in ("person", "organisation", "heading"):
             score += HIGHLIGHT.short_penalty  # a byline is short, and it is the answer to "who wrote it?"

@@ -20,7 +20,6 @@ from .tuning import READING, Reading
 
 # Sections in which a paper states its own gist, and whose opening sentences summarise it.
 _KEY_SECTION = re.compile(r"key takeaways?|summary|abstract|highlights|key (points|findings|messages)|overview", re.I)
-RECOMMEND = re.compile(r"recommend|propos|should|policy|action", re.I)
 _BULLET = re.compile(r"^\s*(?:[-•▪*]|\d+[.)])\s+")
 # Points a paper enumerates in prose: "First, it is essential to ...", "Second, both sides must ..."
 _ORDINAL = re.compile(r"^\s*(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?,\s", re.I)

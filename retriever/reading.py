@@ -77,6 +77,8 @@ _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|thos
                          r"( [\w–-]+){0,3}\s*[?.!]?\s*$|\bdefin\w*\b|"
                          r"\bwhat does .+ (mean|stand for)\b|\bmeaning of\b|^\s*(explain|describe|define)\b|"
                          r"무엇인가|뜻", _I)
+RECOMMEND = re.compile(r"recommend|propos|should|policy|action|\burg(e|es|ed|ing)\b|advocat|\bcalls? for\b|\bwants?\b|"
+                       r"제안|제언|권고|권장|촉구", _I)
 _YESNO = re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b", _I)
 _COMPARE = re.compile(r"\b(both|two (papers?|documents?|reports?|briefs?|pieces?|sources?)|compar\w*|differ\w*|"
                       r"contrast\w*|versus|vs\.?|each (paper|document|report|brief)|in common|agree\w*|disagree\w*|"
@@ -167,6 +169,7 @@ class Wants:
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
     focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap
     compare: bool  # it asks about both (or all) papers
+    recommends: bool = False  # it asks what is recommended or proposed
 
     @property
     def shaped(self) -> bool:
@@ -196,6 +199,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
         focus=tuple(words),
         focus_terms=tuple(t for w in words for t in lexical.terms(w) if t not in _NOT_FOCUS),
         compare=bool(_COMPARE.search(question)),
+        recommends=bool(RECOMMEND.search(question)),
     )
 
 
@@ -384,6 +388,16 @@ def _alias_pattern(aliases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str
 
 
 _OPENING_PRONOUN = re.compile(r"^\W*(he|she|it|they|his|her|its|their|this|these|such|the (latter|former))\b", _I)
+
+
+# A list item opening with a gerund ("- Encouraging the practical participation of South Korea in the Three Seas
+# Initiative (3SI).") titles the recommendation under it: it names its subject and says nothing of it.
+_LIST_TITLE = re.compile(r"^\s*[-•–*]\s+[A-Z][a-z]+ing\b")
+
+
+def titles_a_list_item(text: str) -> bool:
+    """Is the sentence a list item's title (a gerund phrase after a bullet), not a statement?"""
+    return bool(_LIST_TITLE.match(text))
 
 
 def opens_with_pronoun(text: str) -> bool:

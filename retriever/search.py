@@ -253,7 +253,7 @@ class Searcher:
             targets = rank.compared(self.index, ranked, q.sources)
         if not targets and ranked:
             targets = [self.index.chunks[ranked[0].chunk].doc_id]
-        recommendations = bool(compose.RECOMMEND.search(q.text))
+        recommendations = bool(reading.RECOMMEND.search(q.text))
         per_doc = max(1, self.reading.max_sentences // max(1, len(targets or [])))
         out.gist = [(d, a, b) for d in targets or []
                     for a, b in compose.key_sentences(self.index, d, recommendations, per_doc)]

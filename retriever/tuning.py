@@ -119,6 +119,9 @@ class Reading:
     # What to quote: a sentence that answers (the asked kind tied to the focus) over one that only repeats the
     # question's names ("Hyok Jung Kim is ..." for "Where did Hyok Jung Kim earn his PhD?")
     answering: float = 0.2
+    # A list item's title ("- Encouraging the practical participation of ...") loses this much, unless the question
+    # asks what is recommended: it names a subject, and the sentences under it say what of it
+    list_title: float = 0.3
     max_sentences: int = 3
     # 1: the passage holding the sentence quoted first leads the returned passages (``compose.lead``); 0: the second
     # stage's order stands
@@ -130,7 +133,7 @@ class Reading:
         return dataclasses.replace(self, **{term: 0.0})
 
 
-READING_TERMS = ("kind", "focus", "novelty", "answering", "gate", "lead")
+READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "gate", "lead")
 READING = Reading()
 
 CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)

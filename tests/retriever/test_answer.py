@@ -357,6 +357,49 @@ def test_highlight_without_sentences(index, index_lexical):
     assert mark(empty, index_lexical, q(), ENGLISH, 0) is None
 
 
+LIST_TITLE = "- Encouraging Korean investment in Georgia."
+UNDER_IT = "Korean firms invested 14,800 million dollars in Georgia in 2024."
+
+
+@pytest.fixture(scope="module")
+def listed() -> Index:
+    """A document holding a list item's title and the statement under it."""
+    text = f"{LIST_TITLE}\n{UNDER_IT}"
+    doc = Document(doc_id="b", title="B Paper", authors=["Jane Doe"], publisher="Example Institute", date="2025-01",
+                   url=None, source_file="b.txt", sha256="0" * 64, text=text)
+    under = text.index(UNDER_IT)
+    return Index(
+        path=None, manifest={}, documents={"b": doc},
+        chunks=[Chunk(chunk_id="b#0", doc_id="b", section=None, char_start=0, char_end=len(text), text=text,
+                      n_tokens=20)],
+        sentence_spans=[("b", 0, len(LIST_TITLE)), ("b", under, under + len(UNDER_IT))],
+        chunk_sentences=[[0, 1]],
+        dense=None,
+        chunk_vectors=np.array([[1, 0]], dtype=np.float32),
+        sentence_vectors=np.array([[1, 0], [0.6, 0.8]], dtype=np.float32),
+        multilingual_chunk_vectors=None,
+        multilingual_sentence_vectors=None,
+        token_vectors=np.array([[1, 0]], dtype=np.float16),
+        token_offsets=np.array([0, 1], dtype=np.int64),
+    )
+
+
+@pytest.mark.parametrize(("question", "loss"), [
+    ("What did Korean firms do in Georgia?", READING.list_title),
+    ("What does the paper recommend for Georgia?", 0.0),  # a recommendation's title is what it recommends
+])
+def test_a_list_items_title_loses_list_title_unless_recommendations_are_asked(listed, question, loss):
+    lexical = Lexical([c.embed_text() for c in listed.chunks])
+    query, w = parse(question, lexical), wants(question, lexical)
+
+    def scores(r):
+        return [s.score for s in read_passage(listed, lexical, query, w, ENGLISH, Ranked(0, 0.0), r)]
+
+    (title_off, under_off), (title_on, under_on) = scores(READING.without("list_title")), scores(READING)
+    assert title_off - title_on == pytest.approx(loss)
+    assert under_on == pytest.approx(under_off)
+
+
 # --------------------------------------------------------------------------------------------------- passage
 
 

@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 from retriever.answer import Sentence
-from retriever.compose import (RECOMMEND, choose, key_sentences, lead, reason, text_of, under_heading,
-                               with_notes)
+from retriever.compose import choose, key_sentences, lead, reason, text_of, under_heading, with_notes
 from retriever.documents import Document, Section
 from retriever.index import Index
 from retriever.lexical import Lexical
@@ -296,12 +295,6 @@ def test_key_sentences_without_a_key_section_are_the_bullets_then_any_long_sente
 def test_key_sentences_other_gist_sections(title):
     index = gist_index(TEXT, [Section(title=title, char_start=0, char_end=INTRO)])
     assert texts(index, key_sentences(index, "a", recommendations=False, n=1)) == GIST[:1]
-
-
-def test_recommend_words():
-    assert RECOMMEND.search("What does the paper recommend?")
-    assert RECOMMEND.search("What policy proposals does it make?")
-    assert not RECOMMEND.search("Summarize the paper.")
 
 
 # ------------------------------------------------------------------------------------------------------- reason

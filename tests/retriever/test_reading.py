@@ -12,7 +12,8 @@ import pytest
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, defines, expansion_asked, focus_share, holds,
                                kind_of, lower_case_words, missing_focus, opens_with_pronoun, proper_cases,
-                               spelled_out_at, truecase, wants, with_aliases, with_metonyms, without_words)
+                               spelled_out_at, titles_a_list_item, truecase, wants, with_aliases, with_metonyms,
+                               without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -270,6 +271,33 @@ def test_wants_focus_text_overrides_where_the_focus_is_read(lexical):
 ])
 def test_wants_compare(lexical, question, compare):
     assert wants(question, lexical).compare is compare
+
+
+@pytest.mark.parametrize(("question", "recommends"), [
+    ("What does the paper recommend?", True),
+    ("What policy proposals does it make?", True),
+    ("Summarize the paper.", False),
+    ("What does the Heritage brief recommend on energy?", True),
+    ("What should Washington do about the G7?", True),
+    ("What does the brief want to turn the Group of 7 into?", True),
+    ("Which policies does KIEP urge?", True),
+    ("헤리티지 재단은 무엇을 제안하나요?", True),
+    ("What does the Three Seas Initiative support?", False),
+    ("Which seas give the initiative its name?", False),
+])
+def test_wants_recommends(lexical, question, recommends):
+    assert wants(question, lexical).recommends is recommends
+
+
+@pytest.mark.parametrize(("text", "title"), [
+    ("- Encouraging the practical participation of South Korea in the Three Seas Initiative (3SI).", True),
+    ("• Scaling up energy trade between the U.S. and South Korea.", True),
+    ("- Korea's investment relationship with the US has grown significantly.", False),  # a statement, not a title
+    ("Encouraging investment is what the paper asks for.", False),  # no bullet: a sentence
+    ("- 38 percent in 2022", False),
+])
+def test_titles_a_list_item(text, title):
+    assert titles_a_list_item(text) is title
 
 
 def test_wants_of_an_unshaped_kind(lexical):
