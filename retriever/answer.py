@@ -166,7 +166,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         if titled and reading.titles_a_list_item(text):
             score -= r.list_title
         long_enough = len(text.split()) >= HIGHLIGHT.short_words
-        if not long_enough and holds and w.kind in ("person", "organisation", "heading"):
+        if not long_enough and holds and w.kind in ("person", "agent", "organisation", "heading"):
             score += HIGHLIGHT.short_penalty  # a byline is short, and it is the answer to "who wrote it?"
             long_enough = True
         # The answer is "of" the focus when the sentence (with the one before) holds enough of it, and every year or

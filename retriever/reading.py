@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from .lexical import Lexical
 
 # Kinds whose answer has a shape a sentence either holds or not: these can say "the papers give no such answer".
-SHAPED = ("money", "percent", "number", "date", "person", "organisation", "place")
-NAMES = ("person", "organisation", "place")
+SHAPED = ("money", "percent", "number", "date", "person", "agent", "organisation", "place")
+NAMES = ("person", "agent", "organisation", "place")
 NOUNS = {  # what the abstention reason says is missing
-    "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
+    "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name", "agent": "name",
     "organisation": "organisation", "place": "place",
 }
 
@@ -60,6 +60,9 @@ _QUANTITY = re.compile(r"\bwhat (is|was|are|were) (the |its |their )?([\w.’'�
                        r"totals?|sizes?|costs?|budgets?|prices?|gdp|volumes?|amounts?|sums?|revenues?|output|"
                        r"populations?|figures?|counts?|tariffs?)\b", _I)
 _NUMBER = re.compile(r"\bhow many\b|\b(what|which) (numbers?|figures?|counts?|totals?)\b|\bnumber of\b|몇|개수", _I)
+# "Who estimated ...", "Who will host ...": who did something, which a country or an agency does as well as a person
+# ("Who is ...?" asks for a person).
+_AGENT = re.compile(r"^\s*(and |so |but )?who\s+(?!(is|are|was|were)\b)[a-z]", _I)
 _PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|president|official|minister|"
                      r"secretary|leader|author|authors|writer|scholar|expert|ambassador|ceo)\b|\bwho\b|누구|저자|필자", _I)
 # "Which Korean company ...", and "What is the name of the company that ...": the noun says what kind of name.
@@ -92,7 +95,7 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
     (lambda q: _PERCENT.search(q) and not _PERSON.search(q), "percent"),
     (_HOW_MUCH.search, "amount"), (_QUANTITY.search, "amount"), (_NUMBER.search, "number"),
-    (_PERSON.search, "person"), (_LIST.search, "list"), (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),
+    (_AGENT.search, "agent"), (_PERSON.search, "person"), (_LIST.search, "list"), (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),
 )
 # Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
 _NOT_FOCUS = {
@@ -220,6 +223,8 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
     if kind == "person":  # "who" is often answered by an organisation ("who estimated ...": a company)
         return bool(_TITLE.search(text) or _NAMED_ORGANISATION.search(text) or any(
             not {w.lower() for w in m.groups() if w} & common for m in _FULL_NAME.finditer(text)))
+    if kind == "agent":
+        return holds("person", text, common) or bool(_NAME_RUN.search(text))
     if kind == "organisation":
         return bool(_ORGANISATION_SHAPE.search(text))
     if kind == "place":

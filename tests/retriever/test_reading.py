@@ -67,7 +67,11 @@ def test_idf_values_these_figures_assume(lexical):
     ("When was the alliance signed?", "date"),
     ("In what year was the treaty signed?", "date"),
     ("What year did KORUS take effect?", "date"),
-    ("Who wrote the paper?", "person"),
+    ("Who wrote the paper?", "agent"),  # who did something: a person, an agency or a country
+    ("Who will host the next summit?", "agent"),
+    ("And who estimated that rate?", "agent"),
+    ("Who is the author of the paper?", "person"),  # who someone is: a person
+    ("Who was Korea's president in 2017?", "person"),
     ("Whose proposal was adopted?", "person"),
     ("Which agency oversees export controls?", "organisation"),
     ("Which company builds the ships?", "organisation"),
@@ -113,9 +117,10 @@ def test_summary_is_read_before_every_other_kind():
     assert kind_of("What are the main points, and why do they matter?") == "summary"
 
 
-def test_who_with_a_percent_word_is_a_person():
-    # the share is what the person estimated, not what is asked for
-    assert kind_of("Who estimated the 38 percent share?") == "person"
+def test_who_with_a_percent_word_asks_for_a_name():
+    # the share is what someone estimated, not what is asked for
+    assert kind_of("Who estimated the 38 percent share?") == "agent"
+    assert kind_of("Who is behind the 38 percent share?") == "person"
 
 
 def test_when_wins_over_how_much():
@@ -207,6 +212,17 @@ def test_holds_person_given_the_common_words(text, expected):
     assert holds("person", text, COMMON) is expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The summit will be hosted by Canada in 2025.", True),  # a country does things too
+    ("The rate was estimated by the US Census.", True),
+    ("The paper was written by Hyok Jung Kim.", True),
+    ("the summit will be held next year.", False),
+])
+def test_holds_agent_takes_any_name(text, expected):
+    assert holds("agent", text, COMMON) is expected
+    assert holds("person", text, COMMON) is (expected and "Kim" in text)  # a person's shape alone
+
+
 def test_holds_person_without_common_words_takes_any_capitalised_pair():
     # without the corpus's lower-case words "The Economic Alliance" looks like a three-word name
     assert holds("person", "The Economic Alliance was formed.") is True
@@ -250,7 +266,7 @@ def test_wants_focus_drops_pronouns_and_grammar_verbs(lexical):
     assert wants("When did they sign it?", lexical).focus == ("sign",)
     # "wrote" and "paper" say where to look and what shape the answer has: nothing is left
     w = wants("Who wrote the paper?", lexical)
-    assert (w.kind, w.focus, w.focus_terms) == ("person", (), ())
+    assert (w.kind, w.focus, w.focus_terms) == ("agent", (), ())
 
 
 def test_wants_focus_text_overrides_where_the_focus_is_read(lexical):
