@@ -152,7 +152,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
             holds = bool(doc.footnotes_in(spans[i][1], spans[i][2])) or doc.in_endnotes(spans[i][1])
         elif w.kind == "definition":  # says what the subject is ("The initiative was launched to ...")
             holds = reading.defines(w, text, lexical, aliases)
-        elif doc.in_endnotes(spans[i][1]) and not (q.asks_sources or q.asks_people):
+        elif doc.in_endnotes(spans[i][1]) and not (q.asks_sources or q.asks_people) and reading.cites(text):
             holds = False  # a citation's date, outlet and authors are not the figures of the claim it supports
         else:
             holds = (w.shaped or w.kind == "reason") and reading.holds(w.kind, reading.without_words(text, spelled),

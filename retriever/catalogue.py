@@ -23,7 +23,9 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("publisher", re.compile(r"\b(who|which \w+|what \w+) (published|publishes|issued|issues|released)\b|"
                              r"\bpublisher\b", _I)),
     ("series", re.compile(r"\b(which|what) series\b|\bseries (label|name|title|number)\b|\bpart of (a|which|what) "
-                          r"series\b", _I)),
+                          r"series\b|\b(brief|paper|report|commentary|piece|article)['’]s (\w+ )?(number|no\.)|"
+                          r"\b(report|issue|brief|paper|publication) (number|no\.) of (the|this|that|its)\b|"
+                          r"\bwhat is (the|its) (issue |report )?(brief |paper )?number\b", _I)),
     ("title", re.compile(r"\btitle of (the|this|that|its|their)\b|\bwhat is (the|this|that) \w+ (called|titled)\b|"
                          r"\b(what|which) title\b|\bwhat is (it|its title) called\b", _I)),
 )

@@ -44,7 +44,9 @@ _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|deca
                    _I)
 # "Which outlet is cited for ...", "Where was his estimate reported?": the answer is an endnote.
 _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도", _I)
-_PERCENT = re.compile(r"\b(percent\w*|per cent|share|proportion|rate)\b|%|비율|퍼센트|비중", _I)
+# "How much of its GDP ...", "What portion of ...": a part of a whole, given as a share
+_PERCENT = re.compile(r"\b(percent\w*|per cent|share|proportion|rate|portion|fraction)\b|%|\bhow much of\b|비율|퍼센트|"
+                      r"비중", _I)
 _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마|"
                        r"\bwhat (did|does|do|will|would|could|might) [^?]*\bcost\b", _I)  # "What did the plan cost?"
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
@@ -143,6 +145,12 @@ _NUMBER_SHAPE = re.compile(r"\b\d[\d,.]*\b|\b(two|three|four|five|six|seven|eigh
 _NOT_A_FIGURE = re.compile(r"^\s*\[?\d+[.)\]]\s|https?://\S+|\b(Vol|No|pp?|Nos)\.\s?\d[\d,–-]*|"
                            r"\b(January|February|March|April|May|June|July|August|September|October|November|"
                            r"December) \d{1,2}\b")
+# A citation: a web address, an access date, a quoted title, a volume, issue or pages ("Vol. 89, No. 37", "pp. 102"),
+# or a list of its parts with no verb ("Ministry of Finance, annual investment report, 2024.").  An endnote with a
+# verb and none of these is prose ("There are 28 RDP agreements with the following countries: ...").
+_CITATION = re.compile(r"https?://|\bwww\.|\baccessed\b|[“\"][^”\"]{8,}[”\"]|\b(Vol|No|pp?|Nos)\.\s?\d", _I)
+_FINITE = re.compile(r"\b(is|are|was|were|has|have|had|will|would|can|could|may|might|must|do|does|did|should)\b",
+                     _I)
 # A sentence that gives a cause or a purpose: what "why" asks for.
 _BECAUSE = re.compile(r"\b(because|since|as a result|due to|owing to|thanks to|driven (largely )?by|caus(e|es|ed|ing)|"
                       r"led to|leads? to|result(s|ed)? (in|from)|stem(s|med)? from|so that|in order to|given|amid|"
@@ -232,6 +240,11 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
     if kind == "reason":
         return bool(_BECAUSE.search(text))
     return True
+
+
+def cites(text: str) -> bool:
+    """Is the sentence (of an endnote) a citation rather than a note's own prose?"""
+    return bool(_CITATION.search(text)) or not _FINITE.search(text)
 
 
 def defines(w: Wants, text: str, lexical: Lexical, aliases: dict[str, str] | None = None) -> bool:

@@ -439,6 +439,32 @@ def test_an_endnote_holds_no_year_for_a_question_about_the_claim(index_with_note
     assert not note.answers
 
 
+def test_an_endnotes_own_prose_holds_its_figures():
+    # a note that explains rather than cites: its figure answers like the body's
+    body, note = "Korean firms invested in Georgia.", "[1] There are 28 battery plants in Georgia, all built since 2016."
+    text = f"{body}\n\n{note}"
+    start = text.index(note)
+    doc = Document(doc_id="c", title="C Paper", authors=["Jane Doe"], publisher="Example Institute", date="2025-01",
+                   url=None, source_file="c.txt", sha256="0" * 64, text=text,
+                   sections=[Section(title=ENDNOTES_TITLE, char_start=start, char_end=len(text))])
+    notes = Index(
+        path=None, manifest={}, documents={"c": doc},
+        chunks=[Chunk(chunk_id="c#0", doc_id="c", section=None, char_start=0, char_end=len(body), text=body,
+                      n_tokens=8),
+                Chunk(chunk_id="c#1", doc_id="c", section=ENDNOTES_TITLE, char_start=start, char_end=len(text),
+                      text=note, n_tokens=16)],
+        sentence_spans=[("c", 0, len(body)), ("c", start, len(text))], chunk_sentences=[[0], [1]], dense=None,
+        chunk_vectors=np.array([[1, 0], [0, 1]], dtype=np.float32),
+        sentence_vectors=np.array([[1, 0], [0, 1]], dtype=np.float32),
+        multilingual_chunk_vectors=None, multilingual_sentence_vectors=None,
+        token_vectors=np.array([[1, 0], [0, 1]], dtype=np.float16), token_offsets=np.array([0, 1, 2], dtype=np.int64),
+    )
+    lexical = Lexical([c.embed_text() for c in notes.chunks])
+    question = parse("How many battery plants are there in Georgia?", lexical)
+    (read,) = read_passage(notes, lexical, question, wants(question.text, lexical), ENGLISH, Ranked(1, 0.0))
+    assert read.answers
+
+
 def test_an_endnote_holds_the_year_for_a_question_about_the_source(index_with_notes, index_lexical):
     question = parse("In what year is the annual investment report of the ministry of finance from?", index_lexical)
     assert question.asks_sources

@@ -25,6 +25,10 @@ def paper(**record) -> Document:
     ("Who is the publisher of the KIEP commentary?", ["publisher"]),
     ("What is the title of the KIEP paper?", ["title"]),
     ("What series is the brief part of?", ["series"]),
+    ("What is the Heritage brief's report number?", ["series"]),  # a paper's number is its place in a series
+    ("What is the issue brief number?", ["series"]),
+    ("What is the report number of the KIEP commentary?", ["series"]),
+    ("Which Special Report number does the brief cite?", []),  # the number of a paper it cites, not its own
     # about the papers' subject, not about the papers
     ("When was the Mutual Defense Treaty signed?", []),
     ("When did Korea's investment in China fall?", []),

@@ -10,7 +10,7 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, defines, expansion_asked, focus_share, holds,
+from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, cites, defines, expansion_asked, focus_share, holds,
                                kind_of, lower_case_words, missing_focus, opens_with_pronoun, proper_cases,
                                spelled_out_at, titles_a_list_item, truecase, wants, with_aliases, with_metonyms,
                                without_words)
@@ -64,6 +64,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("What is the population of Korea?", "number"),
     ("What percentage of exports went to China?", "percent"),
     ("What share of US imports comes from Korea?", "percent"),
+    ("How much of its GDP does Korea spend on defense?", "percent"),  # a part of a whole
+    ("What portion of the investment went to Georgia?", "percent"),
     ("When was the alliance signed?", "date"),
     ("In what year was the treaty signed?", "date"),
     ("What year did KORUS take effect?", "date"),
@@ -467,6 +469,19 @@ def test_defines_needs_the_subject_before_what_it_is(text, says_what_it_is):
 ])
 def test_opens_with_pronoun(text, opens):
     assert opens_with_pronoun(text) is opens
+
+
+@pytest.mark.parametrize(("text", "citation"), [
+    ("2. Amanda Chu, “South Korea Emerges as a Top US Investor,” Financial Times, September 18, 2024.", True),
+    ("U.S. Bureau of Economic Analysis, data on new investment (accessed September 26, 2025).", True),
+    ("Federal Register, Vol. 89, No. 37 (February 23, 2024), pp. 13699–13700.", True),
+    ("See https://www.heritage.org/defense for the report.", True),
+    ("[1] Ministry of Finance, annual investment report, 2024.", True),  # its parts, and no verb
+    ("There are 28 RDP agreements with the following countries: Australia, Austria, Belgium.", False),  # a note's prose
+    ("The 12 nations are Austria, Bulgaria, Croatia, and Slovenia.", False),
+])
+def test_cites(text, citation):
+    assert cites(text) is citation
 
 
 @pytest.mark.parametrize(("question", "acronym"), [
