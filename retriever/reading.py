@@ -45,8 +45,10 @@ _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|deca
 # "Which outlet is cited for ...", "Where was his estimate reported?": the answer is an endnote.
 _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도", _I)
 # "How much of its GDP ...", "What portion of ...": a part of a whole, given as a share
-_PERCENT = re.compile(r"\b(percent\w*|per cent|share|proportion|rate|portion|fraction)\b|%|\bhow much of\b|비율|퍼센트|"
-                      r"비중", _I)
+# "share" the noun ("What share of ...", "Korea's share"), not the verb ("What should they share?")
+_PERCENT = re.compile(r"\b(percent\w*|per cent|proportion|rate|portion|fraction)\b|%|\bhow much of\b|\bshares? of\b|"
+                      r"\b(what|which|the|a|its|their|his|her|our|market|largest|biggest|smallest)\s+shares?\b|['’]s shares?\b|"
+                      r"비율|퍼센트|비중", _I)
 _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마|"
                        r"\bwhat (did|does|do|will|would|could|might) [^?]*\bcost\b", _I)  # "What did the plan cost?"
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")

@@ -65,6 +65,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("What percentage of exports went to China?", "percent"),
     ("What share of US imports comes from Korea?", "percent"),
     ("How much of its GDP does Korea spend on defense?", "percent"),  # a part of a whole
+    ("What was Korea's share in 2023?", "percent"),
+    ("What should companies and government agencies share?", "other"),  # "share" the verb
     ("What portion of the investment went to Georgia?", "percent"),
     ("When was the alliance signed?", "date"),
     ("In what year was the treaty signed?", "date"),
