@@ -20,7 +20,7 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"\b(when|what (date|year|month)|which (date|year|month)|in what year)\b[^?]*\b(publish\w*|"
                         r"releas\w*|issued|writt\w*|dated|come out|came out|appear\w*)|\b(publication|release) date\b|"
                         r"\bdate of (publication|release)\b|\bhow (old|recent)\b", _I)),
-    ("publisher", re.compile(r"\b(who|which \w+|what \w+) (published|publishes|issued|issues|released)\b|"
+    ("publisher", re.compile(r"\b(who|(which|what)( \w+){1,2}) (published|publishes|issued|issues|released)\b|"
                              r"\bpublisher\b", _I)),
     ("series", re.compile(r"\b(which|what) series\b|\bseries (label|name|title|number)\b|\bpart of (a|which|what) "
                           r"series\b|\b(brief|paper|report|commentary|piece|article)['’]s (\w+ )?(number|no\.)|"

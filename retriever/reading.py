@@ -128,7 +128,7 @@ _NOT_FOCUS = {
     "talk", "talks", "outlet", "outlets", "newspaper", "newspapers", "source", "sources", "reported", "cites",
     "citing", "journal",
     # a request's own words: "I want to know who founded TSMC", "Tell me about ...", "Explain ..."
-    "i", "me", "my", "want", "know", "tell", "please", "explain", "describe", "like",
+    "i", "me", "my", "want", "know", "tell", "please", "explain", "describe", "like", "i'd", "i’d", "i'm", "i’m",
 }
 
 # "Besides commercial nuclear plants, what ...": what follows "besides" is what the answer is not, so no focus.

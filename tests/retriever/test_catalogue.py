@@ -23,6 +23,7 @@ def paper(**record) -> Document:
     ("When was the commentary published, and under which series label?", ["date", "series"]),
     ("Who published the brief?", ["publisher"]),
     ("Who is the publisher of the KIEP commentary?", ["publisher"]),
+    ("Which think tank published the brief?", ["publisher"]),
     ("What is the title of the KIEP paper?", ["title"]),
     ("What series is the brief part of?", ["series"]),
     ("What is the Heritage brief's report number?", ["series"]),  # a paper's number is its place in a series

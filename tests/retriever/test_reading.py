@@ -534,3 +534,4 @@ def test_truecase_a_question_typed_in_lower_case():
 def test_wants_focus_drops_a_requests_own_words(lexical):
     assert wants("I want to know who founded TSMC.", lexical).focus == ("founded", "TSMC")
     assert wants("Please tell me what Korea invested.", lexical).focus == ("Korea", "invested")
+    assert wants("I'd like to know who founded TSMC.", lexical).focus == ("founded", "TSMC")
