@@ -25,8 +25,8 @@ from .lexical import Lexical
 SHAPED = ("money", "percent", "number", "date", "person", "agent", "organisation", "place")
 NAMES = ("person", "agent", "organisation", "place")
 NOUNS = {  # what the abstention reason says is missing
-    "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name", "agent": "name",
-    "organisation": "organisation", "place": "place",
+    "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
+    "agent": "name", "organisation": "organisation", "place": "place",
 }
 
 _I = re.IGNORECASE
@@ -44,11 +44,11 @@ _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|deca
                    _I)
 # "Which outlet is cited for ...", "Where was his estimate reported?": the answer is an endnote.
 _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도", _I)
-# "How much of its GDP ...", "What portion of ...": a part of a whole, given as a share
-# "share" the noun ("What share of ...", "Korea's share"), not the verb ("What should they share?")
+# A part of a whole ("How much of its GDP ...", "What portion of ..."); "share" the noun ("What share of ...",
+# "Korea's share"), not the verb ("What should they share?").
 _PERCENT = re.compile(r"\b(percent\w*|per cent|proportion|rate|portion|fraction)\b|%|\bhow much of\b|\bshares? of\b|"
-                      r"\b(what|which|the|a|its|their|his|her|our|market|largest|biggest|smallest)\s+shares?\b|['’]s shares?\b|"
-                      r"비율|퍼센트|비중", _I)
+                      r"\b(what|which|the|a|its|their|his|her|our|market|largest|biggest|smallest)\s+shares?\b|"
+                      r"['’]s shares?\b|비율|퍼센트|비중", _I)
 _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마|"
                        r"\bwhat (did|does|do|will|would|could|might) [^?]*\bcost\b", _I)  # "What did the plan cost?"
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
@@ -99,7 +99,8 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
     (lambda q: _PERCENT.search(q) and not _PERSON.search(q), "percent"),
     (_HOW_MUCH.search, "amount"), (_QUANTITY.search, "amount"), (_NUMBER.search, "number"),
-    (_AGENT.search, "agent"), (_PERSON.search, "person"), (_LIST.search, "list"), (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),
+    (_AGENT.search, "agent"), (_PERSON.search, "person"), (_LIST.search, "list"), (_DEFINITION.search, "definition"),
+    (_YESNO.search, "yesno"),
 )
 # Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
 _NOT_FOCUS = {
@@ -230,7 +231,7 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
         return bool(_YEAR.search(text) or _MONTH.search(text))
     if kind == "number":
         return bool(_NUMBER_SHAPE.search(_YEAR.sub(" ", _NOT_A_FIGURE.sub(" ", text))))
-    if kind == "person":  # "who" is often answered by an organisation ("who estimated ...": a company)
+    if kind == "person":  # even "who is ...?" is often answered by an organisation ("Who is the publisher?")
         return bool(_TITLE.search(text) or _NAMED_ORGANISATION.search(text) or any(
             not {w.lower() for w in m.groups() if w} & common for m in _FULL_NAME.finditer(text)))
     if kind == "agent":

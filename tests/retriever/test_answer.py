@@ -441,7 +441,8 @@ def test_an_endnote_holds_no_year_for_a_question_about_the_claim(index_with_note
 
 def test_an_endnotes_own_prose_holds_its_figures():
     # a note that explains rather than cites: its figure answers like the body's
-    body, note = "Korean firms invested in Georgia.", "[1] There are 28 battery plants in Georgia, all built since 2016."
+    body = "Korean firms invested in Georgia."
+    note = "[1] There are 28 battery plants in Georgia, all built since 2016."
     text = f"{body}\n\n{note}"
     start = text.index(note)
     doc = Document(doc_id="c", title="C Paper", authors=["Jane Doe"], publisher="Example Institute", date="2025-01",

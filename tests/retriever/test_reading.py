@@ -10,8 +10,8 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, cites, defines, expansion_asked, focus_share, holds,
-                               kind_of, lower_case_words, missing_focus, opens_with_pronoun, proper_cases,
+from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, cites, defines, expansion_asked, focus_share,
+                               holds, kind_of, lower_case_words, missing_focus, opens_with_pronoun, proper_cases,
                                spelled_out_at, titles_a_list_item, truecase, wants, with_aliases, with_metonyms,
                                without_words)
 
