@@ -245,6 +245,26 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
     return True
 
 
+# "How much did China invest in the US?": the name after the auxiliary does what the question asks about.
+_DOER = re.compile(r"\b(?:did|does|do|has|have|had|will|would)\s+(?:the\s+)?([A-Z][\w.’'-]*(?:\s[A-Z][\w.’'-]*)*)")
+_OBJECT_OF = r"(?:in|into|to|toward|towards|from|than|against)\s+(?:the\s+)?"
+
+
+def doer(question: str) -> str | None:
+    """The name doing what a figure question asks about ("China" in "How much did China invest in the US?")."""
+    m = _DOER.search(question)
+    return m.group(1) if m else None
+
+
+def only_done_to(name: str, text: str) -> bool:
+    """Is ``name`` in ``text`` only as the object of a preposition ("... the level directed to China"), so that the
+    figure beside it is someone else's doing?  "With X doing ..." and "X's" are X's own."""
+    pattern = re.escape(name)
+    anywhere = len(re.findall(rf"(?<![\w-]){pattern}(?![\w-])", text))
+    after = len(re.findall(rf"\b{_OBJECT_OF}{pattern}(?![\w'’-])", text))  # "than China's share" is China's
+    return anywhere > 0 and after == anywhere
+
+
 def cites(text: str) -> bool:
     """Is the sentence (of an endnote) a citation rather than a note's own prose?"""
     return bool(_CITATION.search(text)) or not _FINITE.search(text)

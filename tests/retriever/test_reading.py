@@ -10,9 +10,9 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, cites, defines, expansion_asked, focus_share,
-                               holds, kind_of, lower_case_words, missing_focus, opens_with_pronoun, proper_cases,
-                               spelled_out_at, titles_a_list_item, truecase, wants, with_aliases, with_metonyms,
+from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, cites, defines, doer, expansion_asked,
+                               focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to, opens_with_pronoun,
+                               proper_cases, spelled_out_at, titles_a_list_item, truecase, wants, with_aliases, with_metonyms,
                                without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
@@ -535,3 +535,26 @@ def test_wants_focus_drops_a_requests_own_words(lexical):
     assert wants("I want to know who founded TSMC.", lexical).focus == ("founded", "TSMC")
     assert wants("Please tell me what Korea invested.", lexical).focus == ("Korea", "invested")
     assert wants("I'd like to know who founded TSMC.", lexical).focus == ("founded", "TSMC")
+
+
+@pytest.mark.parametrize(("question", "name"), [
+    ("How much did China invest in the US in 2024?", "China"),
+    ("How much did the US invest in Korea?", "US"),
+    ("How much did South Korean companies commit to U.S. projects?", "South Korean"),
+    ("How much of the world's imports did China take?", "China"),
+    ("What share of US investment came from Korea?", None),  # no name does it: nothing to check
+])
+def test_doer(question, name):
+    assert doer(question) == name
+
+
+@pytest.mark.parametrize(("name", "text", "only"), [
+    ("China", "Korea's investments in the US reached $14.8 billion, 9.3 times the level directed to China.", True),
+    ("China", "China invested $2 billion in the US.", False),
+    ("China", "The US took 14 percent of imports, more than China’s share of 11 percent.", False),  # its own share
+    ("China", "Investment grew, with China committing $3 billion to projects.", False),  # "with X doing": X does it
+    ("Korea", "Investment in Korea grew.", True),
+    ("Korea", "Tariffs rose.", False),  # not there at all: nothing says it is someone else's doing
+])
+def test_only_done_to(name, text, only):
+    assert only_done_to(name, text) is only

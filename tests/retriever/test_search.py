@@ -249,6 +249,13 @@ def test_a_sentence_opening_with_he_answers_for_the_person_named_before_it(searc
     assert not answer.abstained and "University of California" in answer.answer.sentences[0].text
 
 
+def test_a_figure_of_what_another_did_is_no_answer(searcher):
+    # the papers give Korea's investment in the US, never the US's in Korea
+    assert searcher.ask("How much did the US invest in Korea in 2024?").abstained
+    forward = searcher.ask("How much did Korea invest in the US in 2024?")
+    assert not forward.abstained and "14.8 billion" in forward.answer.text
+
+
 @pytest.mark.parametrize(("question", "answer_text"), [
     # the second stage ranks the key takeaways first (they share the words); the passage that gives the figure leads
     ("On what date did Donald Trump address South Korea's National Assembly, as cited at the start of the Heritage "
