@@ -142,7 +142,6 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     said: set[str] = set()  # the terms of the passage's sentences before this one (kept only for pronoun-led ones)
     # A recommendation's title answers what is recommended (and is a heading); anything else is said under it.
     titled = w.kind not in ("heading", "summary") and not w.recommends
-    doer = reading.doer(q.text) if w.kind in ("money", "percent", "number") else None
     out = []
     for i, (text, score) in enumerate(zip(texts, scores)):
         window = reading.with_metonyms(reading.with_aliases(
@@ -175,7 +174,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         tie = r.name_focus_tie if w.kind in reading.NAMES else r.focus_tie
         tied = (focus >= tie and number_match(q, window) == (1.0 if q.numbers else 0.0)
                 and all(lexical.overlap([t], window) for t in rare_names)
-                and not (doer and reading.only_done_to(doer, window)))
+                and not (w.doer and reading.only_done_to(w.doer, window)))
         out.append(Sentence(doc.doc_id, spans[i][1], spans[i][2], text, score,
                             long_enough and (holds or not w.shaped) and tied))
     return out

@@ -14,13 +14,12 @@ from .answer import Sentence, best_span
 from .index import Index
 from .lexical import Lexical
 from .query import Query
-from .reading import NOUNS, Wants, missing_focus
+from .reading import BULLET, NOUNS, Wants, missing_focus
 from .schema import AnswerSentence, ComposedAnswer
 from .tuning import READING, Reading
 
 # Sections in which a paper states its own gist, and whose opening sentences summarise it.
 _KEY_SECTION = re.compile(r"key takeaways?|summary|abstract|highlights|key (points|findings|messages)|overview", re.I)
-_BULLET = re.compile(r"^\s*(?:[-•▪*]|\d+[.)])\s+")
 # Points a paper enumerates in prose: "First, it is essential to ...", "Second, both sides must ..."
 _ORDINAL = re.compile(r"^\s*(?:First|Second|Third|Fourth|Fifth|Sixth|Finally|Lastly)(?:ly)?,\s", re.I)
 
@@ -162,7 +161,7 @@ def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int) -> l
     def long(a: int, b: int) -> bool:
         return len(doc.text[a:b].split()) >= 5
 
-    bullets = [(a, b) for a, b in spans if _starts_line(doc.text, a) and _BULLET.match(doc.text[a:b]) and long(a, b)]
+    bullets = [(a, b) for a, b in spans if _starts_line(doc.text, a) and BULLET.match(doc.text[a:b]) and long(a, b)]
     if recommendations:
         outside = [span for span in bullets if not in_key(span[0])] or [
             (a, b) for a, b in spans if _ORDINAL.match(doc.text[a:b]) and not in_key(a) and long(a, b)]

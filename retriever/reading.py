@@ -24,6 +24,7 @@ from .lexical import Lexical
 # Kinds whose answer has a shape a sentence either holds or not: these can say "the papers give no such answer".
 SHAPED = ("money", "percent", "number", "date", "person", "agent", "organisation", "place")
 NAMES = ("person", "agent", "organisation", "place")
+FIGURES = ("money", "percent", "number")
 NOUNS = {  # what the abstention reason says is missing
     "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
     "agent": "name", "organisation": "organisation", "place": "place",
@@ -84,8 +85,8 @@ _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|thos
                          r"( [\w–-]+){0,3}\s*[?.!]?\s*$|\bdefin\w*\b|"
                          r"\bwhat does .+ (mean|stand for)\b|\bmeaning of\b|^\s*(explain|describe|define)\b|"
                          r"무엇인가|뜻", _I)
-RECOMMEND = re.compile(r"recommend|propos|should|policy|action|\burg(e|es|ed|ing)\b|advocat|\bcalls? for\b|\bwants?\b|"
-                       r"제안|제언|권고|권장|촉구", _I)
+_RECOMMEND = re.compile(r"recommend|propos|should|policy|action|\burg(e|es|ed|ing)\b|advocat|\bcalls? for\b|"
+                        r"\bwants?\b|제안|제언|권고|권장|촉구", _I)
 _YESNO = re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b", _I)
 _COMPARE = re.compile(r"\b(both|two (papers?|documents?|reports?|briefs?|pieces?|sources?)|compar\w*|differ\w*|"
                       r"contrast\w*|versus|vs\.?|each (paper|document|report|brief)|in common|agree\w*|disagree\w*|"
@@ -184,6 +185,7 @@ class Wants:
     focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap
     compare: bool  # it asks about both (or all) papers
     recommends: bool = False  # it asks what is recommended or proposed
+    doer: str | None = None  # for a figure: the name doing what it is a figure of ("did China invest": ``doer``)
 
     @property
     def shaped(self) -> bool:
@@ -208,12 +210,14 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
     text = _BESIDES.sub(" ", focus_text or question)
     words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", text)
              if w.lower() not in _NOT_FOCUS and lexical.terms(w)]
+    kind = kind_of(question)
     return Wants(
-        kind=kind_of(question),
+        kind=kind,
         focus=tuple(words),
         focus_terms=tuple(t for w in words for t in lexical.terms(w) if t not in _NOT_FOCUS),
         compare=bool(_COMPARE.search(question)),
-        recommends=bool(RECOMMEND.search(question)),
+        recommends=bool(_RECOMMEND.search(question)),
+        doer=doer(question) if kind in FIGURES else None,
     )
 
 
@@ -433,7 +437,8 @@ _OPENING_PRONOUN = re.compile(r"^\W*(he|she|it|they|his|her|its|their|this|these
 
 # A list item opening with a gerund ("- Encouraging the practical participation of South Korea in the Three Seas
 # Initiative (3SI).") titles the recommendation under it: it names its subject and says nothing of it.
-_LIST_TITLE = re.compile(r"^\s*[-•–*]\s+[A-Z][a-z]+ing\b")
+BULLET = re.compile(r"^\s*(?:[-•▪*]|\d+[.)])\s+")  # a list item's marker
+_LIST_TITLE = re.compile(BULLET.pattern + r"[A-Z][a-z]+ing\b")
 
 
 def titles_a_list_item(text: str) -> bool:
