@@ -137,7 +137,7 @@ def _settings(root: Path):
 def measure_rate(root: str, chunks: int, seed: int) -> dict:
     """A full build of about ``chunks`` chunks with both real encoders; each encoder timed on the same texts."""
     from retriever.corpus import load_corpus
-    from retriever.encoders import load_encoder, load_token_encoder
+    from retriever.encoders import bfloat16_autocast, load_encoder, load_token_encoder
     from retriever.index import make_index
 
     settings = _settings(Path(root))
@@ -160,7 +160,8 @@ def measure_rate(root: str, chunks: int, seed: int) -> dict:
         ("multilingual_sentences", multilingual.encode_passages, sentence_texts),
     ):
         t = time.perf_counter()
-        encode(texts)
+        with bfloat16_autocast():  # as the build encodes
+            encode(texts)
         seconds = time.perf_counter() - t
         stages[name] = {"texts": len(texts), "seconds": round(seconds, 2), "per_second": round(len(texts) / seconds, 1)}
     return {
@@ -212,13 +213,15 @@ def measure_add(root: str, pages: int, seed: int) -> dict:
 def measure_memory(root: str, chunks: int, seed: int) -> dict:
     """Peak RSS of a full build of about ``chunks`` chunks: real models loaded, stand-in vectors."""
     from retriever.corpus import load_corpus
-    from retriever.encoders import load_encoder
+    from retriever.encoders import bfloat16_autocast, load_encoder
     from retriever.index import make_index
 
     use_stand_ins()
     settings = _settings(Path(root))
     write_papers(settings.corpus_dir, _papers_for(chunks), PAPER_WORDS, seed)
-    load_encoder(settings.model), load_encoder(settings.multilingual_model)  # the models' memory counts
+    for name in (settings.model, settings.multilingual_model):  # the models' memory counts, as a build runs them
+        with bfloat16_autocast():
+            load_encoder(name).real.encode_passages(["The models are loaded and have run once."])
     docs = load_corpus(settings.corpus_dir).documents
     with PeakRSS() as mem:
         index = make_index(docs, settings)

