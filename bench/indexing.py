@@ -221,7 +221,7 @@ def measure_memory(root: str, chunks: int, seed: int) -> dict:
     write_papers(settings.corpus_dir, _papers_for(chunks), PAPER_WORDS, seed)
     for name in (settings.model, settings.multilingual_model):  # the models' memory counts, as a build runs them
         with bfloat16_autocast():
-            load_encoder(name).real.encode_passages(["The models are loaded and have run once."])
+            load_encoder(name).encode_passages(["The models are loaded and have run once."])
     docs = load_corpus(settings.corpus_dir).documents
     with PeakRSS() as mem:
         index = make_index(docs, settings)

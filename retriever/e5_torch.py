@@ -109,16 +109,16 @@ class E5Passages:
         self._position = floats("emb.pos").reshape(-1, self.H)
         self._type = floats("emb.type")[: self.H]
         self._norm = (floats("emb.ln.w"), floats("emb.ln.b"))
-        H, F = self.H, self.ff
+        H, FF = self.H, self.ff
         self._layers = [
             {
                 # the question, key and value projections as one product
                 "qkv": (torch.cat([matrix(f"l{i}.{p}.w", H, H) for p in "qkv"]),
-                        torch.cat([floats(f"l{i}.{p}.b") for p in "qkv"])),
-                "out": (matrix(f"l{i}.ao.w", H, H), floats(f"l{i}.ao.b")),
+                        torch.cat([floats(f"l{i}.{p}.b") for p in "qkv"]).to(self._dtype)),
+                "out": (matrix(f"l{i}.ao.w", H, H), floats(f"l{i}.ao.b").to(self._dtype)),
                 "attention_norm": (floats(f"l{i}.aln.w"), floats(f"l{i}.aln.b")),
-                "up": (matrix(f"l{i}.fi.w", F, H), floats(f"l{i}.fi.b")),
-                "down": (matrix(f"l{i}.fo.w", H, F), floats(f"l{i}.fo.b")),
+                "up": (matrix(f"l{i}.fi.w", FF, H), floats(f"l{i}.fi.b").to(self._dtype)),
+                "down": (matrix(f"l{i}.fo.w", H, FF), floats(f"l{i}.fo.b").to(self._dtype)),
                 "output_norm": (floats(f"l{i}.oln.w"), floats(f"l{i}.oln.b")),
             }
             for i in range(self.layers_n)
@@ -195,16 +195,14 @@ class E5Passages:
             attend = None if mask.all() else keep[:, None, None, :]  # True: a text's own piece, not padding
             split = (n, length, 3, self.heads, H // self.heads)
 
-            def linear(h: torch.Tensor, weights: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-                return F.linear(h.to(self._dtype), weights[0]).float() + weights[1]
-
+            # The residual stream and its layer norms stay float32; what passes between products is bfloat16.
             for layer in self._layers:
-                q, k, v = linear(x, layer["qkv"]).to(self._dtype).view(split).permute(2, 0, 3, 1, 4)
+                q, k, v = F.linear(x.to(self._dtype), *layer["qkv"]).view(split).permute(2, 0, 3, 1, 4)
                 context = F.scaled_dot_product_attention(q, k, v, attn_mask=attend)
-                context = context.transpose(1, 2).reshape(n, length, H)
-                x = F.layer_norm(x + linear(context, layer["out"]), (H,), *layer["attention_norm"], self.eps)
-                hidden = F.gelu(linear(x, layer["up"]))
-                x = F.layer_norm(x + linear(hidden, layer["down"]), (H,), *layer["output_norm"], self.eps)
+                context = F.linear(context.transpose(1, 2).reshape(n, length, H), *layer["out"])
+                x = F.layer_norm(x + context.float(), (H,), *layer["attention_norm"], self.eps)
+                hidden = F.gelu(F.linear(x.to(self._dtype), *layer["up"]))
+                x = F.layer_norm(x + F.linear(hidden, *layer["down"]).float(), (H,), *layer["output_norm"], self.eps)
             weights = keep[..., None].float()
             return ((x * weights).sum(1) / weights.sum(1)).numpy()
 
