@@ -134,9 +134,9 @@ class E5Passages:
         self._lowest = int(np.argmin(scores))  # kept in every cut: it sets the unknown score (lowest minus 10)
         starts = (np.frombuffer(blob, dtype=np.uint8) & 0xC0) != 0x80  # a UTF-8 character's first byte
         lengths = np.add.reduceat(starts, offsets[:-1]) * (np.diff(offsets) > 0)
-        self._chars = np.frombuffer(blob.decode("utf-8").encode("utf-32-le"), dtype="<u4")
-        self._char_offsets = np.concatenate([[0], np.cumsum(lengths)])
         self._text = blob.decode("utf-8")
+        self._chars = np.frombuffer(self._text.encode("utf-32-le"), dtype="<u4")
+        self._char_offsets = np.concatenate([[0], np.cumsum(lengths)])
 
     def _vocabulary(self, texts: list[str]) -> tuple[object, np.ndarray]:
         """A Unigram model of the pieces spelt only with ``texts``' characters, and each of its ids' id in the full
@@ -178,7 +178,7 @@ class E5Passages:
             windows += [(n, content[a:a + width], a == starts[-1]) for a in starts]
         sums = np.zeros((len(texts), self.H), dtype=np.float32)
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
-        for done, batch in enumerate(_batches(order, windows), 1):
+        for done, batch in enumerate(_by_pieces(order, windows), 1):
             means = self._forward([windows[w][1] for w in batch])
             for w, mean in zip(batch, means):
                 n, content, _ = windows[w]
@@ -220,7 +220,7 @@ class E5Passages:
             return ((x * weights).sum(1) / weights.sum(1)).numpy()
 
 
-def _batches(order: list[int], windows: list[tuple[int, np.ndarray, bool]]) -> Iterator[list[int]]:
+def _by_pieces(order: list[int], windows: list[tuple[int, np.ndarray, bool]]) -> Iterator[list[int]]:
     """Windows in ``order`` (shortest first), as many a batch as fill ``_BATCH_PIECES`` pieces of its longest."""
     batch: list[int] = []
     for w in order:
