@@ -5,12 +5,14 @@ The numbers these rules weigh by live in ``retriever.tuning`` (``CONFIDENCE``, `
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import korean, reading
+from .conversation import already_said
 from .index import Index
 from .lexical import Lexical
 from .query import Query, number_match
@@ -104,6 +106,13 @@ class Sentence:
     text: str
     score: float  # how well it answers: meaning, words, numbers, and the kind of answer it holds about the focus
     answers: bool  # it holds an answer of the kind asked for, beside enough of the focus
+
+
+def unsaid(passages: list[list[Sentence]], said: str, penalty: float) -> list[list[Sentence]]:
+    """The passages' sentences with those an earlier answer quoted (``said``) scoring ``penalty`` less, and no
+    longer counted as answering: a follow-up asks for something the person has not read yet."""
+    return [[dataclasses.replace(s, score=s.score - penalty, answers=False) if already_said(s.text, said) else s
+             for s in sentences] for sentences in passages]
 
 
 def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: QueryVectors, hit: Ranked,

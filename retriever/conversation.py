@@ -44,6 +44,7 @@ _NAME_RUN = re.compile(r"\b[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|for|and|
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+")
 MIN_OWN_TERMS = 2  # a question with fewer index terms of its own cannot stand alone ("And China?")
+MIN_SAID_CHARS = 20  # as in ``quoted_documents``: shorter runs (a heading, "Conclusion") are not taken as quotes
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def leans_on_history(question: str, lexical: Lexical, names_a_source: bool) -> b
 
 def quoted_documents(content: str, texts: Mapping[str, str]) -> set[str]:
     """The documents an earlier answer quoted: those holding one of its sentences verbatim."""
-    parts = [" ".join(p.split()) for p in _SENTENCE_END.split(_MARKER.sub("", content)) if len(p.strip()) > 20]
+    parts = [" ".join(p.split()) for p in _SENTENCE_END.split(_MARKER.sub("", content))
+             if len(p.strip()) > MIN_SAID_CHARS]
     flat = {doc_id: " ".join(text.split()) for doc_id, text in texts.items()}  # quotes join lines with spaces
     return {doc_id for doc_id, text in flat.items() if any(p in text for p in parts)}
 
@@ -103,6 +105,19 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
         expansion = [swapped]
     return Resolved(" ".join([question, *expansion]), expansion[0] if expansion else None, frozenset(quoted), True,
                     only=other)
+
+
+def said_before(history: Sequence[Turn] | None) -> str:
+    """What earlier answers of the conversation said, markers dropped and spaces collapsed: a sentence found in it
+    (``already_said``) has been read."""
+    return " ".join(" ".join(_MARKER.sub("", t.content).split()) for t in history or () if t.role == "assistant")
+
+
+def already_said(sentence: str, said: str) -> bool:
+    """Did an earlier answer quote ``sentence``?  Only a sentence of some length counts: a heading's few words may
+    stand anywhere."""
+    text = " ".join(sentence.split())
+    return len(text) > MIN_SAID_CHARS and text in said
 
 
 def swap_subject(question: str, earlier: str) -> str | None:

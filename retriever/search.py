@@ -342,6 +342,10 @@ class Searcher:
                 if lead:  # it takes the top score too: scores still fall with rank
                     r.ranked.insert(0, dataclasses.replace(r.ranked.pop(lead), score=r.ranked[0].score))
                     sentences.insert(0, sentences.pop(lead))
+            # What an earlier answer quoted still ranks its passage (the conversation is about it), but is not quoted
+            # or highlighted again when something new answers nearly as well.
+            if r.follow_up and self.reading.said:
+                sentences = answer.unsaid(sentences, conversation.said_before(history), self.reading.said)
             return sentences, [answer.passage(self.index, n, hit, answer.highlight(self.index, read_))
                                for n, (hit, read_) in enumerate(zip(r.ranked, sentences), 1)]
 

@@ -122,6 +122,9 @@ class Reading:
     # A list item's title ("- Encouraging the practical participation of ...") loses this much, unless the question
     # asks what is recommended: it names a subject, and the sentences under it say what of it
     list_title: float = 0.3
+    # A sentence an earlier answer of the conversation quoted loses this much when a follow-up is read: the person has
+    # read it, and "How did Washington make up for that difference?" after the cost of making chips asks for more
+    said: float = 0.5
     max_sentences: int = 3
     # 1: the passage holding the sentence quoted first leads the returned passages (``compose.lead``); 0: the second
     # stage's order stands
@@ -133,7 +136,7 @@ class Reading:
         return dataclasses.replace(self, **{term: 0.0})
 
 
-READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "gate", "lead")
+READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "said", "gate", "lead")
 READING = Reading()
 
 CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from retriever.answer import (best_span, confidence, highlight, passage, read_passage, sentence_scores, topicality,
-                              topics)
+from retriever.answer import (Sentence, best_span, confidence, highlight, passage, read_passage, sentence_scores,
+                              topicality, topics, unsaid)
 from retriever.chunking import Chunk
 from retriever.documents import ENDNOTES_TITLE, Document, Footnote, Section
 from retriever.index import Index
@@ -497,3 +497,11 @@ def test_a_name_with_a_digit_first_is_a_name_too(index, index_lexical):
                                   aliases={"3SI": "Three Seas Initiative"})
     assert w.kind == "number" and "3SI" in w.focus
     assert all(not s.answers for s in text_sentences)  # the fixture's sentences hold no count of nations
+
+
+def test_unsaid_docks_only_the_sentences_an_earlier_answer_quoted():
+    said_one = Sentence("a", 0, 40, "Korea invested 14.8 billion in Georgia.", 0.9, True)
+    new_one = Sentence("a", 41, 80, "The plant makes batteries for cars now.", 0.7, True)
+    other = Sentence("b", 0, 30, "The alliance was signed in 1953.", 0.5, False)
+    out = unsaid([[said_one, new_one], [other]], "Korea invested 14.8 billion in Georgia.", 0.5)
+    assert out == [[dataclasses.replace(said_one, score=0.9 - 0.5, answers=False), new_one], [other]]

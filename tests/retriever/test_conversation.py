@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from retriever.conversation import (MIN_OWN_TERMS, asks_its_own, leans_on_history, quoted_documents, resolve,
-                                    swap_subject)
+from retriever.conversation import (MIN_OWN_TERMS, already_said, asks_its_own, leans_on_history, quoted_documents,
+                                    resolve, said_before, swap_subject)
 from retriever.lexical import Lexical
 from retriever.schema import Turn
 
@@ -119,6 +119,29 @@ def test_quoted_documents_ignores_short_parts():
     assert len("Japan also builds ships.") > 20 and len("Japan also builds.") <= 20
     assert quoted_documents("Japan also builds ships. [3]", TEXTS) == {"c"}
     assert quoted_documents("Japan also builds. [3]", {"c": "Japan also builds."}) == set()
+
+
+
+# ------------------------------------------------------------------------------------------------ said before
+
+def test_said_before_is_every_assistant_turn_without_markers_or_line_breaks():
+    history = [user(FIRST), assistant(ANSWER_A), user("And then?"),
+               assistant("The plant makes batteries\nfor electric cars. [2] Shipbuilding cooperation is the third pillar. [1]")]
+    said = said_before(history)
+    assert "[1]" not in said and "[2]" not in said
+    assert already_said("The plant makes batteries for electric cars.", said)  # the line break is a space
+    assert already_said("Korea invested 14.8 billion dollars in Georgia in 2024.", said)
+    assert not already_said("The alliance was signed in 1953.", said)
+
+
+def test_a_short_run_is_never_taken_as_said():
+    said = said_before([assistant("Japan also builds ships. [1]")])
+    assert already_said("Japan also builds ships.", said) and not already_said("Japan also", said)
+
+
+def test_nothing_is_said_without_an_assistant_turn():
+    assert said_before([user(FIRST)]) == said_before(None) == ""
+    assert not already_said("How much did Korea invest in Georgia in 2024?", said_before([user(FIRST)]))
 
 
 # ----------------------------------------------------------------------------------------------------- resolve

@@ -306,3 +306,14 @@ def test_a_question_typed_in_lower_case_reads_as_capitalised(searcher):
     assert answer.question == "who wrote the kiep commentary"  # the question as the user typed it
     assert not answer.abstained and "Hyok Jung Kim" in answer.answer.text
     assert {s.doc_id for s in answer.answer.sentences} == {next(d for d in searcher.doc_ids if d.startswith("kiep"))}
+
+
+def test_a_follow_up_does_not_quote_again_what_the_last_answer_said(searcher):
+    # the sentence that answered the first question matches the follow-up expanded with it best of all; the person
+    # has read it, so the answer quotes something new (with ``Reading.said`` off, it comes back first)
+    first = "How much more does it cost to make a chip in the US than in Taiwan?"
+    said = searcher.ask(first).answer
+    history = [Turn(role="user", content=first), Turn(role="assistant", content=said.text)]
+    follow = searcher.ask("How did Washington make up for that difference?", history=history)
+    assert not follow.abstained and follow.answer.sentences
+    assert not [s.text for s in follow.answer.sentences if s.text in said.text]
