@@ -291,10 +291,10 @@ class _TokenFile:
     """Token vectors appended to a ``.npy`` file (float16 rows of ``dim``), then mapped read-only.
 
     Written with plain writes, the rows sit in the page cache, which the kernel flushes and reclaims, not in the
-    process.  The header goes first with a row count of 0 and is rewritten once the count is known: numpy pads every
-    header to 64 bytes, so any count up to 19 digits takes the same room.  Without a path the file is an unnamed
-    temporary one (an index made in memory, as the eval makes); with one (a build's scratch folder) it is synced,
-    for ``store.save`` to link into the build instead of writing the rows again.
+    process.  The header goes first with a row count of 0 and is rewritten once the count is known: numpy pads a
+    header to a multiple of 64 bytes, so any count up to 19 digits takes the same 128.  Without a path the file is
+    an unnamed temporary one (an index made in memory, as the eval makes); with one (a build's scratch folder) it is
+    synced, for ``store.save`` to link into the build instead of writing the rows again.
     """
 
     def __init__(self, path: Path | None, dim: int) -> None:
