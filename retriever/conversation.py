@@ -68,9 +68,8 @@ def leans_on_history(question: str, lexical: Lexical, names_a_source: bool) -> b
 
 def quoted_documents(content: str, texts: Mapping[str, str]) -> set[str]:
     """The documents an earlier answer quoted: those holding one of its sentences verbatim."""
-    parts = [" ".join(p.split()) for p in _SENTENCE_END.split(_MARKER.sub("", content))
-             if len(p.strip()) > MIN_SAID_CHARS]
-    flat = {doc_id: " ".join(text.split()) for doc_id, text in texts.items()}  # quotes join lines with spaces
+    parts = [_collapsed(p) for p in _SENTENCE_END.split(_MARKER.sub("", content)) if len(p.strip()) > MIN_SAID_CHARS]
+    flat = {doc_id: _collapsed(text) for doc_id, text in texts.items()}  # quotes join lines with spaces
     return {doc_id for doc_id, text in flat.items() if any(p in text for p in parts)}
 
 
@@ -110,14 +109,19 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
 def said_before(history: Sequence[Turn] | None) -> str:
     """What earlier answers of the conversation said, markers dropped and spaces collapsed: a sentence found in it
     (``already_said``) has been read."""
-    return " ".join(" ".join(_MARKER.sub("", t.content).split()) for t in history or () if t.role == "assistant")
+    return " ".join(_collapsed(_MARKER.sub("", t.content)) for t in history or () if t.role == "assistant")
 
 
 def already_said(sentence: str, said: str) -> bool:
     """Did an earlier answer quote ``sentence``?  Only a sentence of some length counts: a heading's few words may
     stand anywhere."""
-    text = " ".join(sentence.split())
+    text = _collapsed(sentence)
     return len(text) > MIN_SAID_CHARS and text in said
+
+
+def _collapsed(text: str) -> str:
+    """Runs of whitespace as one space: a quote joins a paper's lines with spaces."""
+    return " ".join(text.split())
 
 
 def swap_subject(question: str, earlier: str) -> str | None:

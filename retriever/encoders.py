@@ -30,9 +30,10 @@ PACKAGED_MODELS = {
 }
 
 
+@functools.cache
 def native_bfloat16() -> bool:
     """Does oneDNN run bfloat16 matrix products natively here (AMX or AVX-512 BF16)?  Elsewhere they are emulated
-    and slower than float32."""
+    and slower than float32.  Asked once: a build opens an autocast region for every batch of chunks."""
     import torch
 
     try:  # a private check of torch's (2.13): without it, assume emulation
