@@ -159,8 +159,9 @@ class SentenceTransformerEncoder:
         vectors = normalise(np.stack(pooled)) if pooled else np.zeros((0, self.dim), np.float32)
         return vectors, tokens
 
-    def export_onnx(self, folder: Path) -> bool:
-        """Write this model's question encoder for ONNX Runtime into ``folder`` (``retriever.onnx_encoder``)."""
+    def export_onnx(self, folder: Path) -> dict | None:
+        """Write this model's question encoder for ONNX Runtime into ``folder`` (``retriever.onnx_encoder``); its
+        manifest record, or None when it could not be exported."""
         from . import onnx_encoder
 
         return onnx_encoder.export(self.model, folder)

@@ -7,6 +7,12 @@ fast tokenizer (``tokenizer.json``); both are checksummed in the manifest like e
 this module reads them with ``onnxruntime`` and ``tokenizers`` only, and pools exactly as sentence-transformers
 does: the mean of the token vectors under the attention mask, L2-normalised.  sentence-transformers stays the
 reference: the tests hold every gold question's vector to cosine 0.999 of its own.
+
+The export is traced with the model's plain ("eager") attention and then fused by ONNX Runtime's transformer
+optimizer into its own Attention, SkipLayerNormalization and embedding kernels: the graph torch writes for its fused
+("sdpa") attention is one ONNX Runtime cannot recognise.  Fused, a question encodes in 5.9 ms against 7.1 for the
+traced graph and 17.5 for sentence-transformers (medians over the 259 gold questions, the three taking turns in one
+run), at cosine 1.0000 to the traced graph.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ MODEL_FILE = "query_encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 FILES = (MODEL_FILE, TOKENIZER_FILE)
 OPSET = 17  # what torch's TorchScript exporter writes reliably for BERT-style models
+# How the export is made; a build re-exports rather than link a previous build's export made otherwise.
+# 1: torch's graph as traced; 2: traced with eager attention and fused by ONNX Runtime's transformer optimizer.
+EXPORTER = 2
+FUSED_AGREEMENT = 0.9999  # the fused graph's token vectors against the traced graph's, else the traced one is kept
 # Two threads a question: one encode took 2.8 ms on two against 5.9 on one (median of 100 gold questions), which is
 # what a person asking waits for; under 16 concurrent clients one thread gave ~12% more throughput (bench.load,
 # 58 against 49 req/s), as the spinning second thread then only takes a core from another request.
@@ -32,16 +42,23 @@ THREADS = 2
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def export(model, folder: Path) -> bool:
-    """Write ``model``'s (a loaded ``SentenceTransformer``) transformer and tokenizer into ``folder``.
+def descriptor(fused: bool) -> dict:
+    """What the manifest records of an export (``query_encoder``): the runtime, and how the graph was made."""
+    return {"runtime": "onnxruntime", "opset": OPSET, "exporter": EXPORTER, "fused": fused}
 
-    False, with a warning, when the model cannot be exported (an architecture the exporter does not know, no fast
+
+def export(model, folder: Path) -> dict | None:
+    """Write ``model``'s (a loaded ``SentenceTransformer``) transformer and tokenizer into ``folder``; return the
+    export's ``descriptor``.
+
+    None, with a warning, when the model cannot be exported (an architecture the exporter does not know, no fast
     tokenizer): questions are then encoded by sentence-transformers, as before, only slower.
     """
     import torch
 
     transformer = model[0]
     bert = transformer.auto_model.eval()
+    attention = bert.config._attn_implementation
 
     class LastHiddenState(torch.nn.Module):
         """The token vectors alone: pooling and normalising are done in NumPy, as cheaply as in torch."""
@@ -64,6 +81,8 @@ def export(model, folder: Path) -> bool:
         # has neither, and the tests hold the export to sentence-transformers' vectors, so the warnings only alarm.
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if attention != "eager":  # the plain attention traces to the pattern the optimizer fuses
+                bert.set_attn_implementation("eager")
             torch.onnx.export(
                 LastHiddenState(), tuple(sample[name] for name in _INPUTS), str(folder / MODEL_FILE),
                 input_names=list(_INPUTS), output_names=["token_embeddings"],
@@ -71,13 +90,59 @@ def export(model, folder: Path) -> bool:
                 opset_version=OPSET, dynamo=False,
             )
         tokenizer.backend_tokenizer.save(str(folder / TOKENIZER_FILE))
-        return True
     except Exception as exc:  # noqa: BLE001 - any failure leaves the slower path, never a failed build
         for name in FILES:
             (folder / name).unlink(missing_ok=True)
         log.warning("questions will be encoded with sentence-transformers: the model could not be exported to "
                     "ONNX (%s)", exc)
+        return None
+    finally:
+        if bert.config._attn_implementation != attention:
+            bert.set_attn_implementation(attention)
+    return descriptor(_fuse(folder / MODEL_FILE, bert.config))
+
+
+def _fuse(path: Path, config) -> bool:  # noqa: ANN001 - a transformers PretrainedConfig
+    """Replace the traced graph at ``path`` with ONNX Runtime's fused one, if the optimizer fused its attention and
+    the fused graph gives the same token vectors; False (the traced graph stays) otherwise, e.g. for an architecture
+    whose attention the optimizer does not know."""
+    try:
+        from onnxruntime.transformers import optimizer
+
+        fused = optimizer.optimize_model(str(path), model_type="bert",
+                                         num_heads=getattr(config, "num_attention_heads", 0),
+                                         hidden_size=getattr(config, "hidden_size", 0))
+        if not fused.get_fused_operator_statistics().get("Attention"):
+            log.info("the question encoder's attention was not fused; its traced graph is kept")
+            return False
+        candidate = path.with_name(f".fused-{path.name}")
+        fused.save_model_to_file(str(candidate))
+        agreement = _agreement(path, candidate, getattr(config, "vocab_size", 1000))
+        if agreement < FUSED_AGREEMENT:
+            candidate.unlink()
+            log.warning("the fused question encoder disagreed with the traced one (cosine %.5f); the traced graph "
+                        "is kept", agreement)
+            return False
+        candidate.replace(path)
+        return True
+    except Exception as exc:  # noqa: BLE001 - the traced graph is whole and right; fusing only makes it faster
+        log.warning("the question encoder was not fused (%s); its traced graph is kept", exc)
         return False
+
+
+def _agreement(traced: Path, fused: Path, vocabulary: int) -> float:
+    """The lowest cosine between the two graphs' token vectors, over a few inputs of different lengths."""
+    import onnxruntime
+
+    sessions = [onnxruntime.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in (traced, fused)]
+    rng = np.random.default_rng(0)
+    lowest = 1.0
+    for length in (3, 17, 64):
+        ids = rng.integers(1, vocabulary, size=(1, length), dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        a, b = (normalise(s.run(None, feed)[0][0]) for s in sessions)
+        lowest = min(lowest, float((a * b).sum(axis=1).min()))
+    return lowest
 
 
 class OnnxTokenEncoder:

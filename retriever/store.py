@@ -288,20 +288,21 @@ def _build(settings: Settings, progress: bool, full: bool = False, previous: Ind
         with tempfile.TemporaryDirectory(dir=settings.index_dir, prefix=".scratch-") as scratch:
             tokens = Path(scratch) / "token_vectors.npy"  # written as encoded, linked into the build by ``save``
             index = make_index(found.documents, settings, report, found.skipped, previous, tokens)
-            export = _same_export(previous, index)
+            export, query_encoder = _same_export(previous, index)
             del previous  # its arrays can go before the new ones are written
             report.stage("writing")
             files = {"token_vectors.npy": tokens}
             if export is None:  # no previous export of this model to link: export it (a stand-in encoder cannot)
                 exporter = getattr(encoders.load_token_encoder(settings.model), "export_onnx", None)
-                if exporter is not None and exporter(Path(scratch)):
+                query_encoder = exporter(Path(scratch)) if exporter is not None else None
+                if query_encoder is not None:
                     export = {name: Path(scratch) / name for name in onnx_encoder.FILES}
             now = dt.datetime.now(dt.timezone.utc)
             manifest = {
                 **expected_fingerprint(settings),
                 "created": now.isoformat(timespec="seconds"),
                 **index.manifest,
-                "query_encoder": {"runtime": "onnxruntime", "opset": onnx_encoder.OPSET} if export else None,
+                "query_encoder": query_encoder,
                 "build_seconds": round(time.perf_counter() - t0, 2),
             }
             final = save(index, settings.index_dir / f"build-{now.strftime('%Y%m%dT%H%M%S%f')}", manifest,
@@ -320,13 +321,16 @@ def _build(settings: Settings, progress: bool, full: bool = False, previous: Ind
     return final
 
 
-def _same_export(previous: Index | None, index: Index) -> dict[str, Path] | None:
-    """The previous build's exported question encoder, when it was exported from the very model this build uses."""
+def _same_export(previous: Index | None, index: Index) -> tuple[dict[str, Path] | None, dict | None]:
+    """The previous build's exported question encoder and its manifest record, when it was exported from the very
+    model this build uses, the way this version exports (an older export is made again, so that it gains what the
+    exporter has learnt since); (None, None) otherwise."""
     if previous is None or not onnx_encoder.has_export(previous.path, previous.manifest):
-        return None
-    if previous.manifest.get("model") != index.manifest.get("model"):
-        return None
-    return {name: previous.path / name for name in onnx_encoder.FILES}
+        return None, None
+    record = previous.manifest.get("query_encoder") or {}
+    if previous.manifest.get("model") != index.manifest.get("model") or record.get("exporter") != onnx_encoder.EXPORTER:
+        return None, None
+    return {name: previous.path / name for name in onnx_encoder.FILES}, record
 
 
 def _previous(index_dir: Path) -> Index | None:

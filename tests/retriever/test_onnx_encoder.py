@@ -42,7 +42,18 @@ def test_every_gold_question_encodes_as_sentence_transformers_does(index):
 def test_the_export_is_checksummed_with_the_build(index):
     files = index.manifest["files"]
     assert set(onnx_encoder.FILES) <= set(files)
-    assert index.manifest["query_encoder"] == {"runtime": "onnxruntime", "opset": onnx_encoder.OPSET}
+    assert index.manifest["query_encoder"] == onnx_encoder.descriptor(fused=True)
+
+
+def test_the_export_runs_on_onnx_runtimes_fused_kernels(index):
+    """The graph is fused (one Attention node a layer), not torch's trace of the attention's matrix products."""
+    import onnx
+
+    graph = onnx.load(str(index.path / onnx_encoder.MODEL_FILE)).graph
+    ops = [node.op_type for node in graph.node]
+    layers = load_token_encoder(index.model).model[0].auto_model.config.num_hidden_layers
+    assert ops.count("Attention") == layers
+    assert "Softmax" not in ops
 
 
 QUERY_PATH = """
@@ -84,6 +95,18 @@ def test_an_index_of_the_previous_format_is_rebuilt_with_the_export(tmp_path):
     assert index.path != folder and onnx_encoder.has_export(index.path, index.manifest)
 
 
+def test_an_export_made_by_an_older_exporter_is_made_again_by_the_next_build(tmp_path):
+    settings = tiny_corpus(tmp_path)
+    folder = store.current(settings.index_dir)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    older = {**manifest["query_encoder"], "exporter": onnx_encoder.EXPORTER - 1}
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "query_encoder": older}))
+    (settings.corpus_dir / "ships.txt").write_text("Ship Notes\n\nKorean yards delivered twelve carriers in 2024.\n")
+    later = store.open_index(settings, progress=False)
+    assert later.path != folder
+    assert later.manifest["query_encoder"] == onnx_encoder.descriptor(fused=True)
+
+
 def test_a_later_build_links_the_unchanged_export_instead_of_exporting_again(tmp_path, monkeypatch):
     settings = tiny_corpus(tmp_path)
     first = store.current(settings.index_dir)
@@ -96,3 +119,25 @@ def test_a_later_build_links_the_unchanged_export_instead_of_exporting_again(tmp
     (settings.corpus_dir / "ships.txt").write_text("Ship Notes\n\nKorean yards delivered twelve carriers in 2024.\n")
     later = store.open_index(settings, progress=False)
     assert later.path != first and later.manifest["files"][onnx_encoder.MODEL_FILE] == digest
+
+
+def test_a_graph_the_optimizer_cannot_fuse_is_kept_as_traced(tmp_path):
+    """An architecture whose attention ONNX Runtime's optimizer does not know keeps its traced graph, unharmed."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    weight = helper.make_tensor("w", TensorProto.FLOAT, (4, 4), np.eye(4, dtype=np.float32).ravel().tolist())
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "plain",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 4))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, (1, 4))], initializer=[weight])
+    path = tmp_path / onnx_encoder.MODEL_FILE
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", onnx_encoder.OPSET)]), str(path))
+    before = path.read_bytes()
+
+    class Config:
+        num_attention_heads, hidden_size = 1, 4
+
+    assert onnx_encoder._fuse(path, Config()) is False
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [onnx_encoder.MODEL_FILE]
