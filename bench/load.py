@@ -9,7 +9,8 @@ Reported per run: throughput (completed requests / wall time), client-side laten
 ``timings_ms.total`` (the difference is queueing: 16 clients on 2 cores mostly wait), errors (anything but a 200,
 including timeouts; there must be none), and the RSS of the server and its workers before and after, and at its
 peak, to catch growth under load.  ``--rounds`` (default 3) repeats the load on the same server: growth in the
-first round only is warm-up, growth in every round is a leak.
+first round only is warm-up, growth in every round is a leak.  A few seconds after the last round, each process's
+RSS is read again: what an idle worker keeps once it has handed back what the load left (``server/memory.py``).
 
 It only ever talks to 127.0.0.1.
 
@@ -32,6 +33,10 @@ from urllib.parse import urlsplit
 from bench.process import LOOPBACK, PeakRSS, ServeProcess, tree_rss
 from bench.results import RESULTS_DIR, environment, fmt_ms, publish, table
 from bench.stats import percentile, ratio, summarise
+from server.memory import IDLE_TRIM_SECONDS
+
+# After the last round: what a worker holds at rest, once it has handed back what the load left (server/memory.py)
+SETTLE_SECONDS = 2 * IDLE_TRIM_SECONDS + 0.5
 
 
 def _check_loopback(url: str) -> None:
@@ -128,6 +133,8 @@ def run_with_server(workers: int, questions: list[str], clients: int, seconds: f
         warm = run_load(server.url, questions, clients=2 * workers, seconds=120.0, max_requests=4 * workers, k=k)
         results = [run_load(server.url, questions, clients=clients, seconds=seconds, max_requests=max_requests, k=k,
                             server_pid=server.proc.pid) for _ in range(max(1, rounds))]
+        time.sleep(SETTLE_SECONDS)
+        settled = tree_rss(server.proc.pid)["processes"]
     result = results[0]
     result["workers"] = workers
     result["warmup_errors"] = warm["errors"]
@@ -140,6 +147,7 @@ def run_with_server(workers: int, questions: list[str], clients: int, seconds: f
         for i, r in enumerate(results)
     ]
     result["errors_all_rounds"] = sum(r["errors"] for r in results)
+    result["memory_mb"]["settled_by_process"] = {p["pid"]: p["rss_mb"] for p in settled}
     first, last = results[0]["memory_mb"]["after"], results[-1]["memory_mb"]["after"]
     result["memory_mb"]["growth_after_first_round"] = (
         round(last - first, 1) if len(results) > 1 and first is not None and last is not None else None)
@@ -186,6 +194,10 @@ def print_report(result: dict) -> None:
                   f"{rd['errors']} errors, "
                   f"{rd['throughput_rps']} req/s, p50 {fmt_ms(rd['p50_ms'])} ms, RSS after {rd['rss_after_mb']} MB "
                   f"{sorted(rd['rss_after_by_process_mb'].values())}")
+        settled = r["memory_mb"].get("settled_by_process")
+        if settled:
+            print(f"  workers={r.get('workers')} at rest {SETTLE_SECONDS:g} s after the load: RSS by process "
+                  f"{sorted(settled.values())} MB")
     if comparison:
         print(f"\n2 workers vs 1 (medians over all rounds): throughput x{comparison['throughput_2_over_1']}, "
               f"p50 x{comparison['p50_2_over_1']}, RSS x{comparison['rss_after_2_over_1']}")

@@ -159,6 +159,10 @@ class OnnxTokenEncoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = THREADS
         options.inter_op_num_threads = 1
+        # Run buffers from the C allocator, not ONNX Runtime's arena: the arena keeps what 16 concurrent questions
+        # once needed (~12 MB), where freed buffers go back to the OS when the served worker trims (server/memory.py).
+        # Same throughput under load (bench.load).
+        options.enable_cpu_mem_arena = False
         # Idle pool threads sleep rather than spin: spinning, they take the cores from the numpy stages that follow
         # every encode (MaxSim, reading).  Measured on 100 gold questions, Searcher.ask median 17 -> 13 ms, the
         # encode itself 9 -> 6.5 ms (the spinning threads of one question also slowed the next).

@@ -472,7 +472,9 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         for skipped in idx.skipped:
             log.warning("not searchable: %s (%s)", skipped.file, skipped.reason)
         watcher = asyncio.create_task(_watch(app, settings)) if settings.reload_seconds > 0 and idx.path else None
+        trimmer = asyncio.create_task(memory.trim_when_idle(activity))
         yield
+        trimmer.cancel()
         if watcher is not None:
             watcher.cancel()
 
@@ -486,6 +488,7 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
         redoc_url=None,
     )
     metrics = Metrics(lambda: getattr(app.state, "searcher", None))
+    activity = memory.Activity()  # questions in flight: the idle worker hands back what a burst left (memory.py)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -524,7 +527,8 @@ def create_app(settings: Settings | None = None, searcher: Searcher | None = Non
                 raise HTTPException(422, f"unknown doc_ids {unknown}; known: {searcher.doc_ids}")
         if settings.log_questions:
             request.scope[QUESTION_SCOPE_KEY] = body.question
-        answer = searcher.ask(body.question, k=body.k, doc_ids=body.doc_ids, history=body.history)
+        with activity.question():
+            answer = searcher.ask(body.question, k=body.k, doc_ids=body.doc_ids, history=body.history)
         metrics.answer(answer)
         return answer
 

@@ -166,6 +166,7 @@ def test_serving_runs_on_tiny_settings_and_serves_without_torch(index, settings,
                                "served_path_imports_torch": False}
     assert result["cold_start"]["serve_ready_seconds"]["n"] == result["cold_start"]["ask_wall_seconds"]["n"] == 1
     assert len(result["rss_mb"]["per_worker"]["two_workers_after_load"]) == 2
+    assert len(result["rss_mb"]["per_worker"]["two_workers_at_rest_after_load"]) == 2
     assert result["load"]["errors"] == 0 and result["load"]["comparison"]["throughput_2_over_1"] > 0
     assert set(result["targets"]) == {"onnx_speedup", "http_over_torch_encode", "serve_ready_s", "ask_wall_s",
                                       "rss_per_worker_mb", "throughput_2_over_1", "no_torch_when_serving"}
