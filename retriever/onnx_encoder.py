@@ -3,7 +3,7 @@
 Importing torch and sentence-transformers costs a served process about 1.3 s and some 300 MB, and their encode of
 one question ~7 ms, where ONNX Runtime over the same weights takes a third of that.  So a build (which has the
 model loaded anyway) exports the transformer to ``query_encoder.onnx`` beside the vectors, with the model's own
-fast tokenizer (``tokenizer.json``); both are checksummed in the manifest like every other file.  At query time
+fast tokenizer (``tokenizer.json``); they are checksummed in the manifest like every other file.  At query time
 this module reads them with ``onnxruntime`` and ``tokenizers`` only, and pools exactly as sentence-transformers
 does: the mean of the token vectors under the attention mask, L2-normalised.  sentence-transformers stays the
 reference: the tests hold every gold question's vector to cosine 0.999 of its own.
@@ -13,6 +13,12 @@ optimizer into its own Attention, SkipLayerNormalization and embedding kernels: 
 ("sdpa") attention is one ONNX Runtime cannot recognise.  Fused, a question encodes in 5.9 ms against 7.1 for the
 traced graph and 17.5 for sentence-transformers (medians over the 259 gold questions, the three taking turns in one
 run), at cosine 1.0000 to the traced graph.
+
+The graph starts after the word-embedding lookup: the table (30,522 x 384 floats for MiniLM, 47 MB, half the model)
+is stored beside it as ``word_embeddings.npy`` and memory-mapped, and a question's rows are picked from it in NumPy.
+Inside the graph, ONNX Runtime held the whole table in each worker's own memory; mapped, a worker holds only the pages
+of the words it has seen, shared with the other workers through the page cache (after the 259 gold questions ONNX
+Runtime's share of a worker is 81 MB against 104, at the same speed and cosine 1.0000).
 """
 
 from __future__ import annotations
@@ -29,17 +35,21 @@ log = logging.getLogger("alliance_qa.index")
 
 MODEL_FILE = "query_encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
-FILES = (MODEL_FILE, TOKENIZER_FILE)
+EMBEDDINGS_FILE = "word_embeddings.npy"
+FILES = (MODEL_FILE, TOKENIZER_FILE, EMBEDDINGS_FILE)  # what an export writes
+# What every export had: a build of exporter 1 or 2 has no embeddings file, its graph looks the words up itself
+NEEDED = (MODEL_FILE, TOKENIZER_FILE)
 OPSET = 17  # what torch's TorchScript exporter writes reliably for BERT-style models
 # How the export is made; a build re-exports rather than link a previous build's export made otherwise.
-# 1: torch's graph as traced; 2: traced with eager attention and fused by ONNX Runtime's transformer optimizer.
-EXPORTER = 2
+# 1: torch's graph as traced; 2: traced with eager attention and fused by ONNX Runtime's transformer optimizer;
+# 3: and the word embeddings in a file of their own, looked up in NumPy.
+EXPORTER = 3
 FUSED_AGREEMENT = 0.9999  # the fused graph's token vectors against the traced graph's, else the traced one is kept
 # Two threads a question: one encode took 2.8 ms on two against 5.9 on one (median of 100 gold questions), which is
 # what a person asking waits for; under 16 concurrent clients one thread gave ~12% more throughput (bench.load,
 # 58 against 49 req/s), as the spinning second thread then only takes a core from another request.
 THREADS = 2
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_INPUTS = ("inputs_embeds", "attention_mask", "token_type_ids")
 
 
 def descriptor(fused: bool) -> dict:
@@ -67,8 +77,8 @@ def export(model, folder: Path) -> dict | None:
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001 - traced, not called
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+        def forward(self, inputs_embeds, attention_mask, token_type_ids):  # noqa: ANN001 - traced, not called
+            return self.bert(inputs_embeds=inputs_embeds, attention_mask=attention_mask,
                              token_type_ids=token_type_ids).last_hidden_state
 
     try:
@@ -76,6 +86,8 @@ def export(model, folder: Path) -> dict | None:
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError("the model has no fast tokenizer (tokenizer.json)")
         sample = tokenizer(["a question"], return_tensors="pt", return_token_type_ids=True)
+        table = bert.get_input_embeddings().weight.detach().float().numpy()
+        sample["inputs_embeds"] = torch.from_numpy(table[sample["input_ids"].numpy()])
         axes = {"batch": 0, "tokens": 1}
         # The tracer warns of branches it fixes at trace time (padding of a key-value cache, causal masks): an encoder
         # has neither, and the tests hold the export to sentence-transformers' vectors, so the warnings only alarm.
@@ -90,6 +102,7 @@ def export(model, folder: Path) -> dict | None:
                 opset_version=OPSET, dynamo=False,
             )
         tokenizer.backend_tokenizer.save(str(folder / TOKENIZER_FILE))
+        np.save(folder / EMBEDDINGS_FILE, table)
     except Exception as exc:  # noqa: BLE001 - any failure leaves the slower path, never a failed build
         for name in FILES:
             (folder / name).unlink(missing_ok=True)
@@ -99,10 +112,10 @@ def export(model, folder: Path) -> dict | None:
     finally:
         if bert.config._attn_implementation != attention:
             bert.set_attn_implementation(attention)
-    return descriptor(_fuse(folder / MODEL_FILE, bert.config))
+    return descriptor(_fuse(folder / MODEL_FILE, bert.config, table))
 
 
-def _fuse(path: Path, config) -> bool:  # noqa: ANN001 - a transformers PretrainedConfig
+def _fuse(path: Path, config, table: np.ndarray) -> bool:  # noqa: ANN001 - a transformers PretrainedConfig
     """Replace the traced graph at ``path`` with ONNX Runtime's fused one, if the optimizer fused its attention and
     the fused graph gives the same token vectors; False (the traced graph stays) otherwise, e.g. for an architecture
     whose attention the optimizer does not know."""
@@ -117,7 +130,7 @@ def _fuse(path: Path, config) -> bool:  # noqa: ANN001 - a transformers Pretrain
             return False
         candidate = path.with_name(f".fused-{path.name}")
         fused.save_model_to_file(str(candidate))
-        agreement = _agreement(path, candidate, getattr(config, "vocab_size", 1000))
+        agreement = _agreement(path, candidate, table)
         if agreement < FUSED_AGREEMENT:
             candidate.unlink()
             log.warning("the fused question encoder disagreed with the traced one (cosine %.5f); the traced graph "
@@ -130,7 +143,7 @@ def _fuse(path: Path, config) -> bool:  # noqa: ANN001 - a transformers Pretrain
         return False
 
 
-def _agreement(traced: Path, fused: Path, vocabulary: int) -> float:
+def _agreement(traced: Path, fused: Path, table: np.ndarray) -> float:
     """The lowest cosine between the two graphs' token vectors, over a few inputs of different lengths."""
     import onnxruntime
 
@@ -138,8 +151,8 @@ def _agreement(traced: Path, fused: Path, vocabulary: int) -> float:
     rng = np.random.default_rng(0)
     lowest = 1.0
     for length in (3, 17, 64):
-        ids = rng.integers(1, vocabulary, size=(1, length), dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        ids = rng.integers(1, len(table), size=(1, length), dtype=np.int64)
+        feed = {"inputs_embeds": table[ids], "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         a, b = (normalise(s.run(None, feed)[0][0]) for s in sessions)
         lowest = min(lowest, float((a * b).sum(axis=1).min()))
     return lowest
@@ -169,6 +182,9 @@ class OnnxTokenEncoder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(folder / MODEL_FILE), options,
                                                     providers=["CPUExecutionProvider"])
+        # An export of exporter 3 takes the words' vectors, one before that their ids
+        self.embeddings = (np.load(folder / EMBEDDINGS_FILE, mmap_mode="r")
+                           if "inputs_embeds" in {i.name for i in self.session.get_inputs()} else None)
 
     def encode_with_tokens(self, texts: list[str], report: object = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Pooled vectors and token vectors, as ``SentenceTransformerEncoder.encode_with_tokens`` gives them.
@@ -178,8 +194,13 @@ class OnnxTokenEncoder:
         pooled, tokens = [], []
         for text in texts:
             enc = self.tokenizer.encode(text)
-            feed = {name: np.array([values], dtype=np.int64)
-                    for name, values in zip(_INPUTS, (enc.ids, enc.attention_mask, enc.type_ids))}
+            ids = np.array([enc.ids], dtype=np.int64)
+            feed = {"attention_mask": np.array([enc.attention_mask], dtype=np.int64),
+                    "token_type_ids": np.array([enc.type_ids], dtype=np.int64)}
+            if self.embeddings is None:
+                feed["input_ids"] = ids
+            else:
+                feed["inputs_embeds"] = self.embeddings[ids]
             rows = self.session.run(None, feed)[0][0]
             pooled.append(rows.mean(axis=0))
             own = rows[1: max(len(enc.ids) - 1, 2)]  # without [CLS] and [SEP], as the stored chunk tokens are
@@ -192,4 +213,4 @@ class OnnxTokenEncoder:
 
 def has_export(folder: Path | None, manifest: dict) -> bool:
     """Does this build carry the exported question encoder (checksummed, so ``read`` has verified it)?"""
-    return folder is not None and set(FILES) <= set(manifest.get("files", {}))
+    return folder is not None and set(NEEDED) <= set(manifest.get("files", {}))

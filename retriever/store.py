@@ -10,7 +10,8 @@ Layout of ``index_dir``::
     build-<id>/sentences.npy   sentence vectors (English model), for answer sentences and sentence-level scoring
     build-<id>/token_vectors.npy, token_offsets.npy   every chunk's token vectors, for late interaction
     build-<id>/multilingual.npy, multilingual_sentences.npy   the same from the multilingual model, if enabled
-    build-<id>/query_encoder.onnx, tokenizer.json   the English model's question encoder, for ONNX Runtime (no torch)
+    build-<id>/query_encoder.onnx, tokenizer.json, word_embeddings.npy   the English model's question encoder, for
+                                                                          ONNX Runtime (no torch)
 
 ``save`` writes into a temporary folder and only then renames it into place, and a build only then moves
 ``current``: a crash or a kill leaves the previous index in place.  ``read`` re-checks every file against the

@@ -95,6 +95,14 @@ def test_an_index_of_the_previous_format_is_rebuilt_with_the_export(tmp_path):
     assert index.path != folder and onnx_encoder.has_export(index.path, index.manifest)
 
 
+def test_the_words_are_looked_up_in_the_mapped_table_beside_the_graph(index):
+    onnx = load_query_encoder(index)
+    assert isinstance(onnx.embeddings, np.memmap)  # pages of the words asked, not the whole table, in memory
+    assert [i.name for i in onnx.session.get_inputs()][0] == "inputs_embeds"
+    table = load_token_encoder(index.model).model[0].auto_model.get_input_embeddings().weight.detach().numpy()
+    assert np.array_equal(onnx.embeddings, table)
+
+
 def test_an_export_made_by_an_older_exporter_is_made_again_by_the_next_build(tmp_path):
     settings = tiny_corpus(tmp_path)
     folder = store.current(settings.index_dir)
@@ -138,6 +146,32 @@ def test_a_graph_the_optimizer_cannot_fuse_is_kept_as_traced(tmp_path):
     class Config:
         num_attention_heads, hidden_size = 1, 4
 
-    assert onnx_encoder._fuse(path, Config()) is False
+    assert onnx_encoder._fuse(path, Config(), np.eye(4, dtype=np.float32)) is False
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [onnx_encoder.MODEL_FILE]
+
+
+def test_an_export_that_looks_the_words_up_itself_still_serves(index, tmp_path):
+    """A build of exporter 1 or 2 has a graph taking the words' ids and no table beside it: it is read as it is."""
+    import shutil
+
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(index.path / onnx_encoder.MODEL_FILE))
+    graph = model.graph
+    table = np.load(index.path / onnx_encoder.EMBEDDINGS_FILE)
+    graph.initializer.append(numpy_helper.from_array(table, "word_table"))
+    graph.node.insert(0, helper.make_node("Gather", ["word_table", "input_ids"], ["inputs_embeds"]))
+    (embeds,) = [i for i in graph.input if i.name == "inputs_embeds"]
+    graph.input.remove(embeds)
+    graph.input.insert(0, helper.make_tensor_value_info("input_ids", onnx.TensorProto.INT64, ["batch", "tokens"]))
+    onnx.save(model, str(tmp_path / onnx_encoder.MODEL_FILE))
+    shutil.copy(index.path / onnx_encoder.TOKENIZER_FILE, tmp_path)
+
+    older = onnx_encoder.OnnxTokenEncoder(tmp_path, index.model, table.shape[1], 256)
+    assert older.embeddings is None
+    question = "How much did Korean firms invest in the United States?"
+    (theirs,), _ = older.encode_with_tokens([question])
+    (ours,), _ = load_query_encoder(index).encode_with_tokens([question])
+    assert float(ours @ theirs) >= 0.9999
