@@ -139,6 +139,11 @@ class Reading:
 READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "said", "gate", "lead")
 READING = Reading()
 
+# A served worker keeps about two cores busy under load (1.84 of 2 under 16 clients: its question encodes on two
+# threads, and other requests' Python runs beside them), so a second worker on two cores only shares them: 0.86-0.94x
+# the throughput of one (bench.load).  ``alliance-qa serve`` starts a worker per this many usable cores.
+CORES_PER_WORKER = 2
+
 CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)
 RRF_K = 60  # reciprocal-rank fusion's k (the "hybrid" retriever), the value of the original paper
 

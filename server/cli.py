@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS  # plain Python: --help stays instant
+from retriever.tuning import CORES_PER_WORKER
 
 log = logging.getLogger("alliance_qa")
 
@@ -43,6 +44,19 @@ examples:
   alliance-qa eval --retrievers bm25,dense,hybrid,pipeline --ablate
   alliance-qa eval-beir ../shared/beir/scifact
 """
+
+
+def workers_for(cores: int) -> int:
+    """``serve``'s default worker count on ``cores`` usable cores: one per ``CORES_PER_WORKER``, at least one."""
+    return max(1, cores // CORES_PER_WORKER)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's or taskset's limit, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _settings(args: argparse.Namespace, **extra: object):
@@ -334,7 +348,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app import serve
 
     settings = _settings(args, host=args.host, port=args.port)
-    return serve(settings, workers=args.workers, progress=not args.quiet)
+    workers = args.workers if args.workers is not None else workers_for(usable_cores())
+    return serve(settings, workers=workers, progress=not args.quiet)
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
@@ -439,7 +454,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the HTTP API and chat page (builds the index if needed)")
     p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8000)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--workers", type=_positive, default=None,
+                   help=f"worker processes (default one per {CORES_PER_WORKER} usable cores, at least one: "
+                        f"{workers_for(usable_cores())} here)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("mcp", help="serve the papers to LLM assistants as MCP tools (ask, list_documents, get_passage)",
@@ -484,6 +501,16 @@ examples:
 
 def _names(value: str) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number is needed, not {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("at least 1 worker is needed")
+    return n
 
 
 def _k(value: str) -> int:

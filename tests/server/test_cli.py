@@ -14,7 +14,7 @@ import time
 from conftest import tiny_corpus
 from retriever.config import PROJECT_ROOT
 from retriever.schema import Answer, ComposedAnswer
-from server.cli import MAX_HISTORY_TURNS, MAX_TURN_CHARS, Conversation
+from server.cli import MAX_HISTORY_TURNS, MAX_TURN_CHARS, Conversation, usable_cores, workers_for
 
 GREENFIELD = "How much did Korea invest in US greenfield projects in 2024?"
 FAR_OFF = "What is the boiling point of mercury on Mars?"
@@ -120,6 +120,13 @@ def test_bad_arguments_are_explained(settings, index):
     assert out.returncode == 2 and "k must be between 1 and 20" in out.stderr
     out = run(settings, "index")
     assert out.returncode == 0 and "index is up to date" in out.stdout
+    out = run(settings, "serve", "--workers", "0")
+    assert out.returncode == 2 and "at least 1 worker is needed" in out.stderr
+
+
+def test_serve_starts_a_worker_per_two_cores_by_default():
+    assert [workers_for(cores) for cores in (1, 2, 3, 4, 7, 8)] == [1, 1, 1, 2, 3, 4]
+    assert 1 <= usable_cores() <= (os.cpu_count() or 1)
 
 
 def test_chat_keeps_the_conversation_until_new_and_stops_at_quit(settings, index):
