@@ -140,8 +140,9 @@ READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "said", 
 READING = Reading()
 
 # A served worker keeps about two cores busy under load (1.84 of 2 under 16 clients: its question encodes on two
-# threads, and other requests' Python runs beside them), so a second worker on two cores only shares them: 0.86-0.94x
-# the throughput of one (bench.load).  ``alliance-qa serve`` starts a worker per this many usable cores.
+# threads, and other requests' Python runs beside them), so a second worker on two cores only takes what is left:
+# 1.06-1.16x the throughput of one, for twice the memory (bench.load, bench.serving).  ``alliance-qa serve`` starts a
+# worker per this many usable cores.
 CORES_PER_WORKER = 2
 
 CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)
