@@ -290,7 +290,7 @@ def measure(questions: list[str], index_dir: Path, runs: int = 5, clients: int =
     return {
         "index": {"path": str(searcher.index.path), "chunks": len(searcher.index.chunks),
                   "model": searcher.index.model, "query_encoder": type(searcher.encoder).__name__},
-        # torch's intra-op pool spans the cores; ONNX Runtime's is one thread a question (retriever/onnx_encoder.py)
+        # torch's intra-op pool spans the cores; ONNX Runtime's is THREADS a question (retriever/onnx_encoder.py)
         "threads": {"torch": torch_encoder.threads, "onnxruntime": onnx_encoder.THREADS},
         "questions": len(questions),
         "k": k,

@@ -45,9 +45,9 @@ OPSET = 17  # what torch's TorchScript exporter writes reliably for BERT-style m
 # 3: and the word embeddings in a file of their own, looked up in NumPy.
 EXPORTER = 3
 FUSED_AGREEMENT = 0.9999  # the fused graph's token vectors against the traced graph's, else the traced one is kept
-# Two threads a question: one encode took 2.8 ms on two against 5.9 on one (median of 100 gold questions), which is
-# what a person asking waits for; under 16 concurrent clients one thread gave ~12% more throughput (bench.load,
-# 58 against 49 req/s), as the spinning second thread then only takes a core from another request.
+# Two threads a question: the fused encode took 5.5-6.0 ms on two against 7.2-7.5 on one (medians over the 259 gold
+# questions, beside the torch encode), which is what a person asking waits for; under 16 concurrent clients one
+# thread and two gave the same throughput (bench.load, 74 and 75 req/s), now that idle threads sleep.
 THREADS = 2
 _INPUTS = ("inputs_embeds", "attention_mask", "token_type_ids")
 
