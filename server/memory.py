@@ -9,7 +9,8 @@ A fixed mmap threshold would return large blocks too (~300 MB) but cost 8% of th
 
 What a burst of concurrent questions leaves behind is still held, free, in those arenas: a worker stayed at ~330 MB
 after 16 clients had stopped, against ~280 MB before them.  So once the worker is idle again (no question in flight,
-checked every ``IDLE_TRIM_SECONDS``) it asks glibc to hand the free pages back (``malloc_trim``).  Not after every
+checked every ``IDLE_TRIM_SECONDS``) it asks glibc to hand the free pages back (``release_freed_memory``, as a
+build does between its stages).  Not after every
 question: pages handed back are faulted in again by the next one, and a single user would pay that each time.
 """
 
@@ -25,6 +26,8 @@ from collections.abc import Iterator
 
 import anyio
 
+from retriever.encoders import release_freed_memory
+
 log = logging.getLogger("alliance_qa.server")
 
 ARENAS = 2
@@ -36,29 +39,14 @@ def limit_arenas(arenas: int = ARENAS) -> bool:
     """Cap glibc's malloc arenas for this process; False where the C library is not glibc (nothing to cap)."""
     if "MALLOC_ARENA_MAX" in os.environ:
         return False
-    mallopt = _libc_function("mallopt")
-    if mallopt is None:
+    try:  # the C library is already loaded: look it up in the process, not with find_library (it runs ldconfig)
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
         return False
     ok = bool(mallopt(_M_ARENA_MAX, arenas))
     if ok:
         log.debug("malloc arenas capped at %d", arenas)
     return ok
-
-
-def _libc_function(name: str):  # noqa: ANN202 - a ctypes function, or None
-    try:  # the C library is already loaded: look it up in the process, not with find_library (it runs ldconfig)
-        return getattr(ctypes.CDLL(None), name)
-    except (OSError, AttributeError):
-        return None
-
-
-def trim() -> bool:
-    """Hand the allocator's free pages back to the OS; False where the C library is not glibc (nothing to trim)."""
-    malloc_trim = _libc_function("malloc_trim")
-    if malloc_trim is None:
-        return False
-    malloc_trim(0)
-    return True
 
 
 class Activity:
@@ -94,4 +82,4 @@ async def trim_when_idle(activity: Activity, period: float = IDLE_TRIM_SECONDS) 
     while True:
         await asyncio.sleep(period)
         if activity.settled():
-            await anyio.to_thread.run_sync(trim)
+            await anyio.to_thread.run_sync(release_freed_memory)
