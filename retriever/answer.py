@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,6 +114,28 @@ def unsaid(passages: list[list[Sentence]], said: str, penalty: float) -> list[li
     longer counted as answering: a follow-up asks for something the person has not read yet."""
     return [[dataclasses.replace(s, score=s.score - penalty, answers=False) if already_said(s.text, said) else s
              for s in sentences] for sentences in passages]
+
+
+def after_said(passages: list[list[Sentence]], said: str, order: Mapping[str, np.ndarray], bonus: float,
+               reach: int) -> list[list[Sentence]]:
+    """The passages' sentences with those that come just after what the latest answer quoted (``said``) scoring up to
+    ``bonus`` more: ``bonus`` for the next sentence of its document, less by a share for each further one, nothing
+    beyond ``reach``.
+
+    In a conversation about a text, the next answer is most often a little further on from the last one (QuAC and
+    CoQA, field notes): "Why?" or "What decides that?" after a quoted claim asks what the paper says next.  Similarity
+    alone cannot see that, since the follow-up's own words are few.  ``order`` holds each document's sentence starts,
+    sorted, so that sentences of different passages are placed in one sequence.
+    """
+    if not said or reach <= 0:
+        return passages
+    def place(s: Sentence) -> int:
+        return int(np.searchsorted(order[s.doc_id], s.start))
+    quoted = {(s.doc_id, place(s)) for sentences in passages for s in sentences if already_said(s.text, said)}
+    def lift(s: Sentence) -> float:
+        gaps = [place(s) - at for doc_id, at in quoted if doc_id == s.doc_id and 0 < place(s) - at <= reach]
+        return bonus * (reach + 1 - min(gaps)) / reach if gaps else 0.0
+    return [[dataclasses.replace(s, score=s.score + lift(s)) for s in sentences] for sentences in passages]
 
 
 def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: QueryVectors, hit: Ranked,

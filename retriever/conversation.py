@@ -112,6 +112,12 @@ def said_before(history: Sequence[Turn] | None) -> str:
     return " ".join(_collapsed(_MARKER.sub("", t.content)) for t in history or () if t.role == "assistant")
 
 
+def said_last(history: Sequence[Turn] | None) -> str:
+    """What the conversation's latest answer said, as ``said_before`` gives it: where a follow-up's answer is looked
+    for next to (``answer.after_said``)."""
+    return said_before([t for t in history or () if t.role == "assistant"][-1:])
+
+
 def already_said(sentence: str, said: str) -> bool:
     """Did an earlier answer quote ``sentence``?  Only a sentence of some length counts: a heading's few words may
     stand anywhere."""

@@ -44,7 +44,10 @@ _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reas
 _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|decade)s?\b|\bsince when\b|언제|몇 ?년|연도",
                    _I)
 # "Which outlet is cited for ...", "Where was his estimate reported?": the answer is an endnote.
-_SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도", _I)
+# ... and so is where its figures or words come from ("Where do those investment numbers come from?").
+_SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도|"
+                     r"\b(numbers?|figures?|data|statistics|estimates?|quotes?|quotations?|claims?|information)\b[^?]*"
+                     r"\b(come|comes|came|taken|drawn|obtained)\s+from\b", _I)
 # A part of a whole ("How much of its GDP ...", "What portion of ..."); "share" the noun ("What share of ...",
 # "Korea's share"), not the verb ("What should they share?").
 _PERCENT = re.compile(r"\b(percent\w*|per cent|proportion|rate|portion|fraction)\b|%|\bhow much of\b|\bshares? of\b|"
@@ -88,9 +91,20 @@ _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|thos
 _RECOMMEND = re.compile(r"recommend|propos|should|policy|action|\burg(e|es|ed|ing)\b|advocat|\bcalls? for\b|"
                         r"\bwants?\b|제안|제언|권고|권장|촉구", _I)
 _YESNO = re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b", _I)
-_COMPARE = re.compile(r"\b(both|two (papers?|documents?|reports?|briefs?|pieces?|sources?)|compar\w*|differ\w*|"
-                      r"contrast\w*|versus|vs\.?|each (paper|document|report|brief)|in common|agree\w*|disagree\w*|"
-                      r"similar\w*|alike)\b|비교|차이|두 (보고서|논문|문서)|공통", _I)
+# A comparison of the papers names them together ("both papers", "the two briefs", "each report") or sets them against
+# each other with a comparing word and the papers (in the plural, or each named), or a pronoun standing for them,
+# beside it ("How do they differ?").
+# A comparing word alone compares things the papers discuss: "both the US and China", "compared with NATO members",
+# "trade agreements".
+_PAPERS = (r"(papers?|documents?|reports?|briefs?|pieces?|sources?|commentar(y|ies)|articles?|studies|texts?|"
+           r"publications?|authors?|think[- ]tanks?|institut\w+)")
+_TOGETHER = re.compile(r"\b(both|two|each|either|all)( \w+)? " + _PAPERS + r"\b|\bwhich (paper|document|report|brief|"
+                       r"piece|source|commentary|article)\b[^?]*\b(more|less|better|worse|most|least)\b|"
+                       r"비교|차이|두 (보고서|논문|문서)|공통", _I)
+_CONTRAST = re.compile(r"\b(compar\w*|differ\w*|contrast\w*|versus|vs\.?|in common|agree(s|d|ing)?|disagree\w*|"
+                       r"similar\w*|alike)\b", _I)
+_THEM = re.compile(r"\b(they|them|each other|one another|papers|documents|reports|briefs|pieces|sources|commentaries|"
+                   r"articles|studies|texts|publications|authors|think[- ]tanks|institutes|institutions)\b", _I)
 # Question shapes in the order tried: the first that matches decides the kind ("amount": money or a plain number,
 # by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
@@ -201,6 +215,12 @@ def kind_of(question: str) -> str:
     return kind
 
 
+def compares(question: str) -> bool:
+    """Does the question set the papers side by side (rather than compare things they discuss)?"""
+    return bool(_TOGETHER.search(question) or _CONTRAST.search(question) and (
+        _THEM.search(question) or len(re.findall(r"\b" + _PAPERS + r"\b", question, _I)) >= 2))
+
+
 def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wants:
     """The question's kind, focus and whether it compares papers.
 
@@ -215,7 +235,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
         kind=kind,
         focus=tuple(words),
         focus_terms=tuple(t for w in words for t in lexical.terms(w) if t not in _NOT_FOCUS),
-        compare=bool(_COMPARE.search(question)),
+        compare=compares(question),
         recommends=bool(_RECOMMEND.search(question)),
         doer=doer(question) if kind in FIGURES else None,
     )

@@ -95,6 +95,10 @@ class Searcher:
         self.source_names = query.source_names(index.documents.values(), self.texts)
         self.common_words = lower_case_words(list(self.texts.values()))
         self.cases = proper_cases(list(self.texts.values()), self.common_words)
+        starts: dict[str, list[int]] = {}
+        for doc_id, start, _ in index.sentence_spans:
+            starts.setdefault(doc_id, []).append(start)
+        self.sentence_order = {doc_id: np.array(sorted(s)) for doc_id, s in starts.items()}  # ``answer.after_said``
 
     def with_index(self, index: Index) -> "Searcher":
         """The same settings over another index, keeping the loaded models when it was built with them: what a
@@ -334,6 +338,12 @@ class Searcher:
             sentences = [answer.read_passage(self.index, self.lexical, q, w, r.vectors, hit, self.reading,
                                              self.common_words, self.aliases[self.index.chunks[hit.chunk].doc_id])
                          for hit in r.ranked]
+            # A follow-up asking for a source ("Which newspaper is cited for that?") asks about what was just quoted:
+            # its claim's note answers, so neither what follows it nor something unsaid is preferred.
+            moves_on = r.follow_up and w.kind != "source"
+            if moves_on and self.reading.follows:
+                sentences = answer.after_said(sentences, conversation.said_last(history), self.sentence_order,
+                                              self.reading.follows, self.reading.follows_reach)
             # The reading stage is the pipeline's third: the other retrievers are compared as they rank.  A summary's
             # or a comparison's order is its own, and a Hangul question's reading is too coarse to reorder by
             # (Korean hit@1 0.75 -> 0.60 when it did).
@@ -344,7 +354,7 @@ class Searcher:
                     sentences.insert(0, sentences.pop(lead))
             # What an earlier answer quoted still ranks its passage (the conversation is about it), but is not quoted
             # or highlighted again when something new answers nearly as well.
-            if r.follow_up and self.reading.said:
+            if moves_on and self.reading.said:
                 sentences = answer.unsaid(sentences, conversation.said_before(history), self.reading.said)
             return sentences, [answer.passage(self.index, n, hit, answer.highlight(self.index, read_))
                                for n, (hit, read_) in enumerate(zip(r.ranked, sentences), 1)]

@@ -125,6 +125,10 @@ class Reading:
     # A sentence an earlier answer of the conversation quoted loses this much when a follow-up is read: the person has
     # read it, and "How did Washington make up for that difference?" after the cost of making chips asks for more
     said: float = 0.5
+    # A sentence just after one the latest answer quoted gains this much (less for each further one, none past
+    # ``follows_reach``) when a follow-up is read: a conversation walks through the text (``answer.after_said``)
+    follows: float = 0.3
+    follows_reach: int = 3
     max_sentences: int = 3
     # 1: the passage holding the sentence quoted first leads the returned passages (``compose.lead``); 0: the second
     # stage's order stands
@@ -136,7 +140,7 @@ class Reading:
         return dataclasses.replace(self, **{term: 0.0})
 
 
-READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "said", "gate", "lead")
+READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "said", "follows", "gate", "lead")
 READING = Reading()
 
 # A served worker keeps about two cores busy under load (1.84 of 2 under 16 clients: its question encodes on two

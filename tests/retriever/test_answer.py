@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from retriever.answer import (Sentence, best_span, confidence, highlight, passage, read_passage, sentence_scores,
-                              topicality, topics, unsaid)
+from retriever.answer import (Sentence, after_said, best_span, confidence, highlight, passage, read_passage,
+                              sentence_scores, topicality, topics, unsaid)
 from retriever.chunking import Chunk
 from retriever.documents import ENDNOTES_TITLE, Document, Footnote, Section
 from retriever.index import Index
@@ -497,6 +497,20 @@ def test_a_name_with_a_digit_first_is_a_name_too(index, index_lexical):
                                   aliases={"3SI": "Three Seas Initiative"})
     assert w.kind == "number" and "3SI" in w.focus
     assert all(not s.answers for s in text_sentences)  # the fixture's sentences hold no count of nations
+
+
+def test_after_said_lifts_the_sentences_just_after_the_latest_answer_by_distance():
+    # document a's sentences start at 0, 41, 80, 120, 160; the answer quoted the one at 41.  With reach 2 the next
+    # gains the whole bonus, the one after half of it, the rest (and the sentence itself, and before it) nothing.
+    order = {"a": np.array([0, 41, 80, 120, 160]), "b": np.array([0])}
+    texts = ["Before it came a sentence of words.", "Korea invested 14.8 billion in Georgia.",
+             "The plant makes batteries for cars now.", "It opened in the spring of that year.",
+             "Far later the paper turns to tariffs."]
+    a = [Sentence("a", start, start + 30, text, 0.5, False) for start, text in zip(order["a"], texts)]
+    b = Sentence("b", 0, 30, "Korea invested 14.8 billion in Ohio.", 0.5, False)
+    out = after_said([a[:3], a[3:], [b]], "Korea invested 14.8 billion in Georgia.", order, bonus=0.4, reach=2)
+    assert [s.score for p in out for s in p] == pytest.approx([0.5, 0.5, 0.9, 0.7, 0.5, 0.5])
+    assert after_said([a], "", order, 0.4, 2) == [a]  # nothing said yet
 
 
 def test_unsaid_docks_only_the_sentences_an_earlier_answer_quoted():

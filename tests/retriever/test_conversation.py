@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from retriever.conversation import (MIN_OWN_TERMS, already_said, asks_its_own, leans_on_history, quoted_documents,
-                                    resolve, said_before, swap_subject)
+                                    resolve, said_before, said_last, swap_subject)
 from retriever.lexical import Lexical
 from retriever.schema import Turn
 
@@ -123,6 +123,15 @@ def test_quoted_documents_ignores_short_parts():
 
 
 # ------------------------------------------------------------------------------------------------ said before
+
+def test_said_last_is_the_latest_answer_only():
+    history = [user(FIRST), assistant(ANSWER_A), user("And then?"), assistant("Shipbuilding cooperation is the third "
+                                                                              "pillar. [1]"), user("Why?")]
+    said = said_last(history)
+    assert already_said("Shipbuilding cooperation is the third pillar.", said)
+    assert not already_said("Korea invested 14.8 billion dollars in Georgia in 2024.", said)
+    assert said_last([user(FIRST)]) == "" and said_last(None) == ""
+
 
 def test_said_before_is_every_assistant_turn_without_markers_or_line_breaks():
     history = [user(FIRST), assistant(ANSWER_A), user("And then?"),

@@ -96,6 +96,7 @@ def test_idf_values_these_figures_assume(lexical):
     # a source: what a claim cites, where it was reported; a count "according to the endnotes" stays a count
     ("Which outlet is cited for the chip cost estimate?", "source"),
     ("Where was his estimate reported?", "source"),
+    ("Where do those investment numbers come from?", "source"),  # not a place
     ("What data source does the paper cite for import shares?", "source"),
     ("How many agreements does the U.S. have, according to the endnotes?", "number"),
     # "where" inside a what-question is not a place question
@@ -288,6 +289,14 @@ def test_wants_focus_text_overrides_where_the_focus_is_read(lexical):
     ("What do the two briefs have in common?", True),
     ("What does the paper say about tariffs?", False),
     ("How much did Korea invest in Georgia?", False),
+    # a comparing word about what the papers discuss compares no papers: it must not pull in the other paper
+    ("Do those agreements need approval from Congress?", False),
+    ("What did Korea invest each year in both the US and China?", False),
+    ("How does South Korea's defense spending compare with NATO members?", False),
+    ("How do they differ?", True),  # "they": the papers of the conversation
+    ("How do the Heritage brief and the KIEP commentary differ on China?", True),  # each paper named
+    ("Which paper sounds more optimistic about the alliance?", True),
+    ("Do the authors agree on tariffs?", True),
 ])
 def test_wants_compare(lexical, question, compare):
     assert wants(question, lexical).compare is compare

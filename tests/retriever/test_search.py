@@ -9,7 +9,7 @@ import pytest
 from retriever import rank
 from retriever.config import RETRIEVERS
 from retriever.schema import Turn
-from retriever.tuning import CONFIDENCE, FEATURES, Weights
+from retriever.tuning import CONFIDENCE, FEATURES, READING, Weights
 
 KIEP = "kiep-2025-korea-us-economic-alliance"
 HERITAGE = "heritage-ib5370-us-korea-economic-partnership"
@@ -241,6 +241,18 @@ def test_a_follow_up_is_answered_from_the_paper_the_conversation_is_about(search
     kiep = next(d for d in searcher.doc_ids if d.startswith("kiep"))
     assert {p.citation.doc_id for p in answer.passages} != {kiep}  # the other paper's passages come back too ...
     assert {s.doc_id for s in answer.answer.sentences} == {kiep}  # ... but "he" is the KIEP author
+
+
+def test_a_follow_up_reads_on_from_where_the_last_answer_stopped(searcher):
+    # "What else?" has no words of its own to match: the sentence after the quoted one (how Washington covered the
+    # cost gap) answers it first, and without the continuation prior something unrelated does
+    first = searcher.ask("What did Morris Chang estimate about chip costs?")
+    history = [Turn(role="user", content="What did Morris Chang estimate about chip costs?"),
+               Turn(role="assistant", content=first.answer.text)]
+    assert "50% more" in first.answer.text
+    assert "CHIPS and Science Act" in searcher.ask("What else?", history=history).answer.sentences[0].text
+    alone = searcher.with_reading(READING.without("follows")).ask("What else?", history=history)
+    assert "CHIPS and Science Act" not in alone.answer.sentences[0].text
 
 
 def test_a_sentence_opening_with_he_answers_for_the_person_named_before_it(searcher):
