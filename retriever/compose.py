@@ -115,26 +115,30 @@ def with_notes(index: Index, quoted: list[Quoted], passages: Sequence[list[Sente
     """For "which source is cited ..." questions: each quoted claim followed by the endnote it cites.
 
     The note is quoted from the canonical text like any sentence, and cited by the returned passage that holds it
-    or else by the claim's own (whose citation lists it among its footnotes).
+    or else by the claim's own (whose citation lists it among its footnotes).  The first claim's own note comes
+    right after it, before any note quoted for itself: it is the one ``lead`` puts first.
     """
     out: list[Quoted] = []
-    for rank, s in quoted:  # a sentence of an endnote stands for the whole note (its authors, title and outlet)
-        doc = index.documents[s.doc_id]
-        whole = next((span for span in (doc.note_span(m) for m in doc.footnotes)  # "[3] DIGITIMES …" too
-                      if span and s.start < span[1] and span[0] < s.end), None)
-        if whole and all(q.doc_id != s.doc_id or q.start != whole[0] for _, q in out):
-            out.append((rank, Sentence(s.doc_id, *whole, doc.text[whole[0]:whole[1]], s.score, True)))
-        elif not whole:
+
+    def add(rank: int, s: Sentence) -> None:
+        if not any(_overlaps(q, s.doc_id, (s.start, s.end)) for _, q in out):
             out.append((rank, s))
-    for rank, s in list(out):
+
+    for rank, s in quoted:
         doc = index.documents[s.doc_id]
+        # a sentence of an endnote stands for the whole note (its authors, title and outlet): "[3] DIGITIMES …" too
+        whole = next((span for span in (doc.note_span(m) for m in doc.footnotes)
+                      if span and s.start < span[1] and span[0] < s.end), None)
+        if whole:
+            add(rank, Sentence(s.doc_id, *whole, doc.text[whole[0]:whole[1]], s.score, True))
+            continue
+        add(rank, s)
         for note in doc.footnotes_in(s.start, s.end):
             span = doc.note_span(note.marker)
-            if span is None or any(_overlaps(q, s.doc_id, span) for _, q in out):
-                continue
-            holder = next((n for n, sentences in enumerate(passages, 1)
-                           if any(_overlaps(x, s.doc_id, span) for x in sentences)), rank)
-            out.append((holder, Sentence(s.doc_id, span[0], span[1], doc.text[span[0]:span[1]], s.score, True)))
+            if span is not None:
+                holder = next((n for n, sentences in enumerate(passages, 1)
+                               if any(_overlaps(x, s.doc_id, span) for x in sentences)), rank)
+                add(holder, Sentence(s.doc_id, span[0], span[1], doc.text[span[0]:span[1]], s.score, True))
     return out
 
 
@@ -147,10 +151,14 @@ def _best_of_its_passage(sentences: list[Sentence], i: int) -> bool:
     return max(range(len(sentences)), key=lambda j: sentences[j].score) == i
 
 
-def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int) -> list[tuple[int, int]]:
+def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int, question: str = "") -> list[tuple[int, int]]:
     """A document's own gist, as (start, end) spans: the opening sentences of its key-takeaways (or summary) section,
     or, asked for recommendations, the first sentences of its bulleted points outside that section (else the points
-    it enumerates in prose: "First, ...", "Second, ...")."""
+    it enumerates in prose: "First, ...", "Second, ...").
+
+    A ``question`` that names sections of the document ("the gist of its introduction and conclusion") gets the
+    opening sentences of those instead, shared out among them.
+    """
     doc = index.documents[doc_id]
     spans = sorted({(a, b) for d, a, b in index.sentence_spans if d == doc_id})
     key = [s for s in doc.sections if _KEY_SECTION.search(s.title or "")]
@@ -161,6 +169,12 @@ def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int) -> l
     def long(a: int, b: int) -> bool:
         return len(doc.text[a:b].split()) >= 5
 
+    named = [s for s in doc.sections if names_section(question, s.title)]
+    if named:
+        each = max(1, n // len(named))
+        return [span for s in named for span in [(a, b) for a, b in spans if s.char_start <= a < s.char_end
+                                                  and long(a, b)][:each]]
+
     bullets = [(a, b) for a, b in spans if _starts_line(doc.text, a) and BULLET.match(doc.text[a:b]) and long(a, b)]
     if recommendations:
         outside = [span for span in bullets if not in_key(span[0])] or [
@@ -169,6 +183,16 @@ def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int) -> l
             return outside[:n]
     opening = [(a, b) for a, b in spans if in_key(a) and long(a, b)]
     return (opening or bullets or [span for span in spans if long(*span)])[:n]
+
+
+def names_section(question: str, title: str | None) -> bool:
+    """Does the question name this section by its title ("its conclusion" for "Conclusion", "the key takeaways")?  A
+    title of fewer than two letters, or one the question only holds inside a longer word, is no name."""
+    words = (title or "").split()
+    if not words or len("".join(words)) < 2:
+        return False
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    return bool(re.search(rf"(?<!\w){pattern}s?(?!\w)", question, re.IGNORECASE))
 
 
 def text_of(quoted: Sequence[Quoted]) -> ComposedAnswer:

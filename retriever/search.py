@@ -259,7 +259,7 @@ class Searcher:
             targets = [self.index.chunks[ranked[0].chunk].doc_id]
         per_doc = max(1, self.reading.max_sentences // max(1, len(targets or [])))
         out.gist = [(d, a, b) for d in targets or []
-                    for a, b in compose.key_sentences(self.index, d, out.wants.recommends, per_doc)]
+                    for a, b in compose.key_sentences(self.index, d, out.wants.recommends, per_doc, q.text)]
         return self._holding_first(ranked, out.gist, k)
 
     def _catalogue_first(self, ranked: list[Ranked], out: Retrieval, doc_id: str, fields: list[str],

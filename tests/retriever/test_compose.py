@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from retriever.answer import Sentence
-from retriever.compose import choose, key_sentences, lead, reason, text_of, under_heading, with_notes
+from retriever.compose import (choose, key_sentences, lead, names_section, reason, text_of, under_heading,
+                               with_notes)
 from retriever.documents import Document, Section
 from retriever.index import Index
 from retriever.lexical import Lexical
@@ -297,6 +298,28 @@ def test_key_sentences_other_gist_sections(title):
     assert texts(index, key_sentences(index, "a", recommendations=False, n=1)) == GIST[:1]
 
 
+def test_key_sentences_of_the_sections_a_question_names(gist):
+    # "its introduction" names the Introduction: its opening sentences, not the key takeaways; the three-word
+    # "- Act now." is too short to quote
+    asked = "Give me the gist of its introduction."
+    assert texts(gist, key_sentences(gist, "a", False, n=2, question=asked)) == BODY[:1] + BULLETS[:1]
+    both = "Summarize the key takeaways and the introduction."  # shared out: one sentence of each
+    assert texts(gist, key_sentences(gist, "a", False, n=2, question=both)) == GIST[:1] + BODY[:1]
+
+
+@pytest.mark.parametrize(("question", "title", "named"), [
+    ("What are the main points of its conclusion?", "Conclusion", True),
+    ("Summarize the conclusions.", "Conclusion", True),  # a plural names it too
+    ("Summarize its key takeaways.", "Key Takeaways", True),
+    ("Summarize the paper's argument.", "Conclusion", False),
+    ("Summarize the introductory remarks.", "Introduction", False),  # inside a longer word
+    ("Summarize it.", "", False),
+    ("Summarize part A.", "A", False),  # a one-letter title is no name
+])
+def test_names_section(question, title, named):
+    assert names_section(question, title) is named
+
+
 # ------------------------------------------------------------------------------------------------------- reason
 
 A = "Korea invested 14.8 billion dollars in Georgia in 2024."
@@ -405,6 +428,24 @@ def test_with_notes_follows_a_claim_with_the_endnote_it_cites(noted):
     assert [(rank, s.text) for rank, s in quoted] == [(1, CLAIM), (1, NOTE)]
     note = quoted[1][1]
     assert NOTED[note.start:note.end] == NOTE
+
+
+def test_with_notes_the_first_claims_note_comes_before_a_note_quoted_for_itself():
+    # the claim is quoted first and cites note 2; note 1 was quoted for its own words: note 2 leads "which source"
+    text = ("Body\nImports rose to a record share of the world market.\nEndnotes\n"
+            "1. U.S. Bureau of Economic Analysis, investment data.\n2. K-stat, world trade figures.\n")
+    claim = "Imports rose to a record share of the world market."
+    notes = {"1": "U.S. Bureau of Economic Analysis, investment data.", "2": "K-stat, world trade figures."}
+    doc = Document(doc_id="a", title="A", authors=[], publisher=None, date=None, url=None, source_file="a.txt",
+                   sha256="0" * 64, text=text, sections=[Section(title="Endnotes", char_start=text.index("Endnotes"),
+                                                                 char_end=len(text))],
+                   footnote_anchors=[(text.index(claim) + len(claim), "2")], footnotes=notes)
+    index = gist_index(text, [])
+    index.documents["a"] = doc
+    said, other = span_sentence(text, claim, score=1.2), span_sentence(text, notes["1"])
+    quoted = with_notes(index, [(2, said), (1, other)], [[other], [said]])
+    assert [s.text for _, s in quoted] == [claim, notes["2"], notes["1"]]
+    assert lead([[other], [said]], r=R, notes=index) == 1  # the claim's passage holds no note 2: it cites it
 
 
 def test_with_notes_cites_the_passage_that_holds_the_note(noted):
