@@ -44,6 +44,9 @@ _NAME_RUN = re.compile(r"\b[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|for|and|
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+")
 MIN_OWN_TERMS = 2  # a question with fewer index terms of its own cannot stand alone ("And China?")
+# "How does the other paper talk about it?" is expanded with the opening words of the answer "it" points at: enough
+# for its subject, which a sentence names early, without the rest of a long quote drowning the earlier question.
+ANSWER_WORDS = 15
 MIN_SAID_CHARS = 20  # as in ``quoted_documents``: shorter runs (a heading, "Conclusion") are not taken as quotes
 
 
@@ -91,10 +94,12 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
         if not leans_on_history(earlier, lexical, False):
             break
     quoted: set[str] = set()
+    answered = ""  # the last answer that quoted a document
     for turn in reversed(turns):
         if turn.role == "assistant":
             quoted = quoted_documents(turn.content, texts)
             if quoted:
+                answered = " ".join(_MARKER.sub("", turn.content).split()[:ANSWER_WORDS])
                 break
     other = bool(_OTHER_DOC.search(question) and quoted and set(texts) - quoted)
     if other:
@@ -102,8 +107,11 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
     swapped = swap_subject(question, expansion[0]) if len(expansion) == 1 else None  # a self-contained one
     if swapped:  # the earlier question about the new name: its old name would only pull the old answer back
         expansion = [swapped]
-    return Resolved(" ".join([question, *expansion]), expansion[0] if expansion else None, frozenset(quoted), True,
-                    only=other)
+    previous = expansion[0] if expansion else None
+    if other:  # "How does the other paper talk about it?": "it" is what that answer said, its words the topic to look
+        # for in the other papers (which cannot hold the answer's own sentences)
+        expansion.append(answered)
+    return Resolved(" ".join([question, *expansion]), previous, frozenset(quoted), True, only=other)
 
 
 def said_before(history: Sequence[Turn] | None) -> str:

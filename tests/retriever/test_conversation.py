@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from retriever.conversation import (MIN_OWN_TERMS, already_said, asks_its_own, leans_on_history, quoted_documents,
-                                    resolve, said_before, said_last, swap_subject)
+from retriever.conversation import (ANSWER_WORDS, MIN_OWN_TERMS, already_said, asks_its_own, leans_on_history,
+                                    quoted_documents, resolve, said_before, said_last, swap_subject)
 from retriever.lexical import Lexical
 from retriever.schema import Turn
 
@@ -222,7 +222,18 @@ def test_resolve_a_paper_the_follow_up_names_is_not_confined(lexical):
 
 def test_resolve_the_other_one_without_a_user_turn(lexical):
     r = resolve("And the other one?", [assistant("The alliance was signed in 1953. [1]")], lexical, TEXTS, False)
-    assert (r.text, r.previous, r.sources, r.follow_up) == ("And the other one?", None, frozenset({"a", "c"}), True)
+    assert (r.text, r.previous, r.sources, r.follow_up) == ("And the other one? The alliance was signed in 1953.", None,
+                                                            frozenset({"a", "c"}), True)  # no user turn to inherit from
+
+
+def test_resolve_the_other_paper_is_looked_for_with_the_opening_words_of_the_answer_it_points_at(lexical):
+    # "it" is what the last answer said: its first ANSWER_WORDS words join the earlier question, without the marker
+    long_answer = f"{A} [1]"  # 17 words
+    r = resolve("How does the other paper talk about it?", [user(FIRST), assistant(long_answer)], lexical, TEXTS, False)
+    opening = " ".join(long_answer.split()[:ANSWER_WORDS])
+    assert r.text == f"How does the other paper talk about it? {FIRST} {opening}" and r.only
+    # a follow-up on the same paper is read with the user turns alone: the answer's sentences are there to be found
+    assert "14.8" not in resolve("Why?", HISTORY, lexical, TEXTS, False).text.replace(FIRST, "")
 
 
 def test_resolve_a_question_naming_its_source_is_not_a_follow_up(lexical):
