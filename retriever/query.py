@@ -22,6 +22,8 @@ _YEAR = re.compile(_YEARS)
 # A year asked from one side: "before 2016" is answered by 2000-2015, "since 2016" by 2017 on.
 _BEFORE = re.compile(rf"\b(?:before|prior to|until|till|up to|earlier than)\s+({_YEARS})\b", re.IGNORECASE)
 _AFTER = re.compile(rf"\b(?:after|since|later than)\s+({_YEARS})\b", re.IGNORECASE)
+# A decade ("the 2000s", "the mid-2010s"): any year of it in a text matches, as "Between 2000 and 2015" does.
+_DECADE = re.compile(r"\b((?:1[89]|20)\d0)['’]?s\b")
 # A capitalised word or an acronym that does not open a sentence: a name, unless the corpus uses it.
 _NAME = re.compile(r"(?<!^)(?<![.?!:] )\b(?:[A-Z][a-z]+|[A-Z]{2,})\b(?!\.[A-Za-z])")
 # Words of a question about sources (it may want the endnotes) or about people (the authors' biographies).
@@ -51,6 +53,7 @@ class Query:
     known_names: int = 0  # ... and how many it does use
     before: tuple[str, ...] = ()  # years the question asks about the time before ("before 2016", "prior to 2016")
     after: tuple[str, ...] = ()  # ... and after ("after 2016", "since 2016")
+    decades: tuple[str, ...] = ()  # years that open a decade the question names ("2010" for "the mid-2010s")
     asks_sources: bool = False  # it asks what is cited, reported or published (it may want the endnotes)
     asks_people: bool = False  # it asks about a person or the authors (it may want their biographies)
 
@@ -63,7 +66,7 @@ def numbers_in(text: str) -> list[str]:
 def number_match(q: Query, text: str) -> float:
     """Share of the question's numbers (years, figures) that appear verbatim in ``text``; a year asked "before" or
     "after" is also matched by any year of the text on that side of it ("Between 2000 and 2015, ..." is before
-    2016)."""
+    2016), and a decade by any year in it."""
     if not q.numbers:
         return 0.0
     found = set(numbers_in(text))
@@ -71,7 +74,8 @@ def number_match(q: Query, text: str) -> float:
 
     def matched(n: str) -> bool:
         return n in found or (n in q.before and any(y < int(n) for y in years)) or (
-            n in q.after and any(y > int(n) for y in years))
+            n in q.after and any(y > int(n) for y in years)) or (
+            n in q.decades and any(int(n) <= y < int(n) + 10 for y in years))
 
     return sum(map(matched, q.numbers)) / len(q.numbers)
 
@@ -109,6 +113,7 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
         numbers=numbers_in(question),
         before=tuple(m.group(1) for m in _BEFORE.finditer(question)),
         after=tuple(m.group(1) for m in _AFTER.finditer(question)),
+        decades=tuple(m.group(1) for m in _DECADE.finditer(question)),
         sources=sources,
         unknown_names=unknown,
         known_names=len(names) - len(unknown),

@@ -50,16 +50,19 @@ _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes
                      r"\b(come|comes|came|taken|drawn|obtained)\s+from\b", _I)
 # A part of a whole ("How much of its GDP ...", "What portion of ..."); "share" the noun ("What share of ...",
 # "Korea's share"), not the verb ("What should they share?").
+# ... and so is an amount measured against a whole ("Relative to the size of its economy, how much ...").
+_OF_WHOLE = (r"\b(relative to|as a share of|in proportion to|compared (with|to))\s+(the size of\s+)?(its|their|the|his|her|"
+             r"a|an)?\s*(economy|economies|gdp|economic output|budget|income|population)\b")
 _PERCENT = re.compile(r"\b(percent\w*|per cent|proportion|rate|portion|fraction)\b|%|\bhow much of\b|\bshares? of\b|"
                       r"\b(what|which|the|a|its|their|his|her|our|market|largest|biggest|smallest)\s+shares?\b|"
-                      r"['’]s shares?\b|비율|퍼센트|비중", _I)
+                      r"['’]s shares?\b|비율|퍼센트|비중|" + _OF_WHOLE, _I)
 _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마|"
                        r"\bwhat (did|does|do|will|would|could|might) [^?]*\bcost\b", _I)  # "What did the plan cost?"
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
                             r"costlier|faster|slower)\b", _I)
 # ... and so is "How much would it cost ... compared with Taiwan?", which names the comparison later on
-_COMPARED_WITH = re.compile(r"\b(compared (with|to)|relative to|in comparison (with|to)|than)\b", _I)
+_COMPARED_WITH = re.compile(r"(?!" + _OF_WHOLE + r")\b(compared (with|to)|relative to|in comparison (with|to)|than)\b", _I)
 _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|worth|value|dollars?|won|budget\w*|"
                           r"price\w*|revenue\w*|sales|exports?|imports?|deficits?|surplus\w*|billions?|millions?|"
                           r"money|aid|subsid\w*|capital|gdp|trade)\b|투자|달러|원|금액|적자|흑자", _I)
@@ -71,8 +74,14 @@ _NUMBER = re.compile(r"\bhow many\b|\b(what|which) (numbers?|figures?|counts?|to
 # "Who estimated ...", "Who will host ...": who did something, which a country or an agency does as well as a person
 # ("Who is ...?" asks for a person).
 _AGENT = re.compile(r"^\s*(and |so |but )?who\s+(?!(is|are|was|were)\b)[a-z]", _I)
-_PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|president|official|minister|"
-                     r"secretary|leader|author|authors|writer|scholar|expert|ambassador|ceo)\b|\bwho\b|누구|저자|필자", _I)
+# "Which official said ..." asks for a person; "What official label ..." does not ("official" qualifies a noun).
+_PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|president|minister|secretary|leader|"
+                     r"author|authors|writer|scholar|expert|ambassador|ceo)\b|\bwho\b|누구|저자|필자|"
+                     r"\b(what|which) officials?(\s*[?.]|\s+(is|was|are|were|has|have|had|did|does|do|will|would|could|can|"
+                     r"said|told|wrote|spoke|\w+ed|\w+s)\b)", _I)
+# "Who, rather than the state, drives progress?": the answer is of the kind of what it is set against, here no name
+_NOT_A_NAME = re.compile(r"\b(rather than|instead of|if not|other than|as opposed to)\s+(the|a|an|its|their)\s+"
+                         r"(?-i:[a-z])", _I)
 # "Which Korean company ...", and "What is the name of the company that ...": the noun says what kind of name.
 _ORGANISATION = re.compile(r"\b((what|which) |name of (the |a |an |that |this )?([\w-]+ ){0,3}?)"
                            r"((?-i:[A-Z][\w.’'-]*) ){0,3}(compan\w*|firms?|organi[sz]ations?|institut\w*|"
@@ -114,9 +123,13 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
     (lambda q: _PERCENT.search(q) and not _PERSON.search(q), "percent"),
     (_HOW_MUCH.search, "amount"), (_QUANTITY.search, "amount"), (_NUMBER.search, "number"),
-    (_AGENT.search, "agent"), (_PERSON.search, "person"), (_LIST.search, "list"), (_DEFINITION.search, "definition"),
-    (_YESNO.search, "yesno"),
+    (lambda q: _AGENT.search(q) and not _NOT_A_NAME.search(q), "agent"),
+    (lambda q: _PERSON.search(q) and not _NOT_A_NAME.search(q), "person"), (_LIST.search, "list"),
+    (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),
 )
+# A figure, a year or a decade ("2,000", "2024", "the mid-2010s"): the question's numbers are matched on their own
+# (``query.number_match``), and "2010s" as a word is in no text that says "2015".
+_A_NUMBER = re.compile(r"((early|mid|late)-)?\d[\d,.]*['’]?s?", _I)
 # Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
 _NOT_FOCUS = {
     "much", "many", "large", "big", "high", "amount", "sum", "value", "level", "number", "figure", "count", "total",
@@ -132,6 +145,7 @@ _NOT_FOCUS = {
     "will", "so", "far", "than", "from", "those", "these", "this", "that", "it", "its", "up", "try", "tried", "also",
     "start", "beginning", "end", "first", "according", "mentions", "appear", "appears", "kind", "type", "sort",
     "whose", "whom", "way", "ways", "thing", "things", "one", "ones", "else", "since", "been", "being", "about",
+    "roughly", "approximately", "nearly", "almost", "exactly", "precisely",
     "rather", "per", "view", "regard", "regards", "consider", "considers", "call", "calls", "called", "use", "uses",
     "used", "describe", "describes", "portray", "portrays", "see", "sees", "think", "thinks", "believe", "believes",
     "he", "him", "his", "she", "her", "hers", "they", "them", "their", "theirs", "other", "two", "both", "each",
@@ -229,7 +243,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
     """
     text = _BESIDES.sub(" ", focus_text or question)
     words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", text)
-             if w.lower() not in _NOT_FOCUS and lexical.terms(w)]
+             if w.lower() not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w) and lexical.terms(w)]
     kind = kind_of(question)
     return Wants(
         kind=kind,
@@ -406,9 +420,11 @@ def spelled_out_at(text: str, acronym: str, name: str | None = None) -> int | No
 
 
 # Capitals that stand for their countries, as writing on foreign affairs uses them ("Washington should work with
-# Seoul"), and the one building that stands for its department: general knowledge, like a stopword list, and never
-# about a particular question.
+# Seoul"), the one building that stands for its department, and the names one country goes by ("America" is the
+# "US" of a text): general knowledge, like a stopword list, and never about a particular question.
 METONYMS: dict[str, tuple[str, ...]] = {
+    "America": ("United States", "U.S.", "US"), "United States": ("America", "U.S.", "US"),
+    "US": ("United States", "U.S.", "America"), "U.S.": ("United States", "US", "America"),
     "Washington": ("United States", "U.S.", "US", "America"), "Seoul": ("Korea", "ROK"), "Beijing": ("China",),
     "Tokyo": ("Japan",), "Moscow": ("Russia",), "Taipei": ("Taiwan",), "Pyongyang": ("North Korea", "DPRK"),
     "London": ("Britain", "United Kingdom", "UK"), "Brussels": ("European Union", "EU"), "Berlin": ("Germany",),

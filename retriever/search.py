@@ -146,6 +146,7 @@ class Searcher:
         else:
             sources = expanded.sources | resolved.sources
         q = dataclasses.replace(expanded, sources=sources, numbers=bare.numbers, before=bare.before, after=bare.after,
+                                decades=bare.decades,
                                 unknown_names=bare.unknown_names, known_names=bare.known_names)
         before = reading.wants(resolved.previous, self.lexical) if resolved.previous else w
         # An elliptical follow-up ("And China?") asks what the last question asked; one with a question word of its
