@@ -39,7 +39,9 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
 
     First the best sentence of all, with its neighbour when the highlight would take it too (a passage often names
     its subject in one sentence and gives the answer in the next); then the best sentence of each compared document
-    not yet quoted; then other passages' best sentences while they score nearly as well.  A passage's rank counts
+    not yet quoted; then, while they score nearly as well, other passages' best sentences and the sentences after
+    the best in its own passage (which often gives the answer a few sentences past its best match).  A passage's
+    rank counts
     against its sentences a little: the second stage's order is evidence too; a sentence that answers (the asked
     kind of answer, tied to the focus) counts for it.
     """
@@ -68,7 +70,10 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
     for pair in ranked:
         if len(chosen) >= room or adjusted(pair) < adjusted(ranked[0]) - r.second_margin:
             break
-        if all(pair[0] != rank for rank, _ in chosen):
+        # a passage not quoted yet, or a sentence further on in the best one's passage: it often gives the answer a
+        # few sentences past the best match, while what comes before the best is context (the pair takes that in)
+        if (all(pair[0] != rank for rank, _ in chosen)
+                or pair[0] == best_rank and pair[1].start > best.start and all(pair[1] is not s for _, s in chosen)):
             chosen.append(pair)
     return chosen
 

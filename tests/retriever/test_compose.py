@@ -144,6 +144,14 @@ def test_choose_one_sentence_per_further_passage():
     assert picked(choose(passages, r=R)) == [(1, "a", 0), (2, "b", 0)]
 
 
+def test_choose_further_sentences_after_the_best_in_its_own_passage():
+    # adjusted: a100 .90, a300 .86, b0 .83, a0 .88: a300 is no neighbour of a100 (a200 is between) but comes after
+    # it and joins on its score; a0, before the best, does not (what precedes is context, the pair's to take)
+    passages = [[sentence("a", 0, 0.88), sentence("a", 50, 0.1), sentence("a", 100, 0.9), sentence("a", 200, 0.1),
+                 sentence("a", 300, 0.86)], [sentence("b", 0, 0.88)]]
+    assert picked(choose(passages, r=R)) == [(1, "a", 100), (1, "a", 300), (2, "b", 0)]
+
+
 def test_choose_at_most_max_sentences():
     # adjusted scores .90, .89, .88, .87, .86: all within .15 of the best, three kept, best adjusted first
     passages = [[sentence(d, 0, 0.9 + 0.04 * i)] for i, d in enumerate("abcde")]
