@@ -201,10 +201,13 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         if not long_enough and holds and w.kind in ("person", "agent", "organisation", "heading"):
             score += HIGHLIGHT.short_penalty  # a byline is short, and it is the answer to "who wrote it?"
             long_enough = True
-        # The answer is "of" the focus when the sentence (with the one before) holds enough of it, and every year or
-        # figure the question names: a 2024 figure does not answer a question about 2023.
+        # The answer is "of" the focus when the sentence (with the one before) holds enough of it, or says what the
+        # question asks in other words (the English model finds them close: "the Taiwanese chipmaker's founder" for
+        # "the founder of TSMC"), and every year or figure the question names: a 2024 figure does not answer a
+        # question about 2023.
         tie = r.name_focus_tie if w.kind in reading.NAMES else r.focus_tie
-        tied = (focus >= tie and number_match(q, window) == (1.0 if q.numbers else 0.0)
+        reworded = not crossing and float(sims[i]) >= r.meaning_tie
+        tied = ((focus >= tie or reworded) and number_match(q, window) == (1.0 if q.numbers else 0.0)
                 and all(lexical.overlap([t], window) for t in rare_names)
                 and not (w.doer and reading.only_done_to(w.doer, window)))
         out.append(Sentence(doc.doc_id, spans[i][1], spans[i][2], text, score,

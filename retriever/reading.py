@@ -127,9 +127,9 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (lambda q: _PERSON.search(q) and not _NOT_A_NAME.search(q), "person"), (_LIST.search, "list"),
     (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),
 )
-# A figure, a year or a decade ("2,000", "2024", "the mid-2010s"): the question's numbers are matched on their own
-# (``query.number_match``), and "2010s" as a word is in no text that says "2015".
-_A_NUMBER = re.compile(r"((early|mid|late)-)?\d[\d,.]*['’]?s?", _I)
+# A decade ("the 2000s", "the mid-2010s") is no focus word: "2010s" is in no text that says "2015", and
+# ``query.number_match`` matches it by any year in it.  A year or a figure stays: a sentence that names it is about it.
+_A_NUMBER = re.compile(r"((early|mid|late)-)?\d+['’]?s", _I)
 # Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
 _NOT_FOCUS = {
     "much", "many", "large", "big", "high", "amount", "sum", "value", "level", "number", "figure", "count", "total",

@@ -342,7 +342,9 @@
       sentences.forEach((s, i) => {
         if (i) para.append(document.createTextNode(" "));
         para.append(sentenceNode(s, byRank));
-        if (Number.isInteger(s.passage)) {
+        // One marker closes each run of sentences from one passage, as in the API's answer.text.
+        const next = sentences[i + 1];
+        if (Number.isInteger(s.passage) && !(next && next.passage === s.passage)) {
           para.append(document.createTextNode("\u00a0")); // the marker never wraps away from its sentence
           para.append(citeLink(s.passage, replyId, byRank));
         }
@@ -642,7 +644,8 @@
   function answerText(reply) {
     if (text(reply.answer.text)) return reply.answer.text;
     const sentences = Array.isArray(reply.answer.sentences) ? reply.answer.sentences.filter(isObject) : [];
-    return sentences.map((s) => text(s.text) + (Number.isInteger(s.passage) ? " [" + s.passage + "]" : "")).join(" ");
+    return sentences.map((s, i) => text(s.text) + (Number.isInteger(s.passage) &&
+      !(sentences[i + 1] && sentences[i + 1].passage === s.passage) ? " [" + s.passage + "]" : "")).join(" ");
   }
 
   // Each exchange: the question (quoted), confidence and scope, the answer with its [n] markers or the abstention

@@ -6,6 +6,7 @@ the whole module.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,8 +110,9 @@ def test_an_answer_quotes_the_papers_at_its_offsets(mcp, index):
     answer = Answer.model_validate(result.structured_content)
     assert not answer.abstained and answer.answer is not None and answer.passages
     assert "14.8 billion" in answer.answer.text
-    for sentence in answer.answer.sentences:
-        assert f"{sentence.text} [{sentence.passage}]" in answer.answer.text
+    for sentence in answer.answer.sentences:  # each run of sentences from one passage ends with its marker
+        after = answer.answer.text.split(sentence.text, 1)[1]
+        assert re.match(r"( [^\[]+)? \[(\d+)\]", after).group(2) == str(sentence.passage)
         quoted = mcp.call("get_passage", doc_id=sentence.doc_id, char_start=sentence.char_start,
                           char_end=sentence.char_end)
         assert quoted.structured_content["text"] == sentence.text
