@@ -42,6 +42,7 @@ _ELLIPSIS = re.compile(r"^\s*((what|how) about|what (is|was|are|were) (it|that|t
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", _I)
 _NAME_RUN = re.compile(r"\b[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|for|and|the))*(?<![\s.])(?:['’]s)?")
 _MARKER = re.compile(r"\s*\[\d+\]")
+_SUPERSCRIPTS = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+")
 MIN_OWN_TERMS = 2  # a question with fewer index terms of its own cannot stand alone ("And China?")
 # "How does the other paper talk about it?" is expanded with the opening words of the answer "it" points at: enough
@@ -99,7 +100,7 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
         if turn.role == "assistant":
             quoted = quoted_documents(turn.content, texts)
             if quoted:
-                answered = " ".join(_MARKER.sub("", turn.content).split()[:ANSWER_WORDS])
+                answered = " ".join(_collapsed(_MARKER.sub("", turn.content)).split()[:ANSWER_WORDS])
                 break
     other = bool(_OTHER_DOC.search(question) and quoted and set(texts) - quoted)
     if other:
@@ -134,8 +135,9 @@ def already_said(sentence: str, said: str) -> bool:
 
 
 def _collapsed(text: str) -> str:
-    """Runs of whitespace as one space: a quote joins a paper's lines with spaces."""
-    return " ".join(text.split())
+    """Runs of whitespace as one space (a quote joins a paper's lines with spaces), and no superscript footnote
+    numbers: the canonical text keeps them apart, but a sentence copied from the original ("Agreement⁵") has them."""
+    return " ".join(_SUPERSCRIPTS.sub("", text).split())
 
 
 def swap_subject(question: str, earlier: str) -> str | None:

@@ -124,6 +124,13 @@ def test_quoted_documents_ignores_short_parts():
 
 # ------------------------------------------------------------------------------------------------ said before
 
+def test_a_quote_copied_with_its_footnote_superscript_is_still_found():
+    # the original says "Georgia in 2024.³": the canonical text keeps the note apart, a pasted quote does not
+    pasted = "Korea invested 14.8 billion dollars in Georgia in 2024.³ [1]"
+    assert quoted_documents(pasted, TEXTS) == {"a"}
+    assert already_said("Korea invested 14.8 billion dollars in Georgia in 2024.", said_before([assistant(pasted)]))
+
+
 def test_said_last_is_the_latest_answer_only():
     history = [user(FIRST), assistant(ANSWER_A), user("And then?"), assistant("Shipbuilding cooperation is the third "
                                                                               "pillar. [1]"), user("Why?")]
