@@ -195,7 +195,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
             said.update(lexical.terms(text))
         focus = reading.focus_share(w, window, lexical)
         score += r.kind * holds + r.focus * focus + r.novelty * lexical.novelty(q.terms, text)
-        if titled and reading.titles_a_list_item(text):
+        if titled and reading.titles_a_list_item(text) or reading.announces(text):  # names, does not say
             score -= r.list_title
         long_enough = len(text.split()) >= HIGHLIGHT.short_words
         if not long_enough and holds and w.kind in ("person", "agent", "organisation", "heading"):

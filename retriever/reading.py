@@ -482,6 +482,11 @@ def titles_a_list_item(text: str) -> bool:
     return bool(_LIST_TITLE.match(text))
 
 
+def announces(text: str) -> bool:
+    """Does the sentence only announce what follows it ("..., Washington should work with Seoul to ... by:")?"""
+    return text.rstrip().endswith(":")
+
+
 def opens_with_pronoun(text: str) -> bool:
     """Does the sentence open with a pronoun ("He earned ...", "Its share ...", "The latter remains ...")?  Its
     subject is named before it."""

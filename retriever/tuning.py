@@ -125,7 +125,8 @@ class Reading:
     # question's names ("Hyok Jung Kim is ..." for "Where did Hyok Jung Kim earn his PhD?")
     answering: float = 0.2
     # A list item's title ("- Encouraging the practical participation of ...") loses this much, unless the question
-    # asks what is recommended: it names a subject, and the sentences under it say what of it
+    # asks what is recommended: it names a subject, and the sentences under it say what of it.  So does a sentence
+    # that ends in a colon, whatever is asked: it announces what follows ("... should work with Seoul to ... by:")
     list_title: float = 0.3
     # A sentence an earlier answer of the conversation quoted loses this much when a follow-up is read: the person has
     # read it, and "How did Washington make up for that difference?" after the cost of making chips asks for more

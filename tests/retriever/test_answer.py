@@ -358,13 +358,13 @@ def test_highlight_without_sentences(index, index_lexical):
 
 
 LIST_TITLE = "- Encouraging Korean investment in Georgia."
+ANNOUNCING = "Washington should encourage Korean investment in Georgia by:"
 UNDER_IT = "Korean firms invested 14,800 million dollars in Georgia in 2024."
 
 
-@pytest.fixture(scope="module")
-def listed() -> Index:
-    """A document holding a list item's title and the statement under it."""
-    text = f"{LIST_TITLE}\n{UNDER_IT}"
+def list_index(title: str) -> Index:
+    """A document holding a list's title (a bullet's, or a sentence ending in a colon) and the statement under it."""
+    text = f"{title}\n{UNDER_IT}"
     doc = Document(doc_id="b", title="B Paper", authors=["Jane Doe"], publisher="Example Institute", date="2025-01",
                    url=None, source_file="b.txt", sha256="0" * 64, text=text)
     under = text.index(UNDER_IT)
@@ -372,7 +372,7 @@ def listed() -> Index:
         path=None, manifest={}, documents={"b": doc},
         chunks=[Chunk(chunk_id="b#0", doc_id="b", section=None, char_start=0, char_end=len(text), text=text,
                       n_tokens=20)],
-        sentence_spans=[("b", 0, len(LIST_TITLE)), ("b", under, under + len(UNDER_IT))],
+        sentence_spans=[("b", 0, len(title)), ("b", under, under + len(UNDER_IT))],
         chunk_sentences=[[0, 1]],
         dense=None,
         chunk_vectors=np.array([[1, 0]], dtype=np.float32),
@@ -384,11 +384,14 @@ def listed() -> Index:
     )
 
 
-@pytest.mark.parametrize(("question", "loss"), [
-    ("What did Korean firms do in Georgia?", READING.list_title),
-    ("What does the paper recommend for Georgia?", 0.0),  # a recommendation's title is what it recommends
+@pytest.mark.parametrize(("title", "question", "loss"), [
+    (LIST_TITLE, "What did Korean firms do in Georgia?", READING.list_title),
+    (LIST_TITLE, "What does the paper recommend for Georgia?", 0.0),  # a recommendation's title is what it recommends
+    (ANNOUNCING, "What did Korean firms do in Georgia?", READING.list_title),  # a colon announces, whatever is asked
+    (ANNOUNCING, "What does the paper recommend for Georgia?", READING.list_title),
 ])
-def test_a_list_items_title_loses_list_title_unless_recommendations_are_asked(listed, question, loss):
+def test_a_list_items_title_loses_list_title_unless_recommendations_are_asked(title, question, loss):
+    listed = list_index(title)
     lexical = Lexical([c.embed_text() for c in listed.chunks])
     query, w = parse(question, lexical), wants(question, lexical)
 

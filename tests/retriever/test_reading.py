@@ -10,7 +10,7 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, capitals_in, cites, defines, doer, expansion_asked,
+from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, defines, doer, expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to, opens_with_pronoun,
                                proper_cases, spelled_out_at, titles_a_list_item, truecase, wants, with_aliases, with_metonyms,
                                without_words)
@@ -589,3 +589,13 @@ def test_doer(question, name):
 ])
 def test_only_done_to(name, text, only):
     assert only_done_to(name, text) is only
+
+
+@pytest.mark.parametrize(("text", "announcing"), [
+    ("Washington should work with Seoul to notch up the partnership by:", True),
+    ("The recommendations are as follows: \n", True),
+    ("Washington should work with Seoul: the partnership matters.", False),
+    ("South Korea is a Major non-NATO ally.", False),
+])
+def test_announces(text, announcing):
+    assert announces(text) is announcing
