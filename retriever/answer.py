@@ -129,9 +129,12 @@ def after_said(passages: list[list[Sentence]], said: str, order: Mapping[str, np
     """
     if not said or reach <= 0:
         return passages
+
     def place(s: Sentence) -> int:
         return int(np.searchsorted(order[s.doc_id], s.start))
+
     quoted = {(s.doc_id, place(s)) for sentences in passages for s in sentences if already_said(s.text, said)}
+
     def lift(s: Sentence) -> float:
         gaps = [place(s) - at for doc_id, at in quoted if doc_id == s.doc_id and 0 < place(s) - at <= reach]
         return bonus * (reach + 1 - min(gaps)) / reach if gaps else 0.0

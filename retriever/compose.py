@@ -41,9 +41,8 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
     its subject in one sentence and gives the answer in the next); then the best sentence of each compared document
     not yet quoted; then, while they score nearly as well, other passages' best sentences and the sentences after
     the best in its own passage (which often gives the answer a few sentences past its best match).  A passage's
-    rank counts
-    against its sentences a little: the second stage's order is evidence too; a sentence that answers (the asked
-    kind of answer, tied to the focus) counts for it.
+    rank counts against its sentences a little: the second stage's order is evidence too; a sentence that answers
+    (the asked kind of answer, tied to the focus) counts for it.
     """
     def adjusted(pair: Quoted) -> float:
         return pair[1].score - r.rank_penalty * (pair[0] - 1) + r.answering * pair[1].answers
@@ -156,7 +155,8 @@ def _best_of_its_passage(sentences: list[Sentence], i: int) -> bool:
     return max(range(len(sentences)), key=lambda j: sentences[j].score) == i
 
 
-def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int, question: str = "") -> list[tuple[int, int]]:
+def key_sentences(index: Index, doc_id: str, recommendations: bool, n: int,
+                  question: str = "") -> list[tuple[int, int]]:
     """A document's own gist, as (start, end) spans: the opening sentences of its key-takeaways (or summary) section,
     or, asked for recommendations, the first sentences of its bulleted points outside that section (else the points
     it enumerates in prose: "First, ...", "Second, ...").

@@ -51,8 +51,8 @@ _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes
 # A part of a whole ("How much of its GDP ...", "What portion of ..."); "share" the noun ("What share of ...",
 # "Korea's share"), not the verb ("What should they share?").
 # ... and so is an amount measured against a whole ("Relative to the size of its economy, how much ...").
-_OF_WHOLE = (r"\b(relative to|as a share of|in proportion to|compared (with|to))\s+(the size of\s+)?(its|their|the|his|her|"
-             r"a|an)?\s*(economy|economies|gdp|economic output|budget|income|population)\b")
+_OF_WHOLE = (r"\b(relative to|as a share of|in proportion to|compared (with|to))\s+(the size of\s+)?"
+             r"(its|their|the|his|her|a|an)?\s*(economy|economies|gdp|economic output|budget|income|population)\b")
 _PERCENT = re.compile(r"\b(percent\w*|per cent|proportion|rate|portion|fraction)\b|%|\bhow much of\b|\bshares? of\b|"
                       r"\b(what|which|the|a|its|their|his|her|our|market|largest|biggest|smallest)\s+shares?\b|"
                       r"['’]s shares?\b|비율|퍼센트|비중|" + _OF_WHOLE, _I)
@@ -62,7 +62,8 @@ _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
                             r"costlier|faster|slower)\b", _I)
 # ... and so is "How much would it cost ... compared with Taiwan?", which names the comparison later on
-_COMPARED_WITH = re.compile(r"(?!" + _OF_WHOLE + r")\b(compared (with|to)|relative to|in comparison (with|to)|than)\b", _I)
+_COMPARED_WITH = re.compile(r"(?!" + _OF_WHOLE + r")\b(compared (with|to)|relative to|in comparison (with|to)|than)\b",
+                            _I)
 _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|worth|value|dollars?|won|budget\w*|"
                           r"price\w*|revenue\w*|sales|exports?|imports?|deficits?|surplus\w*|billions?|millions?|"
                           r"money|aid|subsid\w*|capital|gdp|trade)\b|투자|달러|원|금액|적자|흑자", _I)
@@ -77,8 +78,8 @@ _AGENT = re.compile(r"^\s*(and |so |but )?who\s+(?!(is|are|was|were)\b)[a-z]", _
 # "Which official said ..." asks for a person; "What official label ..." does not ("official" qualifies a noun).
 _PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|president|minister|secretary|leader|"
                      r"author|authors|writer|scholar|expert|ambassador|ceo)\b|\bwho\b|누구|저자|필자|"
-                     r"\b(what|which) officials?(\s*[?.]|\s+(is|was|are|were|has|have|had|did|does|do|will|would|could|can|"
-                     r"said|told|wrote|spoke|\w+ed|\w+s)\b)", _I)
+                     r"\b(what|which) officials?(\s*[?.]|\s+(is|was|are|were|has|have|had|did|does|do|will|would|"
+                     r"could|can|said|told|wrote|spoke|\w+ed|\w+s)\b)", _I)
 # "Who, rather than the state, drives progress?": the answer is of the kind of what it is set against, here no name
 _NOT_A_NAME = re.compile(r"\b(rather than|instead of|if not|other than|as opposed to)\s+(the|a|an|its|their)\s+"
                          r"(?-i:[a-z])", _I)

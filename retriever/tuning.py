@@ -113,8 +113,8 @@ class Reading:
     name_focus_tie: float = 0.3
     # ... or the English model's cosine between question and sentence that counts as saying it in other words.  The
     # closest sentence of the asked kind stays under it for all but two of the gold set's near-topic questions (0.69,
-    # 0.74) and reaches it for reworded answerable ones (0.67-0.75 on 60 questions written apart from the gold set,
-    # which abstained on 4 of 50 answerable ones before, 1 after); a false abstention costs more than a missed one
+    # 0.74) and reaches it for reworded answerable ones (0.67-0.75 among the first 60 of eval/heldout.jsonl, which
+    # abstained on 4 of their 50 answerable questions before, 1 after); a false abstention costs more than a missed one
     meaning_tie: float = 0.65
     rare_idf: float = 2.5  # a name of the question this rare (IDF over chunks) must sit beside the answer
     gate_passages: int = 3  # the top passages in which an answer of the asked kind is looked for

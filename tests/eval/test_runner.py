@@ -462,5 +462,6 @@ def test_abstention_curve_sweeps_thresholds():
 def test_ablation_names_are_retrievers():
     assert runner.check_retrievers(["pipeline", "pipeline-maxsim"]) == ["pipeline", "pipeline-maxsim"]
     assert runner.check_retrievers(["pipeline-reading-gate"]) == ["pipeline-reading-gate"]
-    with pytest.raises(ValueError, match="pipeline-TERM.*pipeline-reading-TERM: kind, focus, novelty, answering, list_title, said, follows, gate"):
+    with pytest.raises(ValueError, match="pipeline-TERM.*pipeline-reading-TERM: kind, focus, novelty, answering, "
+                                         "list_title, said, follows, gate"):
         runner.check_retrievers(["pipeline-magic"])

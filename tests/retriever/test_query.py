@@ -83,7 +83,8 @@ def test_number_match_is_the_share_found(numbers, text, share):
     ("How much was invested before 2016 and in 2024?", "Between 2000 and 2015 ...", 0.5),
     ("What was spent prior to 2016?", "It was 1.2 billion dollars in 2011.", 1.0),
     # a decade is matched by any year in it
-    ("What was invested from the early 2000s to the mid-2010s?", "Between 2000 and 2015, it averaged $2.6 billion.", 1.0),
+    ("What was invested from the early 2000s to the mid-2010s?", "Between 2000 and 2015, it averaged $2.6 billion.",
+     1.0),
     ("What was invested in the 2010s?", "By 2024 it had surged.", 0.0),
     ("What was invested in the 1990’s?", "In 1997 it fell.", 1.0),
 ])
