@@ -32,7 +32,7 @@ def confidence(q: Query, evidence: dict[str, float | None], c: Confidence = CONF
     some document as a whole is about, not only near one of its sentences).  Two more signs lower it whatever the
     similarity: a year or figure the question names that none of the top three passages contains (the papers give
     other years' figures, not this one), and names the corpus never uses (``unfamiliar``: it is not about them).
-    A question that names a paper's publisher is about the papers, however vague the rest of it is.  For Hangul
+    A question that names a paper's publisher or author is about the papers, however vague the rest of it is.  For Hangul
     only the multilingual model's best sentence is comparable, and it separates far less well, so it has a floor
     and slope of its own.
     """
@@ -45,7 +45,7 @@ def confidence(q: Query, evidence: dict[str, float | None], c: Confidence = CONF
                 c.slope * (evidence["top_maxsim"] - c.maxsim_floor))
         if evidence.get("topicality") is not None:
             z = min(z, c.slope * (evidence["topicality"] - c.topic_floor))
-        if q.sources:  # it names a paper's publisher ("Who wrote the X piece?"): on topic by definition
+        if q.sources or q.names_author:  # "Who wrote the X piece?", "Derrick Morgan's title?": on topic by definition
             z = max(z, c.named_source_z)
         z -= c.missing_number_penalty * (evidence["numbers_found"] == 0.0)
         z -= c.unknown_names_penalty * unfamiliar(q, c)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
 from .documents import DocumentRecord
@@ -56,6 +56,7 @@ class Query:
     decades: tuple[str, ...] = ()  # years that open a decade the question names ("2010" for "the mid-2010s")
     asks_sources: bool = False  # it asks what is cited, reported or published (it may want the endnotes)
     asks_people: bool = False  # it asks about a person or the authors (it may want their biographies)
+    names_author: bool = False  # it names an author of one of the documents by full name ("Derrick Morgan's title?")
 
 
 def numbers_in(text: str) -> list[str]:
@@ -87,12 +88,14 @@ def missing_numbers(q: Query, texts: Iterable[str]) -> list[str]:
     return [n for n in q.numbers if not any(number_match(replace(q, numbers=[n]), t) for t in texts)]
 
 
-def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None = None) -> Query:
+def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None = None,
+          author_names: Collection[str] = ()) -> Query:
     """The question as the retrievers read it.
 
     With ``source_names`` (from ``source_names``), a publisher's name that picks out one document ("the X piece")
     becomes a preference for that document and leaves the text: otherwise the name drags in whichever passage
     repeats it most (the authors' biographies), not the one that answers.  It stays when too little would be left.
+    ``author_names`` (the documents' authors' full names) mark a question about an author as about the papers.
     """
     sources, text = frozenset(), question
     # Any case: "who wrote the kiep commentary" names the KIEP paper as surely as its capitals would.
@@ -119,6 +122,7 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
         known_names=len(names) - len(unknown),
         asks_sources=bool(_ASKS_SOURCES.search(question)),
         asks_people=bool(_ASKS_PEOPLE.search(question)),
+        names_author=any(re.search(rf"\b{re.escape(name)}\b", question, re.IGNORECASE) for name in author_names),
     )
 
 

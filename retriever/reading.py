@@ -100,6 +100,10 @@ _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|thos
                          r"무엇인가|뜻", _I)
 _RECOMMEND = re.compile(r"recommend|propos|should|policy|action|\burg(e|es|ed|ing)\b|advocat|\bcalls? for\b|"
                         r"\bwants?\b|제안|제언|권고|권장|촉구", _I)
+# Two questions in one: a second question word after "and", or a second question mark.  The kind read from the first
+# says nothing of the second, and the focus mixes both.
+_COMPOUND_JOIN = re.compile(r"[,;]?\s+and\s+(?=(what|which|who|whom|whose|when|where|why|how)\b)", _I)
+_COMPOUND = re.compile(_COMPOUND_JOIN.pattern + r"|\?\s*\S[^?]*\?", _I)
 _YESNO = re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b", _I)
 # A comparison of the papers names them together ("both papers", "the two briefs", "each report") or sets them against
 # each other with a comparing word and the papers (in the plural, or each named), or a pronoun standing for them,
@@ -215,6 +219,7 @@ class Wants:
     compare: bool  # it asks about both (or all) papers
     recommends: bool = False  # it asks what is recommended or proposed
     doer: str | None = None  # for a figure: the name doing what it is a figure of ("did China invest": ``doer``)
+    compound: bool = False  # it asks two things at once ("Which shipyard ..., and what proposal ...?")
 
     @property
     def shaped(self) -> bool:
@@ -228,6 +233,13 @@ def kind_of(question: str) -> str:
     if kind == "amount":
         return "money" if _MONEY_WORDS.search(question) else "number"
     return kind
+
+
+def parts(question: str) -> list[str]:
+    """A compound question's parts ("Which shipyard ..., and what proposal ...?"), each read for its own kind."""
+    cut = re.sub(_COMPOUND_JOIN, "\n", question)
+    cut = re.sub(r"\?\s+(?=\S)", "?\n", cut)
+    return [p.strip() for p in cut.split("\n") if p.strip()]
 
 
 def compares(question: str) -> bool:
@@ -253,6 +265,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
         compare=compares(question),
         recommends=bool(_RECOMMEND.search(question)),
         doer=doer(question) if kind in FIGURES else None,
+        compound=bool(_COMPOUND.search(question)),
     )
 
 

@@ -93,6 +93,7 @@ class Searcher:
         self.texts = {d.doc_id: d.text for d in index.documents.values()}
         self.aliases = {doc_id: acronyms(text) for doc_id, text in self.texts.items()}
         self.source_names = query.source_names(index.documents.values(), self.texts)
+        self.author_names = sorted({a for d in index.documents.values() for a in d.authors if len(a.split()) > 1})
         self.common_words = lower_case_words(list(self.texts.values()))
         self.cases = proper_cases(list(self.texts.values()), self.common_words)
         starts: dict[str, list[int]] = {}
@@ -128,7 +129,7 @@ class Searcher:
 
     def parse(self, question: str, name_sources: bool = False) -> Query:
         """The question as the retrievers read it; with ``name_sources``, a named publisher becomes a preference."""
-        return query.parse(question, self.lexical, self.source_names if name_sources else None)
+        return query.parse(question, self.lexical, self.source_names if name_sources else None, self.author_names)
 
     def understand(self, question: str, history: list[Turn] | None = None, method: str = PIPELINE) -> Retrieval:
         """The question read with the conversation it belongs to: its terms, sources, and the answer it wants."""
@@ -146,8 +147,8 @@ class Searcher:
         else:
             sources = expanded.sources | resolved.sources
         q = dataclasses.replace(expanded, sources=sources, numbers=bare.numbers, before=bare.before, after=bare.after,
-                                decades=bare.decades,
-                                unknown_names=bare.unknown_names, known_names=bare.known_names)
+                                decades=bare.decades, unknown_names=bare.unknown_names, known_names=bare.known_names,
+                                names_author=bare.names_author)
         before = reading.wants(resolved.previous, self.lexical) if resolved.previous else w
         # An elliptical follow-up ("And China?") asks what the last question asked; one with a question word of its
         # own keeps its own kind, even "other" ("What significance does it attach to it?" wants no place).  The
@@ -363,10 +364,12 @@ class Searcher:
         sentences, cited = r.timed("read", read)
         confidence = answer.confidence(q, r.evidence) if method == PIPELINE else None
         off_topic = confidence is not None and confidence < self.settings.abstain_threshold and not r.on_record
-        # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate.
-        unanswered = (method == PIPELINE and self.reading.gate > 0 and w.shaped and not q.hangul and not r.follow_up
-                      and not r.gist
-                      and not any(s.answers for passage in sentences[: self.reading.gate_passages] for s in passage))
+        # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate.  A
+        # compound question is unanswered only when none of its parts is answered.
+        gated = method == PIPELINE and self.reading.gate > 0 and not q.hangul and not r.follow_up and not r.gist
+        unanswered = gated and all(self._unanswered(part, r, sentences) for part in (
+            [reading.wants(p, self.lexical, self.parse(p, name_sources=True).text) for p in reading.parts(question)]
+            if w.compound else [w]))
         abstained = off_topic or unanswered or r.unstated is not None
         composed, why = None, None
         if abstained:
@@ -393,6 +396,18 @@ class Searcher:
             passages=cited,
             timings_ms={name: round(ms, 3) for name, ms in r.timings.items()},
         )
+
+    def _unanswered(self, w: reading.Wants, r: Retrieval, sentences: list[list[Sentence]]) -> bool:
+        """Does the question (or this part of it) ask for a kind of answer that no top passage holds about its focus?
+        ``sentences`` were read for the whole question; a part of it is read again for its own kind and focus."""
+        if not w.shaped:
+            return False
+        top = r.ranked[: self.reading.gate_passages]
+        if w != r.wants:
+            sentences = [answer.read_passage(self.index, self.lexical, r.query, w, r.vectors, hit, self.reading,
+                                             self.common_words, self.aliases[self.index.chunks[hit.chunk].doc_id])
+                         for hit in top]
+        return not any(s.answers for passage in sentences[: len(top)] for s in passage)
 
     def _gist(self, r: Retrieval, sentences: list[list[Sentence]]) -> list[compose.Quoted]:
         """A "summarise" question's key sentences, each cited by the returned passage that holds it."""

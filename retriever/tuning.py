@@ -69,7 +69,7 @@ class Confidence:
     # questions only it stops (at most 0.05) and answerable detail questions (from 0.11: "What should companies
     # protect ...?" is about one sentence, not about a paper as a whole)
     topic_floor: float = 0.08
-    named_source_z: float = 2.0  # a question naming a paper's publisher is on topic at least this much
+    named_source_z: float = 2.0  # a question naming a paper's publisher or author is on topic at least this much
     missing_number_penalty: float = 15.0  # a figure or year the question names is in none of the top 3 passages
     unknown_names_penalty: float = 15.0  # ... or it names two or more things the corpus never mentions (or one and
     unknown_names_min: int = 2  # nothing it does: ``answer.unfamiliar``)

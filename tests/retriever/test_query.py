@@ -146,6 +146,16 @@ def test_asks_people_or_sources(lexical, question, people, sources):
     assert (q.asks_people, q.asks_sources) == (people, sources)
 
 
+@pytest.mark.parametrize(("question", "named"), [
+    ("Derrick Morgan's title?", True),
+    ("what does derrick morgan do?", True),  # any case
+    ("What did Morgan say?", False),  # a full name only: a surname alone may be anyone's
+    ("Who is Derrick Morganson?", False),
+])
+def test_names_author(lexical, question, named):
+    assert parse(question, lexical, author_names=["Derrick Morgan", "Hyok Jung Kim"]).names_author is named
+
+
 def test_asks_neither(lexical):
     q = parse("How much did Korea invest in 2024?", lexical)
     assert not q.asks_people and not q.asks_sources

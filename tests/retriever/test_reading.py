@@ -12,7 +12,7 @@ import pytest
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, defines, doer, expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to,
-                               opens_with_pronoun, proper_cases, spelled_out_at, titles_a_list_item, truecase, wants,
+                               opens_with_pronoun, parts, proper_cases, spelled_out_at, titles_a_list_item, truecase, wants,
                                with_aliases, with_metonyms, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
@@ -599,3 +599,15 @@ def test_only_done_to(name, text, only):
 ])
 def test_announces(text, announcing):
     assert announces(text) is announcing
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Which shipyard does the brief highlight, and what proposal does the commentary mention?",
+     ["Which shipyard does the brief highlight", "what proposal does the commentary mention?"]),
+    ("Who wrote it and when?", ["Who wrote it", "when?"]),
+    ("Who wrote it? When?", ["Who wrote it?", "When?"]),
+    ("What did Korea and Japan invest?", ["What did Korea and Japan invest?"]),  # one question about two things
+])
+def test_parts_of_a_compound_question(lexical, question, expected):
+    assert parts(question) == expected
+    assert wants(question, lexical).compound is (len(expected) > 1)

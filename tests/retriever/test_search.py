@@ -261,6 +261,20 @@ def test_a_sentence_opening_with_he_answers_for_the_person_named_before_it(searc
     assert not answer.abstained and "University of California" in answer.answer.sentences[0].text
 
 
+def test_a_terse_question_about_an_author_is_on_topic(searcher):
+    # "title?" and a name are too little for the topic signals; an author's full name says it is about the papers
+    answer = searcher.ask("Derrick Morgan's title?")
+    assert not answer.abstained and "Executive Vice President" in answer.answer.text
+
+
+def test_a_compound_question_abstains_only_when_no_part_is_answered(searcher):
+    # the papers name no buyer and no price; they do name the shipyard and the Korean proposal
+    assert searcher.ask("Which South Korean company bought Philly Shipyard, and how much did it pay?").abstained
+    both = searcher.ask("Which US shipyard does the Heritage brief highlight, and what Korean proposal does the KIEP "
+                        "piece mention?")
+    assert not both.abstained and "Philly Shipyard" in both.answer.text
+
+
 def test_a_figure_of_what_another_did_is_no_answer(searcher):
     # the papers give Korea's investment in the US, never the US's in Korea
     assert searcher.ask("How much did the US invest in Korea in 2024?").abstained
