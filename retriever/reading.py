@@ -36,7 +36,9 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
                       r"takeaways?|findings?|messages?)|gist|overview|"
                       r"what (are|were) (the|its|their) (\w+ )?(recommendations|proposals)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
-                      r"\b(recommend(s|ed)?|recommendations|proposals)\s*[?.!]?\s*$|요약|요점|핵심|권고|제언", _I)
+                      r"\b(recommend(s|ed)?|recommendations|proposals)\s*[?.!]?\s*$|요약|요점|핵심|권고|제언|"
+                      # "What does the brief recommend Washington do (with Seoul)?": what it recommends, whoever to
+                      r"\bwhat (does|do|did) [^?]*\brecommends? (that )?(the )?((?-i:[A-Z])[\w.’'-]* ){1,3}(should )?do\b", _I)
 _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)s?\b|\bunder which section\b|"
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
@@ -98,7 +100,7 @@ _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|thos
                          r"( [\w–-]+){0,3}\s*[?.!]?\s*$|\bdefin\w*\b|"
                          r"\bwhat does .+ (mean|stand for)\b|\bmeaning of\b|^\s*(explain|describe|define)\b|"
                          r"무엇인가|뜻", _I)
-_RECOMMEND = re.compile(r"recommend|propos|should|policy|action|\burg(e|es|ed|ing)\b|advocat|\bcalls? for\b|"
+_RECOMMEND = re.compile(r"recommend|propos|should|policy|action|agenda|\burg(e|es|ed|ing)\b|advocat|\bcalls? for\b|"
                         r"\bwants?\b|제안|제언|권고|권장|촉구", _I)
 # Two questions in one: a second question word after "and", or a second question mark.  The kind read from the first
 # says nothing of the second, and the focus mixes both.

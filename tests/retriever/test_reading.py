@@ -57,6 +57,10 @@ def test_idf_values_these_figures_assume(lexical):
     ("How much did Korea invest in China in 2016?", "money"),
     ("What did the government's shipbuilding proposal cost?", "money"),
     ("Compare what the two papers recommend.", "summary"),  # a full stop, not a question mark, ends it
+    # what it recommends a party do is all it recommends; what it recommends on a subject is not
+    ("What does the brief recommend Washington do with Seoul?", "summary"),
+    ("What does the brief recommend the United States do?", "summary"),
+    ("What does the brief recommend on energy?", "other"),
     ("List the Heritage brief's recommendations.", "summary"),
     # requests, not questions
     ("Explain the Three Seas Initiative.", "definition"),
@@ -328,6 +332,7 @@ def test_wants_compare(lexical, question, compare):
     ("What should Washington do about the G7?", True),
     ("What does the brief want to turn the Group of 7 into?", True),
     ("Which policies does KIEP urge?", True),
+    ("Summarize the Heritage agenda.", True),  # an agenda is what it proposes
     ("헤리티지 재단은 무엇을 제안하나요?", True),
     ("What does the Three Seas Initiative support?", False),
     ("Which seas give the initiative its name?", False),
