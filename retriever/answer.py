@@ -32,9 +32,9 @@ def confidence(q: Query, evidence: dict[str, float | None], c: Confidence = CONF
     some document as a whole is about, not only near one of its sentences).  Two more signs lower it whatever the
     similarity: a year or figure the question names that none of the top three passages contains (the papers give
     other years' figures, not this one), and names the corpus never uses (``unfamiliar``: it is not about them).
-    A question that names a paper's publisher or author is about the papers, however vague the rest of it is.  For Hangul
-    only the multilingual model's best sentence is comparable, and it separates far less well, so it has a floor
-    and slope of its own.
+    A question that names a paper's publisher or author is about the papers, however vague the rest of it is.  For
+    Hangul only the multilingual model's best sentence is comparable, and it separates far less well, so it has a
+    floor and slope of its own.
     """
     if not evidence:
         return None

@@ -38,7 +38,8 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
                       r"\b(recommend(s|ed)?|recommendations|proposals)\s*[?.!]?\s*$|요약|요점|핵심|권고|제언|"
                       # "What does the brief recommend Washington do (with Seoul)?": what it recommends, whoever to
-                      r"\bwhat (does|do|did) [^?]*\brecommends? (that )?(the )?((?-i:[A-Z])[\w.’'-]* ){1,3}(should )?do\b", _I)
+                      r"\bwhat (does|do|did) [^?]*\brecommends? (that )?(the )?((?-i:[A-Z])[\w.’'-]* ){1,3}"
+                      r"(should )?do\b", _I)
 _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)s?\b|\bunder which section\b|"
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"

@@ -12,8 +12,8 @@ import pytest
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, defines, doer, expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to,
-                               opens_with_pronoun, parts, proper_cases, spelled_out_at, titles_a_list_item, truecase, wants,
-                               with_aliases, with_metonyms, without_words)
+                               opens_with_pronoun, parts, proper_cases, spelled_out_at, titles_a_list_item, truecase,
+                               wants, with_aliases, with_metonyms, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
