@@ -150,12 +150,13 @@ def cover(index: Index, ranked: list[Ranked], docs: tuple[str, ...], k: int) -> 
     return top + rest
 
 
-def rrf(rankings: list[list[Ranked]], k: int = RRF_K) -> list[Ranked]:
-    """Reciprocal-rank fusion: robust to the very different score scales of BM25 and cosine similarity."""
+def rrf(rankings: list[list[Ranked]], k: int = RRF_K, weights: list[float] | None = None) -> list[Ranked]:
+    """Reciprocal-rank fusion: robust to the very different score scales of BM25 and cosine similarity.  Each
+    ranking's 1 / (k + rank) is multiplied by its weight (1 each unless ``weights`` says otherwise)."""
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, r in enumerate(ranking, start=1):
-            fused[r.chunk] = fused.get(r.chunk, 0.0) + 1.0 / (k + rank)
+            fused[r.chunk] = fused.get(r.chunk, 0.0) + weight / (k + rank)
     return [Ranked(c, s) for c, s in sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 

@@ -33,7 +33,7 @@ from .query import Query
 from .rank import QueryVectors, Ranked
 from .reading import Wants, acronyms, lower_case_words, proper_cases
 from .schema import Answer, Passage, Turn
-from .tuning import HANGUL_WEIGHTS, READING, Reading, Weights
+from .tuning import FOLLOW_UP_OWN_TERMS, HANGUL_WEIGHTS, READING, Reading, Weights
 
 T = TypeVar("T")
 
@@ -207,7 +207,11 @@ class Searcher:
         if ranked and not self.korean_chunks[ranked[0].chunk]:  # a Korean top passage: the English model can't judge
             out.evidence["topicality"] = answer.topicality(self.topic_docs, self.topics, out.vectors.english, doc_ids)
         if out.alone is not None:  # historical query expansion: the expanded and the bare question, fused
-            ranked = rank.rrf([ranked, self._alone(out, n, allowed, weights)])
+            alone = self._alone(out, n, allowed, weights)
+            # a follow-up that says much itself ("How many countries have those agreements?") needs the earlier
+            # turns less: its own reading counts twice, so they do not pull it to the last answer's passages
+            own = 2.0 if len(set(out.wants.focus_terms)) >= FOLLOW_UP_OWN_TERMS else 1.0
+            ranked = rank.rrf([ranked, alone], weights=[1.0, own])
         ranked = rank.distinct(self.index, ranked, k)
         fields = catalogue.asked(question)
         paper = sorted(q.sources) if len(q.sources) == 1 else doc_ids if doc_ids and len(doc_ids) == 1 else None

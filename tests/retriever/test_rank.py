@@ -137,6 +137,16 @@ def test_rrf_hand_computed():
     assert [r.score for r in fused] == pytest.approx([5 / 6, 3 / 4, 1 / 3])
 
 
+def test_rrf_weighted_hand_computed():
+    # the second ranking counts twice: chunk 3: 1/4 + 2 * 1/2 = 5/4;  chunk 1: 1/2 + 2 * 1/3 = 7/6;  chunk 2: 1/3
+    fused = rrf([[Ranked(1, 9.0), Ranked(2, 8.0), Ranked(3, 7.0)], [Ranked(3, 0.9), Ranked(1, 0.1)]], k=1,
+                weights=[1.0, 2.0])
+    assert chunks_of(fused) == [3, 1, 2]
+    assert [r.score for r in fused] == pytest.approx([5 / 4, 7 / 6, 1 / 3])
+    with pytest.raises(ValueError):  # one weight per ranking
+        rrf([[Ranked(1, 1.0)], [Ranked(2, 1.0)]], weights=[1.0])
+
+
 def test_rrf_default_k():
     assert RRF_K == 60
     fused = rrf([[Ranked(7, 1.0), Ranked(4, 1.0)]])
