@@ -33,7 +33,7 @@ from .query import Query
 from .rank import QueryVectors, Ranked
 from .reading import Wants, acronyms, lower_case_words, proper_cases
 from .schema import Answer, Passage, Turn
-from .tuning import FOLLOW_UP_OWN_TERMS, HANGUL_WEIGHTS, READING, Reading, Weights
+from .tuning import FOLLOW_UP_OWN_TERMS, FOLLOW_UP_OWN_WEIGHT, HANGUL_WEIGHTS, READING, Reading, Weights
 
 T = TypeVar("T")
 
@@ -209,8 +209,8 @@ class Searcher:
         if out.alone is not None:  # historical query expansion: the expanded and the bare question, fused
             alone = self._alone(out, n, allowed, weights)
             # a follow-up that says much itself ("How many countries have those agreements?") needs the earlier
-            # turns less: its own reading counts twice, so they do not pull it to the last answer's passages
-            own = 2.0 if len(set(out.wants.focus_terms)) >= FOLLOW_UP_OWN_TERMS else 1.0
+            # turns less: its own reading counts more, so they do not pull it to the last answer's passages
+            own = FOLLOW_UP_OWN_WEIGHT if len(set(out.wants.focus_terms)) >= FOLLOW_UP_OWN_TERMS else 1.0
             ranked = rank.rrf([ranked, alone], weights=[1.0, own])
         ranked = rank.distinct(self.index, ranked, k)
         fields = catalogue.asked(question)

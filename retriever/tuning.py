@@ -155,10 +155,11 @@ READING = Reading()
 # worker per this many usable cores.
 CORES_PER_WORKER = 2
 
-# A follow-up whose own focus has this many terms counts its bare reading twice in the fusion with the conversation's
-# (``Searcher.retrieve``): eval/heldout.jsonl follow-up hit@5 0.850 -> 0.900, gold unchanged; from two terms on, gold
-# follow-ups lost (hit@5 0.951 -> 0.927), from four on nothing moved.
+# A follow-up whose own focus has this many terms counts its bare reading this much more in the fusion with the
+# conversation's (``Searcher.retrieve``): eval/heldout.jsonl follow-up hit@5 0.850 -> 0.900, gold unchanged; from two
+# terms on, gold follow-ups lost (hit@5 0.951 -> 0.927), from four on nothing moved.
 FOLLOW_UP_OWN_TERMS = 3
+FOLLOW_UP_OWN_WEIGHT = 2.0
 
 CANDIDATES = 30  # chunks each first-stage retriever hands to the second stage (Settings.candidates can override it)
 RRF_K = 60  # reciprocal-rank fusion's k (the "hybrid" retriever), the value of the original paper
