@@ -341,9 +341,7 @@ class Searcher:
         only = r.named if len(r.named) == 1 else q.sources if r.follow_up and len(q.sources) == 1 else None
 
         def read() -> tuple[list[list[Sentence]], list[Passage]]:
-            sentences = [answer.read_passage(self.index, self.lexical, q, w, r.vectors, hit, self.reading,
-                                             self.common_words, self.aliases[self.index.chunks[hit.chunk].doc_id])
-                         for hit in r.ranked]
+            sentences = [self._read(q, w, r.vectors, hit) for hit in r.ranked]
             # A follow-up asking for a source ("Which newspaper is cited for that?") asks about what was just quoted:
             # its claim's note answers, so neither what follows it nor something unsaid is preferred.
             moves_on = r.follow_up and w.kind != "source"
@@ -408,10 +406,13 @@ class Searcher:
             return False
         top = r.ranked[: self.reading.gate_passages]
         if w != r.wants:
-            sentences = [answer.read_passage(self.index, self.lexical, r.query, w, r.vectors, hit, self.reading,
-                                             self.common_words, self.aliases[self.index.chunks[hit.chunk].doc_id])
-                         for hit in top]
+            sentences = [self._read(r.query, w, r.vectors, hit) for hit in top]
         return not any(s.answers for passage in sentences[: len(top)] for s in passage)
+
+    def _read(self, q: Query, w: reading.Wants, vectors: QueryVectors, hit: Ranked) -> list[Sentence]:
+        """One passage's sentences, scored for answering the question as ``w`` reads it."""
+        return answer.read_passage(self.index, self.lexical, q, w, vectors, hit, self.reading, self.common_words,
+                                   self.aliases[self.index.chunks[hit.chunk].doc_id])
 
     def _gist(self, r: Retrieval, sentences: list[list[Sentence]]) -> list[compose.Quoted]:
         """A "summarise" question's key sentences, each cited by the returned passage that holds it."""

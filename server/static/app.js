@@ -342,9 +342,7 @@
       sentences.forEach((s, i) => {
         if (i) para.append(document.createTextNode(" "));
         para.append(sentenceNode(s, byRank));
-        // One marker closes each run of sentences from one passage, as in the API's answer.text.
-        const next = sentences[i + 1];
-        if (Number.isInteger(s.passage) && !(next && next.passage === s.passage)) {
+        if (closesRun(sentences, i)) {
           para.append(document.createTextNode("\u00a0")); // the marker never wraps away from its sentence
           para.append(citeLink(s.passage, replyId, byRank));
         }
@@ -644,8 +642,14 @@
   function answerText(reply) {
     if (text(reply.answer.text)) return reply.answer.text;
     const sentences = Array.isArray(reply.answer.sentences) ? reply.answer.sentences.filter(isObject) : [];
-    return sentences.map((s, i) => text(s.text) + (Number.isInteger(s.passage) &&
-      !(sentences[i + 1] && sentences[i + 1].passage === s.passage) ? " [" + s.passage + "]" : "")).join(" ");
+    return sentences.map((s, i) => text(s.text) + (closesRun(sentences, i) ? " [" + s.passage + "]" : "")).join(" ");
+  }
+
+  // One marker closes each run of answer sentences from one passage, as in the API's answer.text.
+  function closesRun(sentences, i) {
+    const s = sentences[i];
+    const next = sentences[i + 1];
+    return Number.isInteger(s.passage) && !(next && next.passage === s.passage);
   }
 
   // Each exchange: the question (quoted), confidence and scope, the answer with its [n] markers or the abstention
