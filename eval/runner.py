@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from retriever.config import PIPELINE, PROJECT_ROOT, RETRIEVERS
+from retriever.config import PIPELINE, PROJECT_ROOT, RETRIEVERS, SHOWN_PASSAGES
 from retriever.progress import Progress, Stage
 from retriever.tuning import FEATURES, READING_TERMS
 
@@ -53,8 +53,7 @@ from .metrics import (
 )
 
 DEFAULT_OUT = PROJECT_ROOT / "eval" / "reports" / "latest"
-# The follow-up, switch and coverage figures read the top 5 passages: what the service returns by default.
-CUTOFF = 5
+CUTOFF = SHOWN_PASSAGES  # the follow-up, switch and coverage figures read what a reply shows by default
 # Abstention recall of each unanswerable kind on its own: near-topic questions are the hard ones.
 ABSTAIN_KINDS = {"abstain_recall_near": "none-near", "abstain_recall_far": "none-far"}
 HISTORY_KEYS = tuple(key for kind in HISTORY_KINDS

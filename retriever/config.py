@@ -23,6 +23,9 @@ ENV_PREFIX = "ALLIANCE_QA_"
 # retriever.search, so that `alliance-qa --help` lists them without importing numpy.
 RETRIEVERS = ("bm25", "dense", "hybrid", "pipeline")
 PIPELINE = "pipeline"
+# The passages a reply shows unless asked for more or fewer (the API's, the page's and the CLI's ``k``): the eval's
+# follow-up and coverage figures read this many, and a comparison's papers are each among them whatever ``k`` is.
+SHOWN_PASSAGES = 5
 # What a conversation may carry into a question (POST /api/ask's ``history``, ``alliance-qa chat``): a follow-up
 # leans on the last few turns; older ones only slow the request.
 MAX_HISTORY_TURNS = 20

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import answer, catalogue, compose, conversation, korean, query, rank, reading
 from .answer import Sentence
-from .config import PIPELINE, RETRIEVERS, Settings
+from .config import PIPELINE, RETRIEVERS, SHOWN_PASSAGES, Settings
 from .encoders import load_encoder, load_query_encoder
 from .index import Index
 from .lexical import Lexical
@@ -169,7 +169,8 @@ class Searcher:
         """Ranked chunks for one retriever, with stage timings and the evidence the confidence score reads.
 
         No two returned passages overlap in the text (overlapping chunks merge, ``rank.distinct``), and when the
-        question compares documents, each of them is among the ``k``.
+        question compares documents, each of them is among the first ``k`` (at most ``SHOWN_PASSAGES``: a reply asked
+        for ten still shows both papers in its first five).
         """
         if method not in RETRIEVERS:
             raise ValueError(f"unknown retriever {method!r}; choose from {', '.join(RETRIEVERS)}")
@@ -224,7 +225,7 @@ class Searcher:
             ranked = self._gist_first(ranked, out, doc_ids, k)
         if out.wants.compare or len(q.sources) > 1:
             out.needed_docs = rank.compared(self.index, ranked, q.sources)
-            ranked = timed("cover", lambda: self._cover(ranked, out, k, allowed))
+            ranked = timed("cover", lambda: self._cover(ranked, out, min(k, SHOWN_PASSAGES), allowed))
         out.ranked = ranked[:k]
         return out
 
@@ -322,7 +323,7 @@ class Searcher:
         return [c for c, chunk in enumerate(self.index.chunks)
                 if chunk.doc_id == doc_id and chunk.char_start <= offset < chunk.char_end]
 
-    def ask(self, question: str, k: int = 5, doc_ids: list[str] | None = None, method: str = PIPELINE,
+    def ask(self, question: str, k: int = SHOWN_PASSAGES, doc_ids: list[str] | None = None, method: str = PIPELINE,
             history: list[Turn] | None = None) -> Answer:
         """Cited passages, the answer quoted from them, and whether (and why) the documents do not answer."""
         t0 = time.perf_counter()

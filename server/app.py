@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS, Settings
+from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS, SHOWN_PASSAGES, Settings
 from retriever.documents import DocumentRecord, Section, Skipped
 from retriever.schema import Answer, Turn
 from retriever.search import Searcher
@@ -70,7 +70,7 @@ class AskRequest(BaseModel):
         description=f"The question: at most {MAX_QUESTION_CHARS} characters, not blank, no NUL",
         json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS},
     )
-    k: int = Field(5, ge=1, le=20, description="How many passages to return")
+    k: int = Field(SHOWN_PASSAGES, ge=1, le=20, description="How many passages to return")
     doc_ids: list[str] | None = Field(None, max_length=100, description="Only search these documents")
     history: list[Turn] | None = Field(
         None, description=f"Earlier turns of the conversation, oldest first: at most {MAX_HISTORY_TURNS} turns of at "

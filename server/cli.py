@@ -17,7 +17,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS  # plain Python: --help stays instant
+from retriever.config import MAX_HISTORY_TURNS, MAX_TURN_CHARS, SHOWN_PASSAGES  # plain Python: --help stays instant
 from retriever.tuning import CORES_PER_WORKER
 
 log = logging.getLogger("alliance_qa")
@@ -436,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="ask one question: a quoted answer with [n] markers, then the cited passages")
     p.add_argument("question", nargs="+", help="the question (quote it, or pass several words)")
-    p.add_argument("-k", type=_k, default=5, help="number of passages, 1-20 (default 5)")
+    p.add_argument("-k", type=_k, default=SHOWN_PASSAGES, help=f"number of passages, 1-20 (default {SHOWN_PASSAGES})")
     p.add_argument("--doc", action="append", metavar="DOC_ID", help="only search this document (repeatable)")
     p.add_argument("--json", action="store_true", help="print the answer object as JSON")
     p.add_argument("--retriever", choices=RETRIEVERS, default=PIPELINE, help="retriever to use (default pipeline)")

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from retriever import rank
-from retriever.config import RETRIEVERS
+from retriever.config import RETRIEVERS, SHOWN_PASSAGES
 from retriever.schema import Turn
 from retriever.tuning import CONFIDENCE, FEATURES, READING, Weights
 
@@ -343,3 +343,9 @@ def test_a_follow_up_does_not_quote_again_what_the_last_answer_said(searcher):
     follow = searcher.ask("How did Washington make up for that difference?", history=history)
     assert not follow.abstained and follow.answer.sentences
     assert not [s.text for s in follow.answer.sentences if s.text in said.text]
+
+
+@pytest.mark.parametrize("k", [5, 10, 20])
+def test_a_comparison_shows_both_papers_among_the_passages_shown_by_default(searcher, k):
+    answer = searcher.ask("Compare the two papers on China’s role.", k=k)
+    assert {p.citation.doc_id for p in answer.passages[:SHOWN_PASSAGES]} == {KIEP, HERITAGE}
