@@ -34,9 +34,12 @@ _I = re.IGNORECASE
 # Question shapes, tried in order: the first that matches decides the kind.
 _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|findings?|conclusions?)|key (points?|"
                       r"takeaways?|findings?|messages?)|gist|overview|"
-                      r"what (are|were) (the|its|their) (\w+ )?(recommendations|proposals)|"
+                      r"what (are|were) (the|its|their) (\w+ ){0,3}(recommendations|proposals)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
-                      r"\b(recommend(s|ed)?|recommendations|proposals)\s*[?.!]?\s*$|요약|요점|핵심|권고|제언|"
+                      # "... recommend?", "... the policy recommendations in the Heritage issue brief?"
+                      r"\b(recommend(s|ed)?|recommendations|proposals)( (of|in|from|made by) [\w.’' –-]{0,40}?"
+                      r"(paper|brief|report|commentary|article|piece|document|study|analysis))?\s*[?.!]?\s*$|"
+                      r"요약|요점|핵심|권고|제언|"
                       # "What does the brief recommend Washington do (with Seoul)?": what it recommends, whoever to
                       r"\bwhat (does|do|did) [^?]*\brecommends? (that )?(the )?((?-i:[A-Z])[\w.’'-]* ){1,3}"
                       r"(should )?do\b", _I)
@@ -46,6 +49,9 @@ _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reas
                      r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted)\b|왜|이유|원인", _I)
 _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|decade)s?\b|\bsince when\b|언제|몇 ?년|연도",
                    _I)
+# "When the authors discuss X, what ...?", "If tariffs rise, how ...?": a clause before the one that asks.
+_SCENE = re.compile(r"^\s*(when|whenever|if|while|once|as|after|before|given)\b[^,?]*,\s*(?=(what|which|who|whom|whose|"
+                    r"how|where|when|why|is|are|was|were|does|do|did|can|could|should|would|will)\b)", _I)
 # "Which outlet is cited for ...", "Where was his estimate reported?": the answer is an endnote.
 # ... and so is where its figures or words come from ("Where do those investment numbers come from?").
 _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도|"
@@ -138,6 +144,7 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
 # A decade ("the 2000s", "the mid-2010s") is no focus word: "2010s" is in no text that says "2015", and
 # ``query.number_match`` matches it by any year in it.  A year or a figure stays: a sentence that names it is about it.
 _A_NUMBER = re.compile(r"((early|mid|late)-)?\d+['’]?s", _I)
+_POSSESSIVE = re.compile(r"['’]s$", _I)
 # Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
 _NOT_FOCUS = {
     "much", "many", "large", "big", "high", "amount", "sum", "value", "level", "number", "figure", "count", "total",
@@ -231,7 +238,9 @@ class Wants:
 
 def kind_of(question: str) -> str:
     """The kind of answer a question asks for, from its wording alone ("under which section heading ..." asks for
-    a title whatever else it asks about)."""
+    a title whatever else it asks about).  A clause that only sets the scene ("When the authors discuss energy
+    trade, what ...?") is not the question: it is read from the clause that asks."""
+    question = _SCENE.sub("", question)
     kind = next((kind for matches, kind in _KINDS if matches(question)), "other")
     if kind == "amount":
         return "money" if _MONEY_WORDS.search(question) else "number"
@@ -258,8 +267,10 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
     among (a paper's name says where to look, not what the answer is about).
     """
     text = _BESIDES.sub(" ", focus_text or question)
+    # "What's" is "what": a contraction's "'s" makes no word a subject
     words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", text)
-             if w.lower() not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w) and lexical.terms(w)]
+             if _POSSESSIVE.sub("", w.lower()) not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w)
+             and lexical.terms(_POSSESSIVE.sub("", w))]
     kind = kind_of(question)
     return Wants(
         kind=kind,

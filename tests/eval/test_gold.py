@@ -7,6 +7,9 @@ import json
 import pytest
 
 from eval.gold import DEFAULT_GOLD, HISTORY_KINDS, load_gold
+from eval.metrics import normalise
+from retriever.config import PROJECT_ROOT
+from retriever.corpus import load_corpus
 from retriever.schema import Turn
 
 
@@ -87,3 +90,13 @@ def test_the_project_gold_set_loads():
     questions = load_gold(DEFAULT_GOLD)
     assert len({q.id for q in questions}) == len(questions) > 100
     assert {q.lang for q in questions} >= {"en", "ko"}
+
+
+@pytest.mark.parametrize("name", ["gold.jsonl", "heldout.jsonl", "heldout2.jsonl"])
+def test_every_answer_of_the_projects_question_sets_is_in_a_paper(name):
+    # an answer typed with a slip would count as a miss however well the service answered
+    papers = [normalise(doc.text) for doc in load_corpus(PROJECT_ROOT / "corpus").documents]
+    questions = load_gold(PROJECT_ROOT / "eval" / name)
+    missing = [(q.id, a) for q in questions if q.lang == "en" for a in q.answers
+               if not any(normalise(a) in paper for paper in papers)]
+    assert not missing

@@ -105,6 +105,13 @@ def test_idf_values_these_figures_assume(lexical):
     ("Summarize the paper.", "summary"),
     ("What are the main points of the brief?", "summary"),
     ("What does the Heritage brief recommend?", "summary"),  # "recommend" closing the question asks for the gist
+    ("What are the chief trade policy recommendations of the brief?", "summary"),
+    ("Could you list the proposals in the KIEP commentary?", "summary"),
+    ("Which recommendations of the brief concern energy?", "other"),  # some of them, about something
+    # a clause that sets the scene is not the question
+    ("When the brief turns to energy, what fuel does it single out?", "other"),
+    ("If tariffs keep rising, how many firms might leave?", "number"),
+    ("When, according to the brief, did the treaty take effect?", "date"),
     ("Tell me about shipbuilding.", "other"),
     # a source: what a claim cites, where it was reported; a count "according to the endnotes" stays a count
     ("Which outlet is cited for the chip cost estimate?", "source"),
@@ -291,6 +298,7 @@ def test_wants_focus_drops_what_the_answer_is_not(lexical, question):
 
 def test_wants_focus_drops_pronouns_and_grammar_verbs(lexical):
     assert wants("When did they sign it?", lexical).focus == ("sign",)
+    assert wants("What's Korea's share?", lexical).focus == ("Korea's",)  # "what's" is "what"
     # "wrote" and "paper" say where to look and what shape the answer has: nothing is left
     w = wants("Who wrote the paper?", lexical)
     assert (w.kind, w.focus, w.focus_terms) == ("agent", (), ())
