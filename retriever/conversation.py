@@ -44,6 +44,11 @@ _NAME_RUN = re.compile(r"\b[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|for|and|
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SUPERSCRIPTS = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+")
+# Where a quote may begin or end in an answer: at a sentence's end, or at a quotation mark (an answer that words its
+# own way around a quoted clause: 'It says that "the current tariff structure does not ..."').
+_PIECES = re.compile(_SENTENCE_END.pattern + r"|[“”\"]")
+# A typed answer has straight quotes and apostrophes where the papers have curly ones.
+_STRAIGHT = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 MIN_OWN_TERMS = 2  # a question with fewer index terms of its own cannot stand alone ("And China?")
 # "How does the other paper talk about it?" is expanded with the opening words of the answer "it" points at: enough
 # for its subject, which a sentence names early, without the rest of a long quote drowning the earlier question.
@@ -72,8 +77,10 @@ def leans_on_history(question: str, lexical: Lexical, names_a_source: bool) -> b
 
 def quoted_documents(content: str, texts: Mapping[str, str]) -> set[str]:
     """The documents an earlier answer quoted: those holding one of its sentences verbatim."""
-    parts = [_collapsed(p) for p in _SENTENCE_END.split(_MARKER.sub("", content)) if len(p.strip()) > MIN_SAID_CHARS]
-    flat = {doc_id: _collapsed(text) for doc_id, text in texts.items()}  # quotes join lines with spaces
+    # a quoted clause may open with a capital where the paper's sentence goes on in lower case, or the other way
+    parts = [_collapsed(p).casefold() for p in _PIECES.split(_MARKER.sub("", content))
+             if len(p.strip()) > MIN_SAID_CHARS]
+    flat = {doc_id: _collapsed(text).casefold() for doc_id, text in texts.items()}  # quotes join lines with spaces
     return {doc_id for doc_id, text in flat.items() if any(p in text for p in parts)}
 
 
@@ -135,9 +142,10 @@ def already_said(sentence: str, said: str) -> bool:
 
 
 def _collapsed(text: str) -> str:
-    """Runs of whitespace as one space (a quote joins a paper's lines with spaces), and no superscript footnote
-    numbers: the canonical text keeps them apart, but a sentence copied from the original ("Agreement⁵") has them."""
-    return " ".join(_SUPERSCRIPTS.sub("", text).split())
+    """Runs of whitespace as one space (a quote joins a paper's lines with spaces), straight quotes and apostrophes,
+    and no superscript footnote numbers: the canonical text keeps them apart, but a sentence copied from the original
+    ("Agreement⁵") has them."""
+    return " ".join(_SUPERSCRIPTS.sub("", text).translate(_STRAIGHT).split())
 
 
 def swap_subject(question: str, earlier: str) -> str | None:

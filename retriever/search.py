@@ -156,9 +156,10 @@ class Searcher:
         inherits = w.kind == "other" and not conversation.asks_its_own(question)
         w = dataclasses.replace(w, kind=before.kind if inherits else w.kind,
                                 compare=w.compare or before.compare)
-        # Read alone, a follow-up with no subject of its own ("What does the other paper say about it?") finds only
-        # what its grammar words match (the authors' biographies): it joins the fusion only when it has a focus.
-        alone = dataclasses.replace(bare, sources=sources) if w.focus_terms else None
+        # Read alone, a follow-up with little subject of its own ("What does the other paper say about it?", "How
+        # many of those does the US already have?") finds only what its grammar words and its one or two common ones
+        # match: it joins the fusion only when it says much itself.
+        alone = dataclasses.replace(bare, sources=sources) if len(set(w.focus_terms)) >= FOLLOW_UP_OWN_TERMS else None
         # "And what does the KIEP paper say about it?" asks about that paper alone, as "the other paper" does.
         only = resolved.only or (len(bare.sources) == 1 and not w.compare)
         return Retrieval(query=q, wants=w, follow_up=True, alone=alone, only=sorted(sources) if only else None,
@@ -211,8 +212,7 @@ class Searcher:
             alone = self._alone(out, n, allowed, weights)
             # a follow-up that says much itself ("How many countries have those agreements?") needs the earlier
             # turns less: its own reading counts more, so they do not pull it to the last answer's passages
-            own = FOLLOW_UP_OWN_WEIGHT if len(set(out.wants.focus_terms)) >= FOLLOW_UP_OWN_TERMS else 1.0
-            ranked = rank.rrf([ranked, alone], weights=[1.0, own])
+            ranked = rank.rrf([ranked, alone], weights=[1.0, FOLLOW_UP_OWN_WEIGHT])
         ranked = rank.distinct(self.index, ranked, k)
         fields = catalogue.asked(question)
         paper = sorted(q.sources) if len(q.sources) == 1 else doc_ids if doc_ids and len(doc_ids) == 1 else None

@@ -114,6 +114,18 @@ def test_quoted_documents_of_an_answer_quoting_nothing():
     assert quoted_documents("", TEXTS) == set()
 
 
+def test_quoted_documents_a_clause_quoted_inside_an_answers_own_words():
+    # a client that words its own answer around the quote: the quotation marks bound it, not the sentence's end
+    content = 'The brief says that "the plant makes batteries for electric cars" and more. [1]'
+    assert quoted_documents(content, TEXTS) == {"a"}
+    assert quoted_documents("“The alliance was signed in 1953.” [2]", TEXTS) == {"b"}
+
+
+def test_quoted_documents_straight_quotes_match_curly_ones():
+    texts = {"d": "Korea’s plant makes batteries for cars."}
+    assert quoted_documents("Korea's plant makes batteries for cars. [1]", texts) == {"d"}
+
+
 def test_quoted_documents_ignores_short_parts():
     # "Japan also builds ships." is verbatim in c, but parts of 20 characters or fewer prove nothing
     assert len("Japan also builds ships.") > 20 and len("Japan also builds.") <= 20

@@ -349,3 +349,11 @@ def test_a_follow_up_does_not_quote_again_what_the_last_answer_said(searcher):
 def test_a_comparison_shows_both_papers_among_the_passages_shown_by_default(searcher, k):
     answer = searcher.ask("Compare the two papers on China’s role.", k=k)
     assert {p.citation.doc_id for p in answer.passages[:SHOWN_PASSAGES]} == {KIEP, HERITAGE}
+
+
+def test_a_follow_up_with_little_of_its_own_is_read_with_the_conversation_only(searcher):
+    # read alone, "How many of them exist so far?" matches any count; with the conversation, the agreements
+    history = [Turn(role="user", content="What are Reciprocal Defense Procurement agreements?"),
+               Turn(role="assistant", content="They are trade agreements for direct government procurement. [1]")]
+    answer = searcher.ask("How many of them exist so far?", k=5, history=history)
+    assert any("28 RDP agreements" in p.text for p in answer.passages)
