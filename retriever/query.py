@@ -27,10 +27,23 @@ _DECADE = re.compile(r"\b((?:1[89]|20)\d0)['’]?s\b")
 # A capitalised word or an acronym that does not open a sentence: a name, unless the corpus uses it.
 _NAME = re.compile(r"(?<!^)(?<![.?!:] )\b(?:[A-Z][a-z]+|[A-Z]{2,})\b(?!\.[A-Za-z])")
 # Words of a question about sources (it may want the endnotes) or about people (the authors' biographies).
-_ASKS_PEOPLE = re.compile(r"\b(who|whom|whose|authors?|wrote|written|writers?|biograph\w*|fellows?|careers?|"
-                          r"degrees?|ph\.?d|earned|teams?|members?|positions?|posts?|roles?|jobs?|worked|works)\b|"
-                          r"누구|저자|필자|직책|경력|학위|박사", re.IGNORECASE)
-_ASKS_SOURCES = re.compile(r"\b(cit\w*|sources?|references?|endnotes?|footnotes?|according|reported|reports?|articles?|"
+_ASKS_PEOPLE = re.compile(r"\b(who|whom|whose|authors?|wrote|written|writers?|biograph\w*|fellows?|"
+                          r"careers?|degrees?|ph\.?d|doctorate|studied|graduated)\b|누구|저자|필자|직책|경력|학위|박사",
+                          re.IGNORECASE)
+# Words of a person's place in the world ask about people only beside one: "What is his role?", "Where does Kim
+# work?", "the first author's post"; "What role could Korea play?" and "Has it worked?" do not.
+_PERSON_ROLE = re.compile(r"\b(teams?|members?|positions?|posts?|roles?|jobs?|titles?|worked|works?|working)\b",
+                          re.IGNORECASE)
+_A_PERSON = re.compile(r"\b(he|him|his|she|her|they|their|them|authors?|writers?|researchers?|"
+                       r"(?-i:[A-Z][a-z]+ (?:[A-Z]\. )?[A-Z][a-z]+))\b", re.IGNORECASE)
+# "According to the American authors, ...", "in the Korean author's view", "what do the authors argue": a paper named
+# by who wrote it, not a question about them.
+_ATTRIBUTION = re.compile(
+    r"(,\s*)?\b(according to|in) (the |its |their )?([\w’'-]+ ){0,3}(authors?|writers?|researchers?|analysts?)(['’]s?)?"
+    r"( view| eyes| opinion| account)?|\b(the|its|their) ([\w’'-]+ ){0,3}(authors?|writers?|researchers?|analysts?) "
+    r"(argue|say|think|fear|use|describe|see|reckon|credit|claim|suggest|propose|recommend|believe|warn|worry|"
+    r"expect|call|want|urge|point|note|write|envision|consider|view|flag|cite|mention|stress)\w*\b", re.IGNORECASE)
+_ASKS_SOURCES = re.compile(r"\b(cit\w*|sources?|references?|endnotes?|footnotes?|reported|reports?|articles?|"
                            r"outlets?|data|published|publications?|accessed|urls?|links?|(come|comes|came) from)\b|"
                            r"출처|인용|각주|미주|자료|보도",
                            re.IGNORECASE)
@@ -106,6 +119,10 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
                                    flags=re.IGNORECASE).split())
         if len(lexical.terms(stripped)) >= 2:
             sources, text = frozenset(named.values()), stripped
+    # ... and so does who wrote it ("in the Korean author's view"): the authors' biographies share those words
+    unattributed = " ".join(_ATTRIBUTION.sub(" ", text).split())
+    if unattributed != text and len(lexical.terms(unattributed)) >= 2:
+        text = unattributed
     # a capital the corpus never names stands for its country, which it does name ("Beijing" is China)
     names = _NAME.findall(question)
     unknown = tuple(w for w in names if w not in METONYMS and lexical.unknown(w))
@@ -121,9 +138,15 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
         unknown_names=unknown,
         known_names=len(names) - len(unknown),
         asks_sources=bool(_ASKS_SOURCES.search(question)),
-        asks_people=bool(_ASKS_PEOPLE.search(question)),
+        asks_people=asks_people(question),
         names_author=any(re.search(rf"\b{re.escape(name)}\b", question, re.IGNORECASE) for name in author_names),
     )
+
+
+def asks_people(question: str) -> bool:
+    """Does the question ask about a person (the authors, someone it names), so that biographies may answer it?"""
+    own = _ATTRIBUTION.sub(" ", question)
+    return bool(_ASKS_PEOPLE.search(own) or _PERSON_ROLE.search(own) and _A_PERSON.search(own))
 
 
 def source_names(records: Iterable[DocumentRecord], texts: dict[str, str]) -> dict[str, str]:

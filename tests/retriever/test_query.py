@@ -137,7 +137,18 @@ def test_parse_hangul_terms_over_english_chunks(lexical):
     ("헤리티지 보고서의 저자는 누구인가?", True, False),
     ("Which sources does the paper cite?", False, True),
     ("What data is the figure based on?", False, True),
-    ("According to the brief, what rose?", False, True),
+    ("According to the brief, what rose?", False, False),  # it names where to look, not its sources
+    ("According to the endnotes, what rose?", False, True),
+    # a person's place in the world, beside a person; not a country's role, nor whether a plan worked
+    ("What is his role at the institute?", True, False),
+    ("Where does Jane Doe work?", True, False),
+    ("What role could Korea play for NATO?", False, False),
+    ("Has it worked so far?", False, False),
+    # who wrote it, named to say which paper: no question about them
+    ("In the Korean author's view, what would Washington gain?", False, False),
+    ("What do the authors argue about tariffs?", False, False),
+    ("How long would it take, according to the author?", False, False),
+    ("Where did Jane Doe earn her doctorate?", True, False),
     ("Where do those investment numbers come from?", False, True),
     ("이 주장의 출처는?", False, True),
 ])
@@ -154,6 +165,13 @@ def test_asks_people_or_sources(lexical, question, people, sources):
 ])
 def test_names_author(lexical, question, named):
     assert parse(question, lexical, author_names=["Derrick Morgan", "Hyok Jung Kim"]).names_author is named
+
+
+def test_who_wrote_it_named_to_say_which_paper_leaves_the_text(lexical):
+    # the biographies share the words "Korean" and "author"; the answer is about Washington and payments
+    q = parse("What would Washington gain from one-sided payments, in the Korean author's view?", lexical)
+    assert q.text.split() == "What would Washington gain from one-sided payments ?".split()
+    assert parse("Who is the author?", lexical).text == "Who is the author?"
 
 
 def test_asks_neither(lexical):
