@@ -107,6 +107,10 @@ class Document(DocumentRecord):
         at = self.text.rfind(note) if note else -1  # the notes close the document
         return (at, at + len(note)) if at >= 0 else None
 
+    def in_front_matter(self, position: int) -> bool:
+        """Before the first section: the title and byline (of a document that has sections at all)."""
+        return bool(self.sections) and position < self.sections[0].char_start
+
     def in_endnotes(self, position: int) -> bool:
         return any(s.title == ENDNOTES_TITLE and s.char_start <= position < s.char_end for s in self.sections)
 

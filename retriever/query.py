@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
+from . import catalogue
 from .documents import DocumentRecord
 from .korean import is_hangul
 from .lexical import Lexical
@@ -69,6 +70,7 @@ class Query:
     decades: tuple[str, ...] = ()  # years that open a decade the question names ("2010" for "the mid-2010s")
     asks_sources: bool = False  # it asks what is cited, reported or published (it may want the endnotes)
     asks_people: bool = False  # it asks about a person or the authors (it may want their biographies)
+    asks_paper: bool = False  # it asks for the paper's own record: its title, date, series or publisher
     names_author: bool = False  # it names an author of one of the documents by full name ("Derrick Morgan's title?")
 
 
@@ -139,6 +141,7 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
         known_names=len(names) - len(unknown),
         asks_sources=bool(_ASKS_SOURCES.search(question)),
         asks_people=asks_people(question),
+        asks_paper=bool(catalogue.asked(question)),
         names_author=any(re.search(rf"\b{re.escape(name)}\b", question, re.IGNORECASE) for name in author_names),
     )
 

@@ -206,12 +206,15 @@ def maxsim(index: Index, qtokens: np.ndarray, cand: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
-def apparatus(q: Query, section: str | None) -> float:
-    """1 when a chunk is endnotes the question does not ask about, or biographies of people it does not ask about."""
+def apparatus(q: Query, section: str | None, front: bool = False) -> float:
+    """1 when a chunk is endnotes the question does not ask about, biographies of people it does not ask about, or
+    the front matter (title and byline) of a paper whose authors and record it does not ask about."""
     if section == ENDNOTES_TITLE:
         return float(not q.asks_sources)
     if section == AUTHORS_TITLE:
         return float(not q.asks_people)
+    if front:
+        return float(not (q.asks_people or q.asks_paper))
     return 0.0
 
 
@@ -239,7 +242,8 @@ def features(index: Index, q: Query, vectors: QueryVectors, cand: np.ndarray, bm
                                   if multilingual else zeros),
         "numbers": np.array([number_match(q, index.chunks[c].text) for c in cand]),
         "source": np.array([float(index.chunks[c].doc_id in q.sources) for c in cand]),
-        "apparatus": np.array([apparatus(q, index.chunks[c].section) for c in cand]),
+        "apparatus": np.array([apparatus(q, ch.section, index.documents[ch.doc_id].in_front_matter(ch.char_start))
+                               for ch in (index.chunks[c] for c in cand)]),
     }
     if multilingual and foreign is not None and foreign[cand].any():
         other = foreign[cand]

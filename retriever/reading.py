@@ -36,6 +36,10 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
                       r"takeaways?|findings?|messages?)|gist|overview|"
                       r"what (are|were) (the|its|their) (\w+ ){0,3}(recommendations|proposals)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
+                      # "What does the Heritage paper argue?": what it says as a whole
+                      r"\bwhat (does|do|did) (the|this|that|each|its|their) ([\w.’'-]+ ){0,3}(paper|brief|report|"
+                      r"commentary|article|piece|document|study|authors?) (argue|say|claim|contend|conclude|find|"
+                      r"suggest|propose)\s*[?.!]?\s*$|"
                       # "... recommend?", "... the policy recommendations in the Heritage issue brief?"
                       r"\b(recommend(s|ed)?|recommendations|proposals)( (of|in|from|made by) [\w.’' –-]{0,40}?"
                       r"(paper|brief|report|commentary|article|piece|document|study|analysis))?\s*[?.!]?\s*$|"

@@ -10,7 +10,7 @@ import pytest
 
 from retriever import rank
 from retriever.chunking import Chunk
-from retriever.documents import AUTHORS_TITLE, ENDNOTES_TITLE, Document
+from retriever.documents import AUTHORS_TITLE, ENDNOTES_TITLE, Document, Section
 from retriever.index import Index
 from retriever.query import Query
 from retriever.rank import QueryVectors, Ranked, allowed_mask, apparatus, fuse, lexical_top, maxsim, minmax, rrf
@@ -228,6 +228,16 @@ def test_apparatus(section, asks, expected):
     assert apparatus(q(**asks), section) == expected
 
 
+@pytest.mark.parametrize(("asks", "expected"), [
+    ({}, 1.0),  # a title and byline share the paper's topic words, and answer no question about the topic
+    ({"asks_people": True}, 0.0),  # "Who wrote it?"
+    ({"asks_paper": True}, 0.0),  # "What is the paper's title?"
+    ({"asks_sources": True}, 1.0),
+])
+def test_apparatus_of_the_front_matter(asks, expected):
+    assert apparatus(q(**asks), None, front=True) == expected
+
+
 # ----------------------------------------------------------------------------------------------------- maxsim
 
 
@@ -361,3 +371,13 @@ def test_on_scale_of_keeps_foreign_scores_within_the_native_range():
 def test_on_scale_of_with_no_native_pair_takes_the_multilingual_scores():
     multilingual = np.array([0.8, 0.7])
     assert rank.on_scale_of(np.array([0.1, 0.0]), multilingual, np.array([False, True])).tolist() == [0.8, 0.7]
+
+
+def test_front_matter_is_what_comes_before_a_documents_first_section():
+    def doc(sections: list[Section]) -> Document:
+        return Document(doc_id="d", title="D", authors=["Jane Doe"], publisher="P", date="2025-01", url=None,
+                        source_file="d.txt", sha256="0" * 64, text="Title\n\nBy Jane Doe\n\nIntro\n\nText.",
+                        sections=sections)
+    sectioned = doc([Section(title="Intro", char_start=20, char_end=33)])
+    assert sectioned.in_front_matter(0) and sectioned.in_front_matter(19) and not sectioned.in_front_matter(20)
+    assert not doc([]).in_front_matter(0)  # a text without sections has no front matter to tell apart

@@ -106,6 +106,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("What are the main points of the brief?", "summary"),
     ("What does the Heritage brief recommend?", "summary"),  # "recommend" closing the question asks for the gist
     ("What are the chief trade policy recommendations of the brief?", "summary"),
+    ("What does the Heritage paper argue?", "summary"),  # what it says as a whole
+    ("What does the paper argue about tariffs?", "other"),
     ("Could you list the proposals in the KIEP commentary?", "summary"),
     ("Which recommendations of the brief concern energy?", "other"),  # some of them, about something
     # a clause that sets the scene is not the question
