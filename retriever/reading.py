@@ -25,6 +25,8 @@ from .lexical import Lexical
 SHAPED = ("money", "percent", "number", "date", "person", "agent", "organisation", "place")
 NAMES = ("person", "agent", "organisation", "place")
 FIGURES = ("money", "percent", "number")
+# Kinds without a shape whose answer a sentence still shows by its wording: they score, but never gate
+TESTED = ("reason", "image")
 NOUNS = {  # what the abstention reason says is missing
     "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
     "agent": "name", "organisation": "organisation", "place": "place",
@@ -51,6 +53,11 @@ _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
                      r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted)\b|왜|이유|원인", _I)
+# "What driving image does the author use for ...?": a figure of speech, which a sentence that likens one thing to
+# another holds ("the tariff regime resembles pressing both the accelerator and the brake")
+# ("To which nation does it liken the bond?" asks for a place: the wh-word's noun decides)
+_IMAGE = re.compile(r"\b(what|which)( [\w-]+){0,2} (analog(y|ies)|metaphors?|similes?|imagery|images?|"
+                    r"figures? of speech)\b|\b(what|how) (does|do|did) [^?]*\blikens?\b", _I)
 _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|decade)s?\b|\bsince when\b|언제|몇 ?년|연도",
                    _I)
 # "When the authors discuss X, what ...?", "If tariffs rise, how ...?": a clause before the one that asks.
@@ -135,7 +142,8 @@ _THEM = re.compile(r"\b(they|them|each other|one another|papers|documents|report
 # Question shapes in the order tried: the first that matches decides the kind ("amount": money or a plain number,
 # by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
-    (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"), (_DATE.search, "date"),
+    (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"),
+    (_IMAGE.search, "image"), (_DATE.search, "date"),
     (lambda q: _SOURCE.search(q) and not (_HOW_MUCH.search(q) or _NUMBER.search(q)), "source"),
     (lambda q: _HOW_MUCH_MORE.search(q) or (_HOW_MUCH.search(q) and _COMPARED_WITH.search(q)), "number"),
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
@@ -153,7 +161,8 @@ _POSSESSIVE = re.compile(r"['’]s$", _I)
 _NOT_FOCUS = {
     "much", "many", "large", "big", "high", "amount", "sum", "value", "level", "number", "figure", "count", "total",
     "percent", "percentage", "share", "proportion", "rate", "year", "date", "month", "day", "decade", "person",
-    "people", "name", "names", "list", "reason", "reasons", "cause", "paper", "papers", "brief", "report",
+    "people", "name", "names", "list", "reason", "reasons", "cause", "paper", "papers", "brief", "report", "image",
+    "images", "imagery", "analogy", "analogies", "metaphor", "metaphors", "simile", "similes",
     "commentary", "article", "piece", "document", "documents", "say", "says", "said", "according", "mention",
     "mentioned", "mentions", "give", "given", "state", "states", "stated", "note", "noted", "cite", "cited", "describe",
     "described", "estimate", "estimated", "write", "wrote", "written", "authors", "author", "there",
@@ -206,6 +215,8 @@ _FINITE = re.compile(r"\b(is|are|was|were|has|have|had|will|would|can|could|may|
 _BECAUSE = re.compile(r"\b(because|since|as a result|due to|owing to|thanks to|driven (largely )?by|caus(e|es|ed|ing)|"
                       r"led to|leads? to|result(s|ed)? (in|from)|stem(s|med)? from|so that|in order to|given|amid|"
                       r"therefore|thus|hence)\b", _I)
+_LIKENS = re.compile(r"\b(resembl\w*|akin to|as if|as though|like (a|an)|likened|analogous|reminiscent|"
+                     r"metaphor\w*|the equivalent of)\b|^\W*like\b", _I)
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
 _NAME_RUN = re.compile(rf"(?<![.!?] )(?<!^)\b{_CAPITALISED}(?: (?:of |for |and |the |de |van )?{_CAPITALISED})*")
 _TITLE = re.compile(r"\b(President|Secretary|Minister|Ambassador|Senator|Chairman|CEO|Dr|Mr|Ms|Mrs|Professor|"
@@ -227,7 +238,8 @@ _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms (
 class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
 
-    kind: str  # one of SHAPED, or "heading", "summary", "source", "reason", "list", "definition", "yesno", "other"
+    kind: str  # one of SHAPED, or "heading", "summary", "source", "reason", "image", "list", "definition", "yesno",
+    # "other"
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
     focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap
     compare: bool  # it asks about both (or all) papers
@@ -312,6 +324,8 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
         return bool(_NAME_RUN.search(text))
     if kind == "reason":
         return bool(_BECAUSE.search(text))
+    if kind == "image":
+        return bool(_LIKENS.search(text))
     return True
 
 

@@ -107,6 +107,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("What does the Heritage brief recommend?", "summary"),  # "recommend" closing the question asks for the gist
     ("What are the chief trade policy recommendations of the brief?", "summary"),
     ("What does the Heritage paper argue?", "summary"),  # what it says as a whole
+    ("What driving analogy does the author use for the tariffs?", "image"),
+    ("Which metaphor describes the alliance?", "image"),
     ("What does the paper argue about tariffs?", "other"),
     ("Could you list the proposals in the KIEP commentary?", "summary"),
     ("Which recommendations of the brief concern energy?", "other"),  # some of them, about something
@@ -216,6 +218,18 @@ def test_holds_is_true_for_unshaped_kinds(kind):
 def test_holds_a_reason(text, expected):
     # a reason has no shape that gates an answer, but a cause or purpose said outright earns the kind's bonus
     assert holds("reason", text) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("In effect, the regime resembles pressing the accelerator and the brake at once.", True),
+    ("Like the bond with Britain, the alliance ties America to a continent.", True),
+    ("It works like a tax on its own factories.", True),
+    ("Allies like the Republic of Korea invest heavily.", False),  # "like" as "such as" likens nothing
+    ("Tariffs rose to 10.3 percent.", False),
+])
+def test_holds_an_image(text, expected):
+    # a figure of speech has no shape that gates, but a sentence that likens one thing to another earns the bonus
+    assert holds("image", text) is expected
 
 
 COMMON = lower_case_words(["the economic alliance of the two countries", "a byline and a date"])
