@@ -52,7 +52,7 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
 _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)s?\b|\bunder which section\b|"
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
-                     r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted)\b|왜|이유|원인", _I)
+                     r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted|triggered|sparked|spurred|made)\b|왜|이유|원인", _I)
 # "What driving image does the author use for ...?": a figure of speech, which a sentence that likens one thing to
 # another holds ("the tariff regime resembles pressing both the accelerator and the brake")
 # ("To which nation does it liken the bond?" asks for a place: the wh-word's noun decides)

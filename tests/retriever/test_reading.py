@@ -108,6 +108,7 @@ def test_idf_values_these_figures_assume(lexical):
     ("What are the chief trade policy recommendations of the brief?", "summary"),
     ("What does the Heritage paper argue?", "summary"),  # what it says as a whole
     ("What driving analogy does the author use for the tariffs?", "image"),
+    ("What triggered the split in 2016?", "reason"),
     ("Which metaphor describes the alliance?", "image"),
     ("What does the paper argue about tariffs?", "other"),
     ("Could you list the proposals in the KIEP commentary?", "summary"),
