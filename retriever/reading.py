@@ -52,7 +52,8 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
 _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)s?\b|\bunder which section\b|"
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
-                     r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted|triggered|sparked|spurred|made)\b|왜|이유|원인", _I)
+                     r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted|triggered|sparked|spurred|made)\b|"
+                     r"왜|이유|원인", _I)
 # "What driving image does the author use for ...?": a figure of speech, which a sentence that likens one thing to
 # another holds ("the tariff regime resembles pressing both the accelerator and the brake")
 # ("To which nation does it liken the bond?" asks for a place: the wh-word's noun decides)
@@ -119,6 +120,7 @@ _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|thos
                          r"\bwhat does .+ (mean|stand for)\b|\bmeaning of\b|^\s*(explain|describe|define)\b|"
                          r"무엇인가|뜻", _I)
 _RECOMMEND = re.compile(r"recommend|propos|should|policy|action|agenda|\burg(e|es|ed|ing)\b|advocat|\bcalls? for\b|"
+                        r"\b(tasks|steps|priorities|pillars|challenges)\b|"  # "the challenges and tasks it lays out"
                         r"\bwants?\b|제안|제언|권고|권장|촉구", _I)
 # Two questions in one: a second question word after "and", or a second question mark.  The kind read from the first
 # says nothing of the second, and the focus mixes both.

@@ -358,6 +358,7 @@ def test_wants_compare(lexical, question, compare):
     ("What does the brief want to turn the Group of 7 into?", True),
     ("Which policies does KIEP urge?", True),
     ("Summarize the Heritage agenda.", True),  # an agenda is what it proposes
+    ("Summarize the tasks the commentary lays out.", True),  # tasks, steps, priorities: what it sets out to do
     ("헤리티지 재단은 무엇을 제안하나요?", True),
     ("What does the Three Seas Initiative support?", False),
     ("Which seas give the initiative its name?", False),
