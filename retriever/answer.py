@@ -190,8 +190,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         elif doc.in_endnotes(spans[i][1]) and not (q.asks_sources or q.asks_people) and reading.cites(text):
             holds = False  # a citation's date, outlet and authors are not the figures of the claim it supports
         else:
-            holds = (w.shaped or w.kind in reading.TESTED) and reading.holds(w.kind, reading.without_words(text, spelled),
-                                                                       common)
+            holds = (w.shaped or w.kind in reading.TESTED) and reading.holds(
+                w.kind, reading.without_words(text, spelled), common)
         if reading.opens_with_pronoun(text):  # "He earned ...": the names it stands for count as said
             window += " " + " ".join(word for word, terms in name_terms.items() if terms & said)
         if name_terms:

@@ -52,8 +52,8 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
 _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)s?\b|\bunder which section\b|"
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
-                     r"\bfor what (reason|purpose)\b|\bwhat (led|caused|drove|prompted|triggered|sparked|spurred|made)\b|"
-                     r"왜|이유|원인", _I)
+                     r"\bfor what (reason|purpose)\b|"
+                     r"\bwhat (led|caused|drove|prompted|triggered|sparked|spurred|made)\b|왜|이유|원인", _I)
 # "What driving image does the author use for ...?": a figure of speech, which a sentence that likens one thing to
 # another holds ("the tariff regime resembles pressing both the accelerator and the brake")
 # ("To which nation does it liken the bond?" asks for a place: the wh-word's noun decides)
@@ -240,8 +240,8 @@ _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms (
 class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
 
-    kind: str  # one of SHAPED, or "heading", "summary", "source", "reason", "image", "list", "definition", "yesno",
-    # "other"
+    # one of SHAPED, or "heading", "summary", "source", "reason", "image", "list", "definition", "yesno", "other"
+    kind: str
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
     focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap
     compare: bool  # it asks about both (or all) papers
