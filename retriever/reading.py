@@ -64,6 +64,12 @@ _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|deca
 # "When the authors discuss X, what ...?", "If tariffs rise, how ...?": a clause before the one that asks.
 _SCENE = re.compile(r"^\s*(when|whenever|if|while|once|as|after|before|given)\b[^,?]*,\s*(?=(what|which|who|whom|whose|"
                     r"how|where|when|why|is|are|was|were|does|do|did|can|could|should|would|will)\b)", _I)
+# "the TSMC founder cited in the KIEP commentary", "the summit mentioned in the brief": where the question found its
+# subject, not a question about sources (unless it asks which report or outlet: "Which study is cited in the brief?")
+_WHICH_SOURCE = re.compile(r"^\s*(which|what) ([\w-]+ )?(reports?|outlets?|newspapers?|stud(y|ies)|sources?|articles?|"
+                           r"publications?|data|journals?|books?|papers?|documents?)\b", _I)
+_IN_PAPER = re.compile(r"\b(cited|quoted|mentioned|named|discussed|described|noted) (in|by) (the |this |that |its )?"
+                       r"[\w.’' –-]{0,40}?(paper|brief|report|commentary|article|piece|document|study|analysis)\b", _I)
 # "Which outlet is cited for ...", "Where was his estimate reported?": the answer is an endnote.
 # ... and so is where its figures or words come from ("Where do those investment numbers come from?").
 _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도|"
@@ -189,6 +195,8 @@ _NOT_FOCUS = {
     "citing", "journal",
     # a request's own words: "I want to know who founded TSMC", "Tell me about ...", "Explain ..."
     "i", "me", "my", "want", "know", "tell", "please", "explain", "describe", "like", "i'd", "i’d", "i'm", "i’m",
+    # and what a chat puts around it: "ok and what does the first author do there?"
+    "ok", "okay", "hmm", "thanks", "thank", "hi", "hey", "well", "now",
 }
 
 # "Besides commercial nuclear plants, what ...": what follows "besides" is what the answer is not, so no focus.
@@ -259,6 +267,8 @@ def kind_of(question: str) -> str:
     a title whatever else it asks about).  A clause that only sets the scene ("When the authors discuss energy
     trade, what ...?") is not the question: it is read from the clause that asks."""
     question = _SCENE.sub("", question)
+    if not _WHICH_SOURCE.search(question):
+        question = _IN_PAPER.sub(" ", question)
     kind = next((kind for matches, kind in _KINDS if matches(question)), "other")
     if kind == "amount":
         return "money" if _MONEY_WORDS.search(question) else "number"

@@ -109,6 +109,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("What does the Heritage paper argue?", "summary"),  # what it says as a whole
     ("What driving analogy does the author use for the tariffs?", "image"),
     ("What triggered the split in 2016?", "reason"),
+    ("Who is the chipmaker's founder cited in the KIEP commentary?", "person"),  # cited there, not a source question
+    ("Which report is cited in the brief for the chip costs?", "source"),
     ("Which metaphor describes the alliance?", "image"),
     ("What does the paper argue about tariffs?", "other"),
     ("Could you list the proposals in the KIEP commentary?", "summary"),
@@ -316,6 +318,7 @@ def test_wants_focus_drops_what_the_answer_is_not(lexical, question):
 def test_wants_focus_drops_pronouns_and_grammar_verbs(lexical):
     assert wants("When did they sign it?", lexical).focus == ("sign",)
     assert wants("What's Korea's share?", lexical).focus == ("Korea's",)  # "what's" is "what"
+    assert wants("ok thanks, and when did Korea invest?", lexical).focus == ("Korea", "invest")  # a chat's fillers
     # "wrote" and "paper" say where to look and what shape the answer has: nothing is left
     w = wants("Who wrote the paper?", lexical)
     assert (w.kind, w.focus, w.focus_terms) == ("agent", (), ())
