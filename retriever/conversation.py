@@ -9,6 +9,7 @@ question is read alone, so a new topic is never dragged back toward the old one.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -80,8 +81,14 @@ def quoted_documents(content: str, texts: Mapping[str, str]) -> set[str]:
     # a quoted clause may open with a capital where the paper's sentence goes on in lower case, or the other way
     parts = [_collapsed(p).casefold() for p in _PIECES.split(_MARKER.sub("", content))
              if len(p.strip()) > MIN_SAID_CHARS]
-    flat = {doc_id: _collapsed(text).casefold() for doc_id, text in texts.items()}  # quotes join lines with spaces
-    return {doc_id for doc_id, text in flat.items() if any(p in text for p in parts)}
+    return {doc_id for doc_id, text in texts.items() if any(p in _searchable(text) for p in parts)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _searchable(text: str) -> str:
+    """A document's text as quotes are looked for in it (a quote joins its lines with spaces), worked out once per
+    text rather than for every assistant turn of every follow-up."""
+    return _collapsed(text).casefold()
 
 
 def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, texts: Mapping[str, str],

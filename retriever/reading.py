@@ -33,18 +33,20 @@ NOUNS = {  # what the abstention reason says is missing
 }
 
 _I = re.IGNORECASE
+# What a question calls one paper, and a phrase naming one ("the Heritage issue brief", "the KIEP commentary").
+_A_PAPER = r"(paper|brief|report|commentary|article|piece|document|study|analysis)"
+_NAMING_A_PAPER = r"[\w.’' –-]{0,40}?" + _A_PAPER
 # Question shapes, tried in order: the first that matches decides the kind.
 _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|findings?|conclusions?)|key (points?|"
                       r"takeaways?|findings?|messages?)|gist|overview|"
                       r"what (are|were) (the|its|their) (\w+ ){0,3}(recommendations|proposals)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
                       # "What does the Heritage paper argue?": what it says as a whole
-                      r"\bwhat (does|do|did) (the|this|that|each|its|their) ([\w.’'-]+ ){0,3}(paper|brief|report|"
-                      r"commentary|article|piece|document|study|authors?) (argue|say|claim|contend|conclude|find|"
-                      r"suggest|propose)\s*[?.!]?\s*$|"
+                      r"\bwhat (does|do|did) (the|this|that|each|its|their) ([\w.’'-]+ ){0,3}(" + _A_PAPER +
+                      r"|authors?) (argue|say|claim|contend|conclude|find|suggest|propose)\s*[?.!]?\s*$|"
                       # "... recommend?", "... the policy recommendations in the Heritage issue brief?"
-                      r"\b(recommend(s|ed)?|recommendations|proposals)( (of|in|from|made by) [\w.’' –-]{0,40}?"
-                      r"(paper|brief|report|commentary|article|piece|document|study|analysis))?\s*[?.!]?\s*$|"
+                      r"\b(recommend(s|ed)?|recommendations|proposals)( (of|in|from|made by) " + _NAMING_A_PAPER +
+                      r")?\s*[?.!]?\s*$|"
                       r"요약|요점|핵심|권고|제언|"
                       # "What does the brief recommend Washington do (with Seoul)?": what it recommends, whoever to
                       r"\bwhat (does|do|did) [^?]*\brecommends? (that )?(the )?((?-i:[A-Z])[\w.’'-]* ){1,3}"
@@ -69,7 +71,7 @@ _SCENE = re.compile(r"^\s*(when|whenever|if|while|once|as|after|before|given)\b[
 _WHICH_SOURCE = re.compile(r"^\s*(which|what) ([\w-]+ )?(reports?|outlets?|newspapers?|stud(y|ies)|sources?|articles?|"
                            r"publications?|data|journals?|books?|papers?|documents?)\b", _I)
 _IN_PAPER = re.compile(r"\b(cited|quoted|mentioned|named|discussed|described|noted) (in|by) (the |this |that |its )?"
-                       r"[\w.’' –-]{0,40}?(paper|brief|report|commentary|article|piece|document|study|analysis)\b", _I)
+                       + _NAMING_A_PAPER + r"\b", _I)
 # "Which outlet is cited for ...", "Where was his estimate reported?": the answer is an endnote.
 # ... and so is where its figures or words come from ("Where do those investment numbers come from?").
 _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도|"
