@@ -55,7 +55,7 @@ _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
                      r"\bfor what (reason|purpose)\b|"
-                     r"\bwhat (led|caused|drove|prompted|triggered|sparked|spurred|made)\b|왜|이유|원인", _I)
+                     r"\bwhat( [\w-]+){0,2} (led|caused|drove|prompted|triggered|sparked|spurred|made)\b|왜|이유|원인", _I)
 # "What driving image does the author use for ...?": a figure of speech, which a sentence that likens one thing to
 # another holds ("the tariff regime resembles pressing both the accelerator and the brake")
 # ("To which nation does it liken the bond?" asks for a place: the wh-word's noun decides)
@@ -224,9 +224,12 @@ _CITATION = re.compile(r"https?://|\bwww\.|\baccessed\b|[“\"][^”\"]{8,}[”\
 _FINITE = re.compile(r"\b(is|are|was|were|has|have|had|will|would|can|could|may|might|must|do|does|did|should)\b",
                      _I)
 # A sentence that gives a cause or a purpose: what "why" asks for.
+# ... or names what set it off ("after 2016, when tensions over the deployment of ... strained relations")
 _BECAUSE = re.compile(r"\b(because|since|as a result|due to|owing to|thanks to|driven (largely )?by|caus(e|es|ed|ing)|"
                       r"led to|leads? to|result(s|ed)? (in|from)|stem(s|med)? from|so that|in order to|given|amid|"
-                      r"therefore|thus|hence)\b", _I)
+                      r"therefore|thus|hence|in (response|reaction) to|in the wake of|"
+                      r"(trigger|prompt|spark|spurr?|fuel)(s|ed)?|(tensions?|disputes?|frictions?|conflicts?|rows?|"
+                      r"clash(es)?) (over|about|with)|strain(s|ed)?)\b", _I)
 _LIKENS = re.compile(r"\b(resembl\w*|akin to|as if|as though|like (a|an)|likened|analogous|reminiscent|"
                      r"metaphor\w*|the equivalent of)\b|^\W*like\b", _I)
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"

@@ -109,6 +109,7 @@ def test_idf_values_these_figures_assume(lexical):
     ("What does the Heritage paper argue?", "summary"),  # what it says as a whole
     ("What driving analogy does the author use for the tariffs?", "image"),
     ("What triggered the split in 2016?", "reason"),
+    ("What geopolitical row made the two paths part?", "reason"),  # "what X made": what X is, it caused
     ("Who is the chipmaker's founder cited in the KIEP commentary?", "person"),  # cited there, not a source question
     ("Which report is cited in the brief for the chip costs?", "source"),
     ("Which metaphor describes the alliance?", "image"),
@@ -216,6 +217,8 @@ def test_holds_is_true_for_unshaped_kinds(kind):
     ("The share rose, driven largely by targeted support.", True),
     ("Given bipartisan backing, the measures will be hard to roll back.", True),
     ("Trust eroded because of retaliatory measures.", True),
+    ("The pattern diverged after 2016, when tensions over the deployment strained relations.", True),  # what set it off
+    ("The retaliation was prompted by the deployment.", True),
     ("The trade deficit stood at 10.3 percent in 2025.", False),
 ])
 def test_holds_a_reason(text, expected):
