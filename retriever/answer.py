@@ -213,8 +213,9 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         tied = ((focus >= tie or reworded) and number_match(q, window) == (1.0 if q.numbers else 0.0)
                 and all(lexical.overlap([t], window) for t in rare_names)
                 and not (w.doer and reading.only_done_to(w.doer, window)))
-        # A reason (or an image) is what such a question asks for: a sentence that restates its subject without one
-        # ("This commentary began with 2016 when ... diverged.") does not answer "What triggered the split in 2016?"
+        # A reason (an image, an effect) is what such a question asks for: a sentence that restates its subject
+        # without one ("This commentary began with 2016 when ... diverged.") does not answer "What triggered the split
+        # in 2016?"
         out.append(Sentence(doc.doc_id, spans[i][1], spans[i][2], text, score,
                             long_enough and (holds or not (w.shaped or w.kind in reading.TESTED)) and tied))
     return out

@@ -26,7 +26,7 @@ SHAPED = ("money", "percent", "number", "date", "person", "agent", "organisation
 NAMES = ("person", "agent", "organisation", "place")
 FIGURES = ("money", "percent", "number")
 # Kinds without a shape whose answer a sentence still shows by its wording: they score, but never gate
-TESTED = ("reason", "image")
+TESTED = ("reason", "image", "effect")
 NOUNS = {  # what the abstention reason says is missing
     "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
     "agent": "name", "organisation": "organisation", "place": "place",
@@ -61,6 +61,12 @@ _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reas
 # ("To which nation does it liken the bond?" asks for a place: the wh-word's noun decides)
 _IMAGE = re.compile(r"\b(what|which)( [\w-]+){0,2} (analog(y|ies)|metaphors?|similes?|imagery|images?|"
                     r"figures? of speech)\b|\b(what|how) (does|do|did) [^?]*\blikens?\b", _I)
+# "What chain reaction does the analyst fear?", "What could happen if tariffs rise?": what something would lead to,
+# which a sentence that says what it risks, threatens or could bring about holds
+_EFFECT = re.compile(r"\bwhat( [\w-]+){0,2} (effects?|impacts?|consequences?|outcomes?|results?|risks?|dangers?|"
+                     r"(chain|knock-on) reactions?|fallout)\b|"
+                     r"\bwhat (could|would|might|may|will) (happen|follow|result|ensue)\b|"
+                     r"\bwhat (does|do|did) [^?]*\bfears?\b", _I)
 _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|decade)s?\b|\bsince when\b|언제|몇 ?년|연도",
                    _I)
 # "When the authors discuss X, what ...?", "If tariffs rise, how ...?": a clause before the one that asks.
@@ -153,7 +159,7 @@ _THEM = re.compile(r"\b(they|them|each other|one another|papers|documents|report
 # by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"),
-    (_IMAGE.search, "image"), (_DATE.search, "date"),
+    (_IMAGE.search, "image"), (_EFFECT.search, "effect"), (_DATE.search, "date"),
     (lambda q: _SOURCE.search(q) and not (_HOW_MUCH.search(q) or _NUMBER.search(q)), "source"),
     (lambda q: _HOW_MUCH_MORE.search(q) or (_HOW_MUCH.search(q) and _COMPARED_WITH.search(q)), "number"),
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
@@ -172,7 +178,8 @@ _NOT_FOCUS = {
     "much", "many", "large", "big", "high", "amount", "sum", "value", "level", "number", "figure", "count", "total",
     "percent", "percentage", "share", "proportion", "rate", "year", "date", "month", "day", "decade", "person",
     "people", "name", "names", "list", "reason", "reasons", "cause", "paper", "papers", "brief", "report", "image",
-    "images", "imagery", "analogy", "analogies", "metaphor", "metaphors", "simile", "similes",
+    "images", "imagery", "analogy", "analogies", "metaphor", "metaphors", "simile", "similes", "effect", "effects",
+    "impact", "impacts", "consequence", "consequences", "outcome", "outcomes", "happen", "fear", "fears",
     "commentary", "article", "piece", "document", "documents", "say", "says", "said", "according", "mention",
     "mentioned", "mentions", "give", "given", "state", "states", "stated", "note", "noted", "cite", "cited", "describe",
     "described", "estimate", "estimated", "write", "wrote", "written", "authors", "author", "there",
@@ -230,6 +237,10 @@ _BECAUSE = re.compile(r"\b(because|since|as a result|due to|owing to|thanks to|d
                       r"therefore|thus|hence|in (response|reaction) to|in the wake of|"
                       r"(trigger|prompt|spark|spurr?|fuel)(s|ed)?|(tensions?|disputes?|frictions?|conflicts?|rows?|"
                       r"clash(es)?) (over|about|with)|strain(s|ed)?)\b", _I)
+_LEADS_TO = re.compile(r"\b(risk(s|ed|ing)?|threat(en)?\w*|danger\w*|potentially|consequences?|domino|backfire\w*|"
+                       r"could (lead|result|trigger|disrupt|undermine|erode|weaken|hurt|harm|cause)|"
+                       r"(lead(s|ing)?|led|contribut(e|es|ed|ing)) to|caus(e|es|ed|ing)|result(s|ed|ing)? in|"
+                       r"(bring|brings|brought) about)\b", _I)
 _LIKENS = re.compile(r"\b(resembl\w*|akin to|as if|as though|like (a|an)|likened|analogous|reminiscent|"
                      r"metaphor\w*|the equivalent of)\b|^\W*like\b", _I)
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
@@ -253,7 +264,8 @@ _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms (
 class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
 
-    # one of SHAPED, or "heading", "summary", "source", "reason", "image", "list", "definition", "yesno", "other"
+    # one of SHAPED, or "heading", "summary", "source", "reason", "image", "effect", "list", "definition", "yesno",
+    # "other"
     kind: str
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
     focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap
@@ -343,6 +355,8 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
         return bool(_BECAUSE.search(text))
     if kind == "image":
         return bool(_LIKENS.search(text))
+    if kind == "effect":
+        return bool(_LEADS_TO.search(text))
     return True
 
 

@@ -109,7 +109,10 @@ def test_idf_values_these_figures_assume(lexical):
     ("What does the Heritage paper argue?", "summary"),  # what it says as a whole
     ("What driving analogy does the author use for the tariffs?", "image"),
     ("What triggered the split in 2016?", "reason"),
-    ("What geopolitical row made the two paths part?", "reason"),  # "what X made": what X is, it caused
+    ("What geopolitical row made the two paths part?", "reason"),
+    ("What chain reaction does the Korean analyst fear?", "effect"),
+    ("If tariffs climb, what could happen among partner countries?", "effect"),
+    ("What effect have those tariffs had so far?", "effect"),  # "what X made": what X is, it caused
     ("Who is the chipmaker's founder cited in the KIEP commentary?", "person"),  # cited there, not a source question
     ("Which report is cited in the brief for the chip costs?", "source"),
     ("Which metaphor describes the alliance?", "image"),
@@ -224,6 +227,17 @@ def test_holds_is_true_for_unshaped_kinds(kind):
 def test_holds_a_reason(text, expected):
     # a reason has no shape that gates an answer, but a cause or purpose said outright earns the kind's bonus
     assert holds("reason", text) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Such a shift risks triggering a domino effect of countries drifting away.", True),
+    ("These restrictions have already contributed to rising costs.", True),
+    ("A sharp rise could disrupt the balance.", True),
+    ("The effective tariff rate stood at 10.3 percent.", False),
+])
+def test_holds_an_effect(text, expected):
+    # what something would bring about: a sentence that says what it risks, threatens or leads to
+    assert holds("effect", text) is expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [
