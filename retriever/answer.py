@@ -171,7 +171,9 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     # ... nor do they spelled out: "North Atlantic Treaty Organization" is no answer to "Who leads NATO?"
     spelled = names + tuple(word for name in names for word in (aliases or {}).get(name, "").split())
     # A rare name the question gives must be there too: Korea's share in 2022 is not Japan's.
-    rare_names = [t for word in names for t in lexical.terms(word) if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
+    # (... unless it names what the figure is set against: "the benchmark some European allies miss")
+    rare_names = [t for word in names if word not in w.measured_against for t in lexical.terms(word)
+                  if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
     name_terms = {word: set(lexical.terms(word)) for word in names}
     capitals = reading.capitals_in(names)  # "Seoul" in a question is Korea in the papers
     said: set[str] = set()  # the terms of the passage's sentences before this one (kept only for pronoun-led ones)

@@ -116,8 +116,9 @@ _PERSON = re.compile(r"^\s*(who|whom)\b|\bwhose\b|\b(what|which) (person|people|
                      r"\b(what|which) officials?(\s*[?.]|\s+(is|was|are|were|has|have|had|did|does|do|will|would|"
                      r"could|can|said|told|wrote|spoke|\w+ed|\w+s)\b)", _I)
 # "Who, rather than the state, drives progress?": the answer is of the kind of what it is set against, here no name
-_NOT_A_NAME = re.compile(r"\b(rather than|instead of|if not|other than|as opposed to)\s+(the|a|an|its|their)\s+"
-                         r"(?-i:[a-z])", _I)
+# ... and so is "governments or business?", a choice between things that are no names
+_NOT_A_NAME = re.compile(r"\b(rather than|instead of|if not|other than|as opposed to)\s+((the|a|an|its|their)\s+)?"
+                         r"(?-i:[a-z])|(?<![\w-])(?-i:[a-z][\w-]+) or (the |a |an )?(?-i:[a-z][\w-]+)\s*[?.!]?\s*$", _I)
 # "Which Korean company ...", and "What is the name of the company that ...": the noun says what kind of name.
 _ORGANISATION = re.compile(r"\b((what|which) |name of (the |a |an |that |this )?([\w-]+ ){0,3}?)"
                            r"((?-i:[A-Z][\w.’'-]*) ){0,3}(compan\w*|firms?|organi[sz]ations?|institut\w*|"
@@ -190,6 +191,7 @@ _NOT_FOCUS = {
     "will", "so", "far", "than", "from", "those", "these", "this", "that", "it", "its", "up", "try", "tried", "also",
     "start", "beginning", "end", "first", "according", "mentions", "appear", "appears", "kind", "type", "sort",
     "whose", "whom", "way", "ways", "thing", "things", "one", "ones", "else", "since", "been", "being", "about",
+    "some", "any",
     "roughly", "approximately", "nearly", "almost", "exactly", "precisely",
     "rather", "per", "view", "regard", "regards", "consider", "considers", "call", "calls", "called", "use", "uses",
     "used", "describe", "describes", "portray", "portrays", "see", "sees", "think", "thinks", "believe", "believes",
@@ -208,6 +210,9 @@ _NOT_FOCUS = {
     "ok", "okay", "hmm", "thanks", "thank", "hi", "hey", "well", "now",
 }
 
+# "How does Korea's spending stack up against the benchmark some European allies miss?": what follows "against"
+# is what the figure is set beside, not whose it is.
+_AGAINST = re.compile(r"\b(than|against|compared (with|to)|relative to|versus|vs\.|unlike)\b(?P<what>[^,?;]*)", _I)
 # "Besides commercial nuclear plants, what ...": what follows "besides" is what the answer is not, so no focus.
 _BESIDES = re.compile(r"\b(besides|other than|apart from|aside from|except( for)?|in addition to)\b[^,?;]*", _I)
 
@@ -273,6 +278,8 @@ class Wants:
     recommends: bool = False  # it asks what is recommended or proposed
     doer: str | None = None  # for a figure: the name doing what it is a figure of ("did China invest": ``doer``)
     compound: bool = False  # it asks two things at once ("Which shipyard ..., and what proposal ...?")
+    # names the figure is measured against, not the figure's own ("the benchmark some European allies miss")
+    measured_against: tuple[str, ...] = ()
 
     @property
     def shaped(self) -> bool:
@@ -311,7 +318,8 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
     The focus is read from ``focus_text`` when given: the question without the names of the papers it chooses
     among (a paper's name says where to look, not what the answer is about).
     """
-    text = _BESIDES.sub(" ", focus_text or question)
+    # "Relative to the size of its economy" says the answer is a share of a whole, not what it is a share of
+    text = re.sub(_OF_WHOLE, " ", _BESIDES.sub(" ", focus_text or question), flags=_I)
     # "What's" is "what": a contraction's "'s" makes no word a subject
     words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", text)
              if _POSSESSIVE.sub("", w.lower()) not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w)
@@ -325,6 +333,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
         recommends=bool(_RECOMMEND.search(question)),
         doer=doer(question) if kind in FIGURES else None,
         compound=bool(_COMPOUND.search(question)),
+        measured_against=tuple(w for m in _AGAINST.finditer(text) for w in words if w in m.group("what").split()),
     )
 
 

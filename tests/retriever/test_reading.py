@@ -50,6 +50,9 @@ def test_idf_values_these_figures_assume(lexical):
     ("Who, rather than the state, drives innovation?", "other"),
     ("Who drives innovation, if not the government?", "other"),
     ("Who, rather than Kim, wrote the commentary?", "person"),  # a name set against a name
+    ("Who is the engine of progress, rather than governments?", "other"),
+    ("Who does the brief credit as the engine of progress — governments or business?", "other"),  # a choice
+    ("Who wrote it, Kim or Morgan?", "agent"),  # a choice between names
     # ... and a plain figure otherwise
     ("How much does the alliance matter to voters?", "number"),
     ("How much more would a chip cost in the US than in Taiwan?", "number"),  # "50% more" answers it, not only "$"
@@ -330,6 +333,18 @@ def test_wants_focus_drops_what_the_answer_is_not(lexical, question):
     w = wants(question, lexical)
     assert "nuclear" in w.focus and "technologies" in w.focus and "partnership" in w.focus
     assert "commercial" not in w.focus and "plants" not in w.focus
+
+
+def test_wants_focus_drops_what_the_figure_is_a_share_of(lexical):
+    # "relative to the size of its economy" says the answer is a share; the armed forces are what it is of
+    w = wants("Relative to the size of its economy, how much does Seoul put into its armed forces?", lexical)
+    assert (w.kind, w.focus) == ("percent", ("Seoul", "armed", "forces"))
+
+
+def test_wants_names_what_a_figure_is_measured_against(lexical):
+    w = wants("How does Korea's military budget compare against the benchmark some European allies miss?", lexical)
+    assert w.measured_against == ("benchmark", "European", "allies", "miss")
+    assert wants("How much did Korea invest in 2016?", lexical).measured_against == ()
 
 
 def test_wants_focus_drops_pronouns_and_grammar_verbs(lexical):
