@@ -194,6 +194,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         else:
             holds = (w.shaped or w.kind in reading.TESTED) and reading.holds(
                 w.kind, reading.without_words(text, spelled), common)
+            if holds and w.exact:  # "What exact percentage ...?" is not answered by "well above 2 percent"
+                holds = not reading.only_bounded(w.kind, text)
         if reading.opens_with_pronoun(text):  # "He earned ...": the names it stands for count as said
             window += " " + " ".join(word for word, terms in name_terms.items() if terms & said)
         if name_terms:

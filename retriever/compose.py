@@ -232,6 +232,8 @@ def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_t
         return (f"The documents discuss {about} but give nothing for {' and '.join(missing_numbers)}"
                 f"{' about ' + ' '.join(absent) if absent else ''}.")
     noun = NOUNS.get(w.kind, "answer")
+    if w.exact and not absent and w.focus:  # "What exact percentage ...?" over "well above 2 percent"
+        return f"The documents discuss {about} but give no exact {noun}, only a bound."
     if not absent and not w.focus:
         return f"The documents give no {noun} that answers this question."
     return f"The documents discuss {about} but give no {noun} for “{' '.join(absent or w.focus)}”."

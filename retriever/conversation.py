@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from .lexical import Lexical
@@ -92,12 +92,14 @@ def _searchable(text: str) -> str:
 
 
 def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, texts: Mapping[str, str],
-            names_a_source: bool) -> Resolved:
+            names_a_source: bool, named: Callable[[str], Collection[str]] | None = None) -> Resolved:
     """Expand a follow-up with the user turns it leans on, most recent first, and the documents they were about.
 
     The last user turn always joins; one more joins while the turn just added was itself a follow-up (so a chain of
     "And China?" questions keeps its topic).  The documents are those the last answer quoted, or, when the
-    question asks about "the other paper", every other one.
+    question asks about "the other paper", every other one.  ``named`` gives the documents a question names (by
+    publisher or author): "the other paper" after "What does the Heritage paper say ...?" is another than that one,
+    even when the answer between them quotes nothing this service can find (a client's own wording).
     """
     turns = list(history or [])
     if not turns or not leans_on_history(question, lexical, names_a_source):
@@ -116,6 +118,8 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
             if quoted:
                 answered = " ".join(_collapsed(_MARKER.sub("", turn.content)).split()[:ANSWER_WORDS])
                 break
+    if not quoted and named is not None and _OTHER_DOC.search(question):
+        quoted = set(named(expansion[0]))
     other = bool(_OTHER_DOC.search(question) and quoted and set(texts) - quoted)
     if other:
         quoted = set(texts) - quoted

@@ -26,7 +26,7 @@ SHAPED = ("money", "percent", "number", "date", "person", "agent", "organisation
 NAMES = ("person", "agent", "organisation", "place")
 FIGURES = ("money", "percent", "number")
 # Kinds without a shape whose answer a sentence still shows by its wording: they score, but never gate
-TESTED = ("reason", "image", "effect")
+TESTED = ("reason", "image", "effect", "example")
 NOUNS = {  # what the abstention reason says is missing
     "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
     "agent": "name", "organisation": "organisation", "place": "place",
@@ -67,6 +67,9 @@ _EFFECT = re.compile(r"\bwhat( [\w-]+){0,2} (effects?|impacts?|consequences?|out
                      r"(chain|knock-on) reactions?|fallout)\b|"
                      r"\bwhat (could|would|might|may|will) (happen|follow|result|ensue)\b|"
                      r"\bwhat (does|do|did) [^?]*\bfears?\b", _I)
+# "Does it give a concrete example?": an instance, which a sentence that offers one holds ("For instance, ...")
+_EXAMPLE = re.compile(r"\b(an?|any|some|one|concrete|specific|real|real-world|practical) (\w+ )?(examples?|instances?|"
+                      r"cases? in point|illustrations?)\b", _I)
 _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|decade)s?\b|\bsince when\b|언제|몇 ?년|연도",
                    _I)
 # "When the authors discuss X, what ...?", "If tariffs rise, how ...?": a clause before the one that asks.
@@ -160,7 +163,8 @@ _THEM = re.compile(r"\b(they|them|each other|one another|papers|documents|report
 # by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"),
-    (_IMAGE.search, "image"), (_EFFECT.search, "effect"), (_DATE.search, "date"),
+    (_IMAGE.search, "image"), (_EFFECT.search, "effect"),
+    (_EXAMPLE.search, "example"), (_DATE.search, "date"),
     (lambda q: _SOURCE.search(q) and not (_HOW_MUCH.search(q) or _NUMBER.search(q)), "source"),
     (lambda q: _HOW_MUCH_MORE.search(q) or (_HOW_MUCH.search(q) and _COMPARED_WITH.search(q)), "number"),
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
@@ -177,10 +181,12 @@ _POSSESSIVE = re.compile(r"['’]s$", _I)
 # Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
 _NOT_FOCUS = {
     "much", "many", "large", "big", "high", "amount", "sum", "value", "level", "number", "figure", "count", "total",
-    "percent", "percentage", "share", "proportion", "rate", "year", "date", "month", "day", "decade", "person",
+    "percent", "percentage", "share", "proportion", "portion", "fraction", "rate", "year", "date", "month", "day",
+    "decade", "person",
     "people", "name", "names", "list", "reason", "reasons", "cause", "paper", "papers", "brief", "report", "image",
     "images", "imagery", "analogy", "analogies", "metaphor", "metaphors", "simile", "similes", "effect", "effects",
     "impact", "impacts", "consequence", "consequences", "outcome", "outcomes", "happen", "fear", "fears",
+    "example", "examples", "instance", "instances", "concrete", "specific",
     "commentary", "article", "piece", "document", "documents", "say", "says", "said", "according", "mention",
     "mentioned", "mentions", "give", "given", "state", "states", "stated", "note", "noted", "cite", "cited", "describe",
     "described", "estimate", "estimated", "write", "wrote", "written", "authors", "author", "there",
@@ -191,7 +197,7 @@ _NOT_FOCUS = {
     "will", "so", "far", "than", "from", "those", "these", "this", "that", "it", "its", "up", "try", "tried", "also",
     "start", "beginning", "end", "first", "according", "mentions", "appear", "appears", "kind", "type", "sort",
     "whose", "whom", "way", "ways", "thing", "things", "one", "ones", "else", "since", "been", "being", "about",
-    "some", "any",
+    "some", "any", "exact", "exactly", "precise", "precisely",
     "roughly", "approximately", "nearly", "almost", "exactly", "precisely",
     "rather", "per", "view", "regard", "regards", "consider", "considers", "call", "calls", "called", "use", "uses",
     "used", "describe", "describes", "portray", "portrays", "see", "sees", "think", "thinks", "believe", "believes",
@@ -213,6 +219,11 @@ _NOT_FOCUS = {
 # "How does Korea's spending stack up against the benchmark some European allies miss?": what follows "against"
 # is what the figure is set beside, not whose it is.
 _AGAINST = re.compile(r"\b(than|against|compared (with|to)|relative to|versus|vs\.|unlike)\b(?P<what>[^,?;]*)", _I)
+_EXACT = re.compile(r"\b(exact(ly)?|precise(ly)?)\b", _I)
+# A figure said only as a bound ("well above 2 percent"), which gives no value; an approximation ("roughly $2.3
+# billion") gives one
+_BOUND = re.compile(r"\b((well|far|just|slightly) )?(above|over|below|under|more than|less than|fewer than|at least|"
+                    r"at most|up to|upwards of|in excess of)\s*(US)?\$?\s*$", _I)
 # "Besides commercial nuclear plants, what ...": what follows "besides" is what the answer is not, so no focus.
 _BESIDES = re.compile(r"\b(besides|other than|apart from|aside from|except( for)?|in addition to)\b[^,?;]*", _I)
 
@@ -246,6 +257,7 @@ _LEADS_TO = re.compile(r"\b(risk(s|ed|ing)?|threat(en)?\w*|danger\w*|potentially
                        r"could (lead|result|trigger|disrupt|undermine|erode|weaken|hurt|harm|cause)|"
                        r"(lead(s|ing)?|led|contribut(e|es|ed|ing)) to|caus(e|es|ed|ing)|result(s|ed|ing)? in|"
                        r"(bring|brings|brought) about)\b", _I)
+_INSTANCE = re.compile(r"\b(for (example|instance)|such as|e\.g\.|a case in point|exemplif\w*|illustrat\w*)\b", _I)
 _LIKENS = re.compile(r"\b(resembl\w*|akin to|as if|as though|like (a|an)|likened|analogous|reminiscent|"
                      r"metaphor\w*|the equivalent of)\b|^\W*like\b", _I)
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
@@ -269,8 +281,8 @@ _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms (
 class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
 
-    # one of SHAPED, or "heading", "summary", "source", "reason", "image", "effect", "list", "definition", "yesno",
-    # "other"
+    # one of SHAPED, or "heading", "summary", "source", "reason", "image", "effect", "example", "list",
+    # "definition", "yesno", "other"
     kind: str
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
     focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap
@@ -280,6 +292,7 @@ class Wants:
     compound: bool = False  # it asks two things at once ("Which shipyard ..., and what proposal ...?")
     # names the figure is measured against, not the figure's own ("the benchmark some European allies miss")
     measured_against: tuple[str, ...] = ()
+    exact: bool = False  # it asks for a figure exactly ("What exact percentage ...?"): "well above 2 percent" is none
 
     @property
     def shaped(self) -> bool:
@@ -334,6 +347,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
         doer=doer(question) if kind in FIGURES else None,
         compound=bool(_COMPOUND.search(question)),
         measured_against=tuple(w for m in _AGAINST.finditer(text) for w in words if w in m.group("what").split()),
+        exact=kind in FIGURES and bool(_EXACT.search(question)),
     )
 
 
@@ -366,7 +380,18 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
         return bool(_LIKENS.search(text))
     if kind == "effect":
         return bool(_LEADS_TO.search(text))
+    if kind == "example":
+        return bool(_INSTANCE.search(text))
     return True
+
+
+def only_bounded(kind: str, text: str) -> bool:
+    """Does ``text`` give figures of this kind only as bounds ("well above 2 percent of its GDP")?  Such a figure
+    does not answer a question that asks for it exactly."""
+    shape = {"money": _MONEY_SHAPE, "percent": _PERCENT_SHAPE, "number": _NUMBER_SHAPE}.get(kind)
+    # (a match that starts inside a figure, "3 billion" of "$2.3 billion", is that figure's)
+    found = [m for m in shape.finditer(text) if not re.search(r"[\d.,]$", text[:m.start()])] if shape else []
+    return bool(found) and all(_BOUND.search(text[:m.start()]) for m in found)
 
 
 # "How much did China invest in the US?": the name after the auxiliary does what the question asks about.

@@ -135,7 +135,8 @@ class Searcher:
         """The question read with the conversation it belongs to: its terms, sources, and the answer it wants."""
         bare = self.parse(question, name_sources=method == PIPELINE)
         w = reading.wants(question, self.lexical, bare.text)
-        resolved = conversation.resolve(question, history, self.lexical, self.texts, bool(bare.sources))
+        resolved = conversation.resolve(question, history, self.lexical, self.texts, bool(bare.sources),
+                                        lambda turn: self.parse(turn, name_sources=True).sources)
         if not resolved.follow_up:
             return Retrieval(query=bare, wants=w, named=bare.sources)
         expanded = self.parse(resolved.text, name_sources=method == PIPELINE)

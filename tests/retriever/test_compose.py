@@ -366,6 +366,12 @@ def test_reason_near_topic_names_every_present_word(lexical):
         "The documents discuss Korea, invest and Georgia but give no date or year for “Korea invest Georgia”.")
 
 
+def test_reason_when_the_papers_give_only_a_bound(lexical):
+    passages = ["Korea invests over 2 percent of its budget."]
+    assert why("What exact percentage of its budget does Korea invest?", passages, lexical) == (
+        "The documents discuss budget, Korea and invest but give no exact percentage, only a bound.")
+
+
 def test_reason_near_topic_with_no_focus_word_present(lexical):
     assert why("How many submarines does Norway build?", ["Tariffs rose."], lexical) == (
         "The documents discuss related topics but give no figure for “submarines Norway build”.")

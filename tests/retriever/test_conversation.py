@@ -234,6 +234,16 @@ def test_resolve_the_other_paper_even_with_words_of_its_own(lexical):
     assert r.follow_up and r.only and r.sources == {"b", "c"}
 
 
+def test_resolve_the_other_paper_than_the_one_the_last_question_named(lexical):
+    # the answer between them quotes nothing verbatim (a client's own wording): the paper the question named counts
+    history = [user("What does paper A say about Georgia?"), assistant("It says Korea invested there.")]
+    named = {"What does paper A say about Georgia?": {"a"}}
+    r = resolve("Does the other paper give a figure?", history, lexical, TEXTS, False,
+                lambda turn: named.get(turn, set()))
+    assert r.follow_up and r.only and r.sources == {"b", "c"}
+    assert not resolve("Does the other paper give a figure?", history, lexical, TEXTS, False).only  # nothing to go by
+
+
 def test_resolve_a_paper_the_follow_up_names_is_not_confined(lexical):
     r = resolve("And what does the KIEP paper say about it?", HISTORY, lexical, TEXTS, True)
     assert r.follow_up and not r.only  # "it" still points back; the searcher keeps the paper the question names

@@ -11,7 +11,7 @@ import pytest
 
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, defines, doer, expansion_asked,
-                               focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to,
+                               focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to, only_bounded,
                                opens_with_pronoun, parts, proper_cases, spelled_out_at, titles_a_list_item, truecase,
                                wants, with_aliases, with_metonyms, without_words)
 
@@ -115,7 +115,9 @@ def test_idf_values_these_figures_assume(lexical):
     ("What geopolitical row made the two paths part?", "reason"),
     ("What chain reaction does the Korean analyst fear?", "effect"),
     ("If tariffs climb, what could happen among partner countries?", "effect"),
-    ("What effect have those tariffs had so far?", "effect"),  # "what X made": what X is, it caused
+    ("What effect have those tariffs had so far?", "effect"),
+    ("Does it give a concrete example?", "example"),
+    ("Can you name a specific case in point?", "example"),  # "what X made": what X is, it caused
     ("Who is the chipmaker's founder cited in the KIEP commentary?", "person"),  # cited there, not a source question
     ("Which report is cited in the brief for the chip costs?", "source"),
     ("Which metaphor describes the alliance?", "image"),
@@ -244,6 +246,15 @@ def test_holds_an_effect(text, expected):
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    ("For instance, Philly Shipyard is getting revitalized.", True),
+    ("Critical goods, such as steel and machinery, remain subject to tariffs.", True),
+    ("The shipyard is getting revitalized.", False),
+])
+def test_holds_an_example(text, expected):
+    assert holds("example", text) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
     ("In effect, the regime resembles pressing the accelerator and the brake at once.", True),
     ("Like the bond with Britain, the alliance ties America to a continent.", True),
     ("It works like a tax on its own factories.", True),
@@ -345,6 +356,24 @@ def test_wants_names_what_a_figure_is_measured_against(lexical):
     w = wants("How does Korea's military budget compare against the benchmark some European allies miss?", lexical)
     assert w.measured_against == ("benchmark", "European", "allies", "miss")
     assert wants("How much did Korea invest in 2016?", lexical).measured_against == ()
+
+
+def test_wants_knows_when_a_figure_is_asked_for_exactly(lexical):
+    assert wants("What exact percentage of its GDP does Korea spend on defense?", lexical).exact
+    assert not wants("What percentage of its GDP does Korea spend on defense?", lexical).exact
+    assert not wants("What exactly does the brief propose?", lexical).exact  # no figure asked for
+
+
+@pytest.mark.parametrize(("kind", "text", "expected"), [
+    ("percent", "Korea spends well above 2 percent of its GDP on defense.", True),
+    ("money", "Investment amounted to more than $2.3 billion that year.", True),
+    ("money", "Investment amounted to roughly $2.3 billion that year.", False),  # an approximation gives a value
+    ("percent", "The rate stood at 10.3 percent, above the 2 percent of 2020.", False),  # one figure said outright
+    ("percent", "Korea spends 2.6 percent of its GDP on defense.", False),
+    ("money", "Nothing is said of the cost.", False),  # no figure at all is for holds() to judge
+])
+def test_only_bounded(kind, text, expected):
+    assert only_bounded(kind, text) is expected
 
 
 def test_wants_focus_drops_pronouns_and_grammar_verbs(lexical):
