@@ -368,9 +368,12 @@ class Searcher:
         sentences, cited = r.timed("read", read)
         confidence = answer.confidence(q, r.evidence) if method == PIPELINE else None
         off_topic = confidence is not None and confidence < self.settings.abstain_threshold and not r.on_record
-        # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate.  A
-        # compound question is unanswered only when none of its parts is answered.
-        gated = method == PIPELINE and self.reading.gate > 0 and not q.hangul and not r.follow_up and not r.gist
+        # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate; nor
+        # for a question that sets the papers side by side ("Which organisations are the authors of the two papers
+        # affiliated with?"), which is about them by its own words.  A compound question is unanswered only when none
+        # of its parts is answered.
+        gated = (method == PIPELINE and self.reading.gate > 0 and not q.hangul and not r.follow_up and not r.gist
+                 and not w.compare)
         unanswered = gated and all(self._unanswered(part, r, sentences) for part in (
             [reading.wants(p, self.lexical, self.parse(p, name_sources=True).text) for p in reading.parts(question)]
             if w.compound else [w]))

@@ -275,6 +275,13 @@ def test_a_compound_question_abstains_only_when_no_part_is_answered(searcher):
     assert not both.abstained and "Philly Shipyard" in both.answer.text
 
 
+def test_a_question_setting_the_papers_side_by_side_is_not_gated(searcher):
+    # "affiliated" is in no biography, but a question about both papers' authors is about the papers by its words
+    answer = searcher.ask("Which organisations are the authors of the two papers affiliated with?")
+    assert not answer.abstained and "Heritage Foundation" in answer.answer.text
+    assert len({s.doc_id for s in answer.answer.sentences}) == 2  # each paper quoted
+
+
 def test_a_figure_of_what_another_did_is_no_answer(searcher):
     # the papers give Korea's investment in the US, never the US's in Korea
     assert searcher.ask("How much did the US invest in Korea in 2024?").abstained
