@@ -117,7 +117,7 @@ def unsaid(passages: list[list[Sentence]], said: str, penalty: float) -> list[li
 
 
 def after_said(passages: list[list[Sentence]], said: str, order: Mapping[str, np.ndarray], bonus: float,
-               reach: int) -> list[list[Sentence]]:
+               reach: int, index: Index | None = None) -> list[list[Sentence]]:
     """The passages' sentences with those that come just after what the latest answer quoted (``said``) scoring up to
     ``bonus`` more: ``bonus`` for the next sentence of its document, less by a share for each further one, nothing
     beyond ``reach``.
@@ -134,8 +134,16 @@ def after_said(passages: list[list[Sentence]], said: str, order: Mapping[str, np
         return int(np.searchsorted(order[s.doc_id], s.start))
 
     quoted = {(s.doc_id, place(s)) for sentences in passages for s in sentences if already_said(s.text, said)}
+    # ... and the endnotes the quoted sentences cite come next too: "Do those need Congress to sign off?" after a
+    # claim about RDP agreements is answered by the note that claim points to, not by the sentence after it
+    notes = [] if index is None else [
+        (s.doc_id, span) for sentences in passages for s in sentences if already_said(s.text, said)
+        for note in index.documents[s.doc_id].footnotes_in(s.start, s.end)
+        if (span := index.documents[s.doc_id].note_span(note.marker))]
 
     def lift(s: Sentence) -> float:
+        if any(doc_id == s.doc_id and s.start < b and a < s.end for doc_id, (a, b) in notes):
+            return bonus
         gaps = [place(s) - at for doc_id, at in quoted if doc_id == s.doc_id and 0 < place(s) - at <= reach]
         return bonus * (reach + 1 - min(gaps)) / reach if gaps else 0.0
     return [[dataclasses.replace(s, score=s.score + lift(s)) for s in sentences] for sentences in passages]

@@ -349,7 +349,7 @@ class Searcher:
             moves_on = r.follow_up and w.kind != "source"
             if moves_on and self.reading.follows:
                 sentences = answer.after_said(sentences, conversation.said_last(history), self.sentence_order,
-                                              self.reading.follows, self.reading.follows_reach)
+                                              self.reading.follows, self.reading.follows_reach, self.index)
             # The reading stage is the pipeline's third: the other retrievers are compared as they rank.  A summary's
             # or a comparison's order is its own, and a Hangul question's reading is too coarse to reorder by
             # (Korean hit@1 0.75 -> 0.60 when it did).

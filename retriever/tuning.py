@@ -134,7 +134,8 @@ class Reading:
     # read it, and "How did Washington make up for that difference?" after the cost of making chips asks for more
     said: float = 0.5
     # A sentence just after one the latest answer quoted gains this much (less for each further one, none past
-    # ``follows_reach``) when a follow-up is read: a conversation walks through the text (``answer.after_said``)
+    # ``follows_reach``) when a follow-up is read: a conversation walks through the text (``answer.after_said``).
+    # The endnote a quoted sentence cites gains all of it (eval/heldout.jsonl follow-ups about a cited agreement)
     follows: float = 0.3
     follows_reach: int = 3
     max_sentences: int = 3

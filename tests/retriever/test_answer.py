@@ -516,6 +516,16 @@ def test_after_said_lifts_the_sentences_just_after_the_latest_answer_by_distance
     assert after_said([a], "", order, 0.4, 2) == [a]  # nothing said yet
 
 
+def test_after_said_lifts_the_endnote_the_quoted_sentence_cites(index):
+    # S1 cites note 1: after an answer quoting S1, the note is the next thing to read, however far it stands
+    order = {"a": np.array([TEXT.index(x) for x in (S0, S1, S2, NOTE)])}
+    sentences = [[Sentence(*span(x), x, 0.5, False) for x in (S0, S1, S2)], [Sentence(*span(NOTE), NOTE, 0.5, False)]]
+    out = after_said(sentences, S1, order, bonus=0.4, reach=1, index=index)
+    assert [s.score for p in out for s in p] == pytest.approx([0.5, 0.5, 0.9, 0.9])  # S2 follows it; the note too
+    alone = after_said(sentences, S1, order, bonus=0.4, reach=1)  # without the index, only what follows in the text
+    assert [s.score for p in alone for s in p] == pytest.approx([0.5, 0.5, 0.9, 0.5])
+
+
 def test_unsaid_docks_only_the_sentences_an_earlier_answer_quoted():
     said_one = Sentence("a", 0, 40, "Korea invested 14.8 billion in Georgia.", 0.9, True)
     new_one = Sentence("a", 41, 80, "The plant makes batteries for cars now.", 0.7, True)
