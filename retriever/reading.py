@@ -26,7 +26,7 @@ SHAPED = ("money", "percent", "number", "date", "person", "agent", "organisation
 NAMES = ("person", "agent", "organisation", "place")
 FIGURES = ("money", "percent", "number")
 # Kinds without a shape whose answer a sentence still shows by its wording: they score, but never gate
-TESTED = ("reason", "image", "effect", "example")
+TESTED = ("reason", "image", "effect", "example", "addition")
 NOUNS = {  # what the abstention reason says is missing
     "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
     "agent": "name", "organisation": "organisation", "place": "place",
@@ -257,9 +257,12 @@ _LEADS_TO = re.compile(r"\b(risk(s|ed|ing)?|threat(en)?\w*|danger\w*|potentially
                        r"could (lead|result|trigger|disrupt|undermine|erode|weaken|hurt|harm|cause)|"
                        r"(lead(s|ing)?|led|contribut(e|es|ed|ing)) to|caus(e|es|ed|ing)|result(s|ed|ing)? in|"
                        r"(bring|brings|brought) about)\b", _I)
+_ADDS = re.compile(r"\b(also|as well|in addition|additionally|besides|beyond|moreover|furthermore)\b", _I)
 _INSTANCE = re.compile(r"\b(for (example|instance)|such as|e\.g\.|a case in point|exemplif\w*|illustrat\w*)\b", _I)
 _LIKENS = re.compile(r"\b(resembl\w*|akin to|as if|as though|like (a|an)|likened|analogous|reminiscent|"
                      r"metaphor\w*|the equivalent of)\b|^\W*like\b", _I)
+# The wording that shows each of the TESTED kinds in a sentence
+_WORDING = {"reason": _BECAUSE, "image": _LIKENS, "effect": _LEADS_TO, "example": _INSTANCE, "addition": _ADDS}
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
 _NAME_RUN = re.compile(rf"(?<![.!?] )(?<!^)\b{_CAPITALISED}(?: (?:of |for |and |the |de |van )?{_CAPITALISED})*")
 _TITLE = re.compile(r"\b(President|Secretary|Minister|Ambassador|Senator|Chairman|CEO|Dr|Mr|Ms|Mrs|Professor|"
@@ -281,7 +284,7 @@ _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms (
 class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
 
-    # one of SHAPED, or "heading", "summary", "source", "reason", "image", "effect", "example", "list",
+    # one of SHAPED, or "heading", "summary", "source", "reason", "image", "effect", "example", "addition", "list",
     # "definition", "yesno", "other"
     kind: str
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
@@ -309,6 +312,9 @@ def kind_of(question: str) -> str:
     kind = next((kind for matches, kind in _KINDS if matches(question)), "other")
     if kind == "amount":
         return "money" if _MONEY_WORDS.search(question) else "number"
+    # "Besides commercial nuclear plants, what technologies ...?" asks what else: what a sentence adds
+    if kind in ("other", "list") and _BESIDES.search(question):
+        return "addition"
     return kind
 
 
@@ -374,14 +380,8 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
         return bool(_ORGANISATION_SHAPE.search(text))
     if kind == "place":
         return bool(_NAME_RUN.search(text))
-    if kind == "reason":
-        return bool(_BECAUSE.search(text))
-    if kind == "image":
-        return bool(_LIKENS.search(text))
-    if kind == "effect":
-        return bool(_LEADS_TO.search(text))
-    if kind == "example":
-        return bool(_INSTANCE.search(text))
+    if kind in _WORDING:
+        return bool(_WORDING[kind].search(text))
     return True
 
 

@@ -117,6 +117,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("If tariffs climb, what could happen among partner countries?", "effect"),
     ("What effect have those tariffs had so far?", "effect"),
     ("Does it give a concrete example?", "example"),
+    ("Besides commercial nuclear plants, what technologies should the partnership cover?", "addition"),  # what else
+    ("Besides Korea, which country is named?", "place"),  # a kind of its own still decides
     ("Can you name a specific case in point?", "example"),  # "what X made": what X is, it caused
     ("Who is the chipmaker's founder cited in the KIEP commentary?", "person"),  # cited there, not a source question
     ("Which report is cited in the brief for the chip costs?", "source"),
@@ -252,6 +254,11 @@ def test_holds_an_effect(text, expected):
 ])
 def test_holds_an_example(text, expected):
     assert holds("example", text) is expected
+
+
+def test_holds_an_addition():
+    assert holds("addition", "This partnership should also include used fuel management.")
+    assert not holds("addition", "Commercial nuclear energy matters.")
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -706,3 +713,9 @@ def test_announces(text, announcing):
 def test_parts_of_a_compound_question(lexical, question, expected):
     assert parts(question) == expected
     assert wants(question, lexical).compound is (len(expected) > 1)
+
+
+def test_every_kind_shown_by_wording_has_its_wording():
+    # a kind in TESTED without wording would score every sentence as holding it
+    from retriever.reading import _WORDING, TESTED
+    assert set(TESTED) == set(_WORDING)
