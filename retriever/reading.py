@@ -197,7 +197,7 @@ _NOT_FOCUS = {
     "will", "so", "far", "than", "from", "those", "these", "this", "that", "it", "its", "up", "try", "tried", "also",
     "start", "beginning", "end", "first", "according", "mentions", "appear", "appears", "kind", "type", "sort",
     "whose", "whom", "way", "ways", "thing", "things", "one", "ones", "else", "since", "been", "being", "about",
-    "some", "any", "exact", "exactly", "precise", "precisely",
+    "some", "any", "exact", "precise",
     "roughly", "approximately", "nearly", "almost", "exactly", "precisely",
     "rather", "per", "view", "regard", "regards", "consider", "considers", "call", "calls", "called", "use", "uses",
     "used", "describe", "describes", "portray", "portrays", "see", "sees", "think", "thinks", "believe", "believes",
