@@ -49,6 +49,9 @@ def confidence(q: Query, evidence: dict[str, float | None], c: Confidence = CONF
             z = max(z, c.named_source_z)
         z -= c.missing_number_penalty * (evidence["numbers_found"] == 0.0)
         z -= c.unknown_names_penalty * unfamiliar(q, c)
+        # ... unless a sentence says nearly what it asks (a manual a user added may well tell how to do a thing)
+        z -= c.personal_penalty * (q.personal and not (q.sources or q.names_author or q.asks_paper)
+                                   and evidence["top_sentence"] < READING.meaning_tie)
     return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -224,6 +224,9 @@ def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_t
     """What the papers lack, in words, from the question's focus and what the nearest passages hold."""
     absent = [word for word in missing_focus(w, passage_texts, lexical) if word not in missing_numbers]
     present = [word for word in w.focus if word not in absent and not word.isdigit()]
+    if off_topic and q.personal and not absent:
+        return ("These documents give no instructions or advice for this; the nearest passages below are only loosely "
+                "related.")
     if off_topic:
         subject = f"“{' '.join(absent or w.focus)}”" if absent or w.focus else "this question"
         return f"These documents do not discuss {subject}; the nearest passages below are only loosely related."

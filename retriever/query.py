@@ -72,6 +72,12 @@ class Query:
     asks_people: bool = False  # it asks about a person or the authors (it may want their biographies)
     asks_paper: bool = False  # it asks for the paper's own record: its title, date, series or publisher
     names_author: bool = False  # it names an author of one of the documents by full name ("Derrick Morgan's title?")
+    # it asks for the asker's own instructions or advice ("How do I say thank you in Korean?", "Should I invest ...")
+    personal: bool = False
+
+
+_PERSONAL = re.compile(r"^\W*(how (do|can|should|could|would) i|where (can|do|should|could) i|what should i|"
+                       r"(can|should|could|may) i)\b", re.IGNORECASE)
 
 
 def numbers_in(text: str) -> list[str]:
@@ -143,6 +149,7 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
         asks_people=asks_people(question),
         asks_paper=bool(catalogue.asked(question)),
         names_author=any(re.search(rf"\b{re.escape(name)}\b", question, re.IGNORECASE) for name in author_names),
+        personal=bool(_PERSONAL.search(question)),
     )
 
 

@@ -212,6 +212,7 @@ _NOT_FOCUS = {
     "citing", "journal",
     # a request's own words: "I want to know who founded TSMC", "Tell me about ...", "Explain ..."
     "i", "me", "my", "want", "know", "tell", "please", "explain", "describe", "like", "i'd", "i’d", "i'm", "i’m",
+    "you", "your",
     # and what a chat puts around it: "ok and what does the first author do there?"
     "ok", "okay", "hmm", "thanks", "thank", "hi", "hey", "well", "now",
 }

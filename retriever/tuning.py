@@ -75,6 +75,10 @@ class Confidence:
     missing_number_penalty: float = 15.0  # a figure or year the question names is in none of the top 3 passages
     unknown_names_penalty: float = 15.0  # ... or it names two or more things the corpus never mentions (or one and
     unknown_names_min: int = 2  # nothing it does: ``answer.unfamiliar``)
+    # ... or it asks for the asker's own instructions or advice ("How do I ...?", "Should I ...?"), names no paper and
+    # no sentence says nearly what it asks (``Reading.meaning_tie``): every such question in the gold and held-out
+    # sets is far off
+    personal_penalty: float = 15.0
     # Hangul questions: only the multilingual model's best sentence is comparable, and it separates far less well.
     hangul_slope: float = 30.0
     hangul_sentence_floor: float = 0.76

@@ -46,6 +46,7 @@ def test_tuning_values_these_figures_assume():
     assert (c.slope, c.sentence_floor, c.maxsim_floor, c.named_source_z) == (25.0, 0.21, 0.28, 2.0)
     assert c.topic_floor == 0.08
     assert (c.missing_number_penalty, c.unknown_names_penalty, c.unknown_names_min) == (15.0, 15.0, 2)
+    assert c.personal_penalty == 15.0
     assert (c.hangul_slope, c.hangul_sentence_floor) == (30.0, 0.76)
 
 
@@ -101,6 +102,15 @@ def test_unknown_names_penalty_from_two_names_or_one_alone():
         sigmoid(-14.0))
     assert confidence(q(unknown_names=("Biden", "Trump", "IRA")), evidence(0.25, 0.40)) == pytest.approx(
         sigmoid(-14.0))
+
+
+def test_a_request_for_personal_advice_is_off_topic_unless_it_names_a_paper():
+    # z = min(25 * (.25 - .21), 25 * (.40 - .28)) = 1.0; "How do I ...?" takes 15 off it
+    assert confidence(q(personal=True), evidence(0.25, 0.40)) == pytest.approx(sigmoid(-14.0))
+    assert confidence(q(personal=True, sources=frozenset({"a"})), evidence(0.25, 0.40)) == pytest.approx(
+        sigmoid(2.0))  # "How do I cite the Heritage brief?" is about a paper (the named-source floor)
+    # a sentence that says nearly what it asks (a user's own manual): no penalty; z = min(25 * .49, 25 * .42) = 10.5
+    assert confidence(q(personal=True), evidence(0.70, 0.70)) == pytest.approx(sigmoid(10.5))
 
 
 def test_penalties_add_up():

@@ -366,6 +366,12 @@ def test_reason_near_topic_names_every_present_word(lexical):
         "The documents discuss Korea, invest and Georgia but give no date or year for “Korea invest Georgia”.")
 
 
+def test_reason_for_a_request_for_instructions(lexical):
+    assert why("How do I say thank you in Korean?", ["Korean firms invested in Georgia."], lexical, off_topic=True) == (
+        "These documents give no instructions or advice for this; the nearest passages below are only loosely "
+        "related.")
+
+
 def test_reason_when_the_papers_give_only_a_bound(lexical):
     passages = ["Korea invests over 2 percent of its budget."]
     assert why("What exact percentage of its budget does Korea invest?", passages, lexical) == (

@@ -167,6 +167,17 @@ def test_names_author(lexical, question, named):
     assert parse(question, lexical, author_names=["Derrick Morgan", "Hyok Jung Kim"]).names_author is named
 
 
+@pytest.mark.parametrize(("question", "personal"), [
+    ("How do I say thank you in Korean?", True),
+    ("Should I invest in index funds?", True),
+    ("where can i buy cheap flights to Seoul?", True),
+    ("How can Korea and the US deepen their ties?", False),  # a question about the papers' subject
+    ("How do investors see the alliance?", False),
+])
+def test_personal(lexical, question, personal):
+    assert parse(question, lexical).personal is personal
+
+
 def test_who_wrote_it_named_to_say_which_paper_leaves_the_text(lexical):
     # the biographies share the words "Korean" and "author"; the answer is about Washington and payments
     q = parse("What would Washington gain from one-sided payments, in the Korean author's view?", lexical)
