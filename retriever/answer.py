@@ -136,12 +136,12 @@ def after_said(passages: list[list[Sentence]], said: str, order: Mapping[str, np
     def place(s: Sentence) -> int:
         return int(np.searchsorted(order[s.doc_id], s.start))
 
-    quoted = {(s.doc_id, place(s)) for sentences in passages for s in sentences if already_said(s.text, said)}
+    said_here = [s for sentences in passages for s in sentences if already_said(s.text, said)]
+    quoted = {(s.doc_id, place(s)) for s in said_here}
     # ... and the endnotes the quoted sentences cite come next too: "Do those need Congress to sign off?" after a
     # claim about RDP agreements is answered by the note that claim points to, not by the sentence after it
     notes = [] if index is None else [
-        (s.doc_id, span) for sentences in passages for s in sentences if already_said(s.text, said)
-        for note in index.documents[s.doc_id].footnotes_in(s.start, s.end)
+        (s.doc_id, span) for s in said_here for note in index.documents[s.doc_id].footnotes_in(s.start, s.end)
         if (span := index.documents[s.doc_id].note_span(note.marker))]
 
     def lift(s: Sentence) -> float:

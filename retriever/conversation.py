@@ -118,9 +118,10 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
             if quoted:
                 answered = " ".join(_collapsed(_MARKER.sub("", turn.content)).split()[:ANSWER_WORDS])
                 break
-    if not quoted and named is not None and _OTHER_DOC.search(question):
+    asks_other = bool(_OTHER_DOC.search(question))
+    if asks_other and not quoted and named is not None:
         quoted = set(named(expansion[0]))
-    other = bool(_OTHER_DOC.search(question) and quoted and set(texts) - quoted)
+    other = bool(asks_other and quoted and set(texts) - quoted)
     if other:
         quoted = set(texts) - quoted
     swapped = swap_subject(question, expansion[0]) if len(expansion) == 1 else None  # a self-contained one

@@ -44,6 +44,9 @@ _ATTRIBUTION = re.compile(
     r"( view| eyes| opinion| account)?|\b(the|its|their) ([\w’'-]+ ){0,3}(authors?|writers?|researchers?|analysts?) "
     r"(argue|say|think|fear|use|describe|see|reckon|credit|claim|suggest|propose|recommend|believe|warn|worry|"
     r"expect|call|want|urge|point|note|write|envision|consider|view|flag|cite|mention|stress)\w*\b", re.IGNORECASE)
+# A request for the asker's own instructions or advice: "How do I ...?", "Should I ...?", "Where can I ...?"
+_PERSONAL = re.compile(r"^\W*(how (do|can|should|could|would) i|where (can|do|should|could) i|what should i|"
+                       r"(can|should|could|may) i)\b", re.IGNORECASE)
 _ASKS_SOURCES = re.compile(r"\b(cit\w*|sources?|references?|endnotes?|footnotes?|reported|reports?|articles?|"
                            r"outlets?|data|published|publications?|accessed|urls?|links?|(come|comes|came) from)\b|"
                            r"출처|인용|각주|미주|자료|보도",
@@ -74,10 +77,6 @@ class Query:
     names_author: bool = False  # it names an author of one of the documents by full name ("Derrick Morgan's title?")
     # it asks for the asker's own instructions or advice ("How do I say thank you in Korean?", "Should I invest ...")
     personal: bool = False
-
-
-_PERSONAL = re.compile(r"^\W*(how (do|can|should|could|would) i|where (can|do|should|could) i|what should i|"
-                       r"(can|should|could|may) i)\b", re.IGNORECASE)
 
 
 def numbers_in(text: str) -> list[str]:

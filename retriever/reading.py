@@ -236,6 +236,7 @@ _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
 _MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
 _NUMBER_SHAPE = re.compile(r"\b\d[\d,.]*\b|\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
                            r"dozens?|hundreds?|thousands?)\b", _I)
+_FIGURE_SHAPES = {"money": _MONEY_SHAPE, "percent": _PERCENT_SHAPE, "number": _NUMBER_SHAPE}
 # Numbers that count nothing: an endnote's or a list's own number, a citation's volume, issue and pages, a web
 # address, the day of a date.  "5. U.S. Department of Defense ..., Vol. 89, No. 37" gives no figure.
 _NOT_A_FIGURE = re.compile(r"^\s*\[?\d+[.)\]]\s|https?://\S+|\b(Vol|No|pp?|Nos)\.\s?\d[\d,–-]*|"
@@ -389,7 +390,7 @@ def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
 def only_bounded(kind: str, text: str) -> bool:
     """Does ``text`` give figures of this kind only as bounds ("well above 2 percent of its GDP")?  Such a figure
     does not answer a question that asks for it exactly."""
-    shape = {"money": _MONEY_SHAPE, "percent": _PERCENT_SHAPE, "number": _NUMBER_SHAPE}.get(kind)
+    shape = _FIGURE_SHAPES.get(kind)
     # (a match that starts inside a figure, "3 billion" of "$2.3 billion", is that figure's)
     found = [m for m in shape.finditer(text) if not re.search(r"[\d.,]$", text[:m.start()])] if shape else []
     return bool(found) and all(_BOUND.search(text[:m.start()]) for m in found)
