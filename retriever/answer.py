@@ -181,12 +181,16 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     names = tuple(word for word in w.focus if any(c.isupper() for c in word))
     # ... nor do they spelled out: "North Atlantic Treaty Organization" is no answer to "Who leads NATO?"
     spelled = names + tuple(word for name in names for word in (aliases or {}).get(name, "").split())
+    # ... nor, for a name, any word of its focus, however it was typed: "which company bought philly shipyard" is not
+    # answered by "Philly Shipyard" (but "Which American shipyard is being revived?" is: the asked noun is the name's)
+    if w.kind in reading.NAMES:
+        spelled += tuple(word for word in w.focus if word.lower() != (w.noun or "").lower())
     # A rare name the question gives must be there too: Korea's share in 2022 is not Japan's.
     # (... unless it names what the figure is set against: "the benchmark some European allies miss")
     rare_names = [t for word in names if word not in w.measured_against for t in lexical.terms(word)
                   if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
     name_terms = {word: set(lexical.terms(word)) for word in names}
-    capitals = reading.capitals_in(names)  # "Seoul" in a question is Korea in the papers
+    capitals = reading.capitals_in(w.focus)  # "Seoul" in a question is Korea in the papers
     said: set[str] = set()  # the terms of the passage's sentences before this one (kept only for pronoun-led ones)
     # A recommendation's title answers what is recommended (and is a heading); anything else is said under it.
     titled = w.kind not in ("heading", "summary") and not w.recommends

@@ -1,4 +1,4 @@
-"""Questions about a paper itself: when it was published, by whom, in which series, under what title.
+"""Questions about a paper itself: who wrote it, when it was published, by whom, in which series, under what title.
 
 Similarity cannot answer them: "When was the KIEP commentary published?" shares no word with the byline
 "September 27, 2025".  The paper's catalogue record (``corpus/sources.json``) knows the value; the answer quotes
@@ -26,14 +26,21 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"series\b|\b(brief|paper|report|commentary|piece|article)['’]s (\w+ )?(number|no\.)|"
                           r"\b(report|issue|brief|paper|publication) (number|no\.) of (the|this|that|its)\b|"
                           r"\bwhat is (the|its) (issue |report )?(brief |paper )?number\b", _I)),
+    ("authors", re.compile(r"\bwho (wrote|authored|penned)\b|\bwho(['’]s| is| are| were| was) (the )?(authors?|writers?)\b|"
+                           r"\b(written|authored) by whom\b|\bby whom (was|is) (it|the \w+|this \w+) written\b", _I)),
     ("title", re.compile(r"\btitle of (the|this|that|its|their)\b|\bwhat is (the|this|that) \w+ (called|titled)\b|"
                          r"\b(what|which) title\b|\bwhat is (it|its title) called\b", _I)),
 )
 
 
+# "Which report is cited, and who wrote it?" asks for the authors of what a paper cites, not of the paper
+_CITED = re.compile(r"\b(cit(e|es|ed|ing)|sources?|stud(y|ies)|(end|foot)?notes?)\b", _I)
+
+
 def asked(question: str) -> list[str]:
     """The catalogue fields a question asks for ("When was it published, and in which series?": date, series)."""
-    return [name for name, pattern in _ASKS if pattern.search(question)]
+    return [name for name, pattern in _ASKS if pattern.search(question)
+            and not (name == "authors" and _CITED.search(question))]
 
 
 def date_forms(value: str) -> list[str]:
@@ -58,6 +65,8 @@ def value_of(doc: Document, field: str) -> str | None:
     value = getattr(doc, field, None)
     if not value:
         return None
+    if isinstance(value, (list, tuple)):  # the authors
+        return " and ".join(value)
     if field == "date":
         forms = date_forms(str(value))
         return forms[1] if len(forms) > 1 else forms[0]
@@ -69,7 +78,8 @@ def stated_at(doc: Document, field: str) -> int | None:
     value = getattr(doc, field, None)
     if not value:
         return None
-    forms = date_forms(str(value)) if field == "date" else [str(value)]
+    forms = date_forms(str(value)) if field == "date" else list(value) if isinstance(value, (list, tuple)) else [
+        str(value)]
     found = [m.start() for form in forms for m in [re.search(re.escape(form), doc.text, _I)] if m]
     return min(found) if found else None
 

@@ -20,6 +20,10 @@ from .reading import METONYMS
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEARS = r"(?:1[89]|20)\d\d"
 _YEAR = re.compile(_YEARS)
+_SPELLED = {word: str(n) for n, words in enumerate((
+    (), ("one", "first"), ("two", "second"), ("three", "third"), ("four", "fourth"), ("five", "fifth"),
+    ("six", "sixth"), ("seven", "seventh"), ("eight", "eighth"), ("nine", "ninth"), ("ten", "tenth"))) for word in words}
+_SPELLED_WORDS = re.compile(r"\b(" + "|".join(_SPELLED) + r")\b", re.IGNORECASE)
 # A year asked from one side: "before 2016" is answered by 2000-2015, "since 2016" by 2017 on.
 _BEFORE = re.compile(rf"\b(?:before|prior to|until|till|up to|earlier than)\s+({_YEARS})\b", re.IGNORECASE)
 _AFTER = re.compile(rf"\b(?:after|since|later than)\s+({_YEARS})\b", re.IGNORECASE)
@@ -87,10 +91,11 @@ def numbers_in(text: str) -> list[str]:
 def number_match(q: Query, text: str) -> float:
     """Share of the question's numbers (years, figures) that appear verbatim in ``text``; a year asked "before" or
     "after" is also matched by any year of the text on that side of it ("Between 2000 and 2015, ..." is before
-    2016), and a decade by any year in it."""
+    2016), and a decade by any year in it.  A number up to ten is matched by its word too ("Trump 1" by "the first
+    Trump Administration", "2 papers" by "two")."""
     if not q.numbers:
         return 0.0
-    found = set(numbers_in(text))
+    found = set(numbers_in(text)) | {_SPELLED[w.lower()] for w in _SPELLED_WORDS.findall(text)}
     years = [int(n) for n in found if _YEAR.fullmatch(n)]
 
     def matched(n: str) -> bool:

@@ -19,6 +19,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
 from .lexical import Lexical
 
 # Kinds whose answer has a shape a sentence either holds or not: these can say "the papers give no such answer".
@@ -72,6 +74,8 @@ _EXAMPLE = re.compile(r"\b(an?|any|some|one|concrete|specific|real|real-world|pr
                       r"cases? in point|illustrations?)\b", _I)
 _DATE = re.compile(r"^\s*when\b|\b(what|which|in what) (year|date|month|day|decade)s?\b|\bsince when\b|언제|몇 ?년|연도",
                    _I)
+# "What's the total ...?", typed "whats" in a hurry, asks as "What is the total ...?" does
+_WHATS = re.compile(r"\b(what|who|where|when|how)(?:['’]s|s)(?=\s)", _I)
 # "When the authors discuss X, what ...?", "If tariffs rise, how ...?": a clause before the one that asks.
 _SCENE = re.compile(r"^\s*(when|whenever|if|while|once|as|after|before|given)\b[^,?]*,\s*(?=(what|which|who|whom|whose|"
                     r"how|where|when|why|is|are|was|were|does|do|did|can|could|should|would|will)\b)", _I)
@@ -91,11 +95,15 @@ _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes
 # ... and so is an amount measured against a whole ("Relative to the size of its economy, how much ...").
 _OF_WHOLE = (r"\b(relative to|as a share of|in proportion to|compared (with|to))\s+(the size of\s+)?"
              r"(its|their|the|his|her|a|an)?\s*(economy|economies|gdp|economic output|budget|income|population)\b")
-_PERCENT = re.compile(r"\b(percent\w*|per cent|proportion|rate|portion|fraction)\b|%|\bhow much of\b|\bshares? of\b|"
+# "rate" the noun ("the tariff rate", "a rate of"), not the verb ("How does Heritage rate KORUS?")
+_RATE = r"\b(the|a|an|its|their|what|which|this|that)\s+([\w-]+\s+)?rates?\b|\brates?\s+(of|on|for|in|at)\b"
+_PERCENT = re.compile(r"\b(percent\w*|per cent|proportion|portion|fraction)\b|%|\bhow much of\b|\bshares? of\b|"
+                      + _RATE + "|"
                       r"\b(what|which|the|a|its|their|his|her|our|market|largest|biggest|smallest)\s+shares?\b|"
                       r"['’]s shares?\b|비율|퍼센트|비중|" + _OF_WHOLE, _I)
 _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마|"
-                       r"\bwhat (did|does|do|will|would|could|might) [^?]*\bcost\b", _I)  # "What did the plan cost?"
+                       # "What did the plan cost?", "... and what did it pay?"
+                       r"\bwhat (did|does|do|will|would|could|might) [^?]*\b(cost|pay|spend)(\s+(for|on)\b[^?]*)?\s*[?.!]?\s*$", _I)
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
                             r"costlier|faster|slower)\b", _I)
@@ -124,11 +132,11 @@ _NOT_A_NAME = re.compile(r"\b(rather than|instead of|if not|other than|as oppose
                          r"(?-i:[a-z])|(?<![\w-])(?-i:[a-z][\w-]+) or (the |a |an )?(?-i:[a-z][\w-]+)\s*[?.!]?\s*$", _I)
 # "Which Korean company ...", and "What is the name of the company that ...": the noun says what kind of name.
 _ORGANISATION = re.compile(r"\b((what|which) |name of (the |a |an |that |this )?([\w-]+ ){0,3}?)"
-                           r"((?-i:[A-Z][\w.’'-]*) ){0,3}(compan\w*|firms?|organi[sz]ations?|institut\w*|"
+                           r"((?-i:[A-Z][\w.’'-]*) ){0,3}(?P<noun>compan\w*|firms?|organi[sz]ations?|institut\w*|"
                            r"think[- ]tanks?|agenc\w*|banks?|shipyards?|groups?|publishers?|corporations?|ministr\w*|"
                            r"departments?|alliances?|blocs?|conglomerates?|chaebols?|(auto|car|chip)?makers?|"
                            r"manufacturers?|producers?)\b|기관|기업|회사", _I)
-_PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(countr\w*|states?|"
+_PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(?P<noun>countr\w*|states?|"
                     r"cit(y|ies)|regions?|nations?|places?|locations?|provinces?|continents?)\b|어디|어느 나라", _I)
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
                    r"steps?|measures?|policies|tasks?|initiatives?))\b", _I)
@@ -176,7 +184,8 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
 )
 # A decade ("the 2000s", "the mid-2010s") is no focus word: "2010s" is in no text that says "2015", and
 # ``query.number_match`` matches it by any year in it.  A year or a figure stays: a sentence that names it is about it.
-_A_NUMBER = re.compile(r"((early|mid|late)-)?\d+['’]?s", _I)
+# A number is matched as a number (``query.number_match``: "before 2016" is held by 2015), not as a focus word
+_A_NUMBER = re.compile(r"((early|mid|late)-)?\d+['’]?s|[\d.,–-]*\d", _I)
 _POSSESSIVE = re.compile(r"['’]s$", _I)
 # Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
 _NOT_FOCUS = {
@@ -215,7 +224,13 @@ _NOT_FOCUS = {
     "you", "your",
     # and what a chat puts around it: "ok and what does the first author do there?"
     "ok", "okay", "hmm", "thanks", "thank", "hi", "hey", "well", "now",
-}
+    # the kind's own nouns ("How much money ...?", "How many items ...?")
+    "money", "items", "kinds", "types", "sorts",
+    # prepositions the stopword list below lacks: they relate the focus words, they are none of them
+    "toward", "towards", "unlike", "among", "amongst", "within", "across", "upon", "via", "without", "versus", "vs",
+    "despite", "amid", "around", "along", "alongside", "beside", "beyond", "throughout", "regarding", "concerning",
+    "onto", "w",
+} | set(STOPWORDS_EN_PLUS)
 
 # "How does Korea's spending stack up against the benchmark some European allies miss?": what follows "against"
 # is what the figure is set beside, not whose it is.
@@ -298,6 +313,8 @@ class Wants:
     # names the figure is measured against, not the figure's own ("the benchmark some European allies miss")
     measured_against: tuple[str, ...] = ()
     exact: bool = False  # it asks for a figure exactly ("What exact percentage ...?"): "well above 2 percent" is none
+    # the noun a name question asks for ("Which American shipyard ...?": "shipyard"), which may be part of the name
+    noun: str | None = None
 
     @property
     def shaped(self) -> bool:
@@ -308,7 +325,7 @@ def kind_of(question: str) -> str:
     """The kind of answer a question asks for, from its wording alone ("under which section heading ..." asks for
     a title whatever else it asks about).  A clause that only sets the scene ("When the authors discuss energy
     trade, what ...?") is not the question: it is read from the clause that asks."""
-    question = _SCENE.sub("", question)
+    question = _SCENE.sub("", _WHATS.sub(r"\1 is", question))
     if not _WHICH_SOURCE.search(question):
         question = _IN_PAPER.sub(" ", question)
     kind = next((kind for matches, kind in _KINDS if matches(question)), "other")
@@ -356,6 +373,8 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
         compound=bool(_COMPOUND.search(question)),
         measured_against=tuple(w for m in _AGAINST.finditer(text) for w in words if w in m.group("what").split()),
         exact=kind in FIGURES and bool(_EXACT.search(question)),
+        noun=next((m.group("noun") for pattern in (_ORGANISATION, _PLACE) if kind in NAMES
+                   for m in [pattern.search(question)] if m and m.group("noun")), None),
     )
 
 
@@ -543,7 +562,11 @@ METONYMS: dict[str, tuple[str, ...]] = {
     "London": ("Britain", "United Kingdom", "UK"), "Brussels": ("European Union", "EU"), "Berlin": ("Germany",),
     "Paris": ("France",), "Ottawa": ("Canada",), "Canberra": ("Australia",), "New Delhi": ("India",),
     "Pentagon": ("Department of Defense", "DoD"),
+    # and the adjectives of the countries whose names they do not begin with ("Korean" holds "Korea" already)
+    "American": ("United States", "U.S.", "US", "America"), "Chinese": ("China",), "Japanese": ("Japan",),
+    "British": ("Britain", "United Kingdom", "UK"), "French": ("France",),
 }
+_METONYM_KEYS = {key.lower(): key for key in METONYMS}
 _METONYM_PATTERNS = {capital: re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
                      for capital, names in METONYMS.items()}
 
@@ -556,8 +579,9 @@ def with_metonyms(text: str, capitals: tuple[str, ...]) -> str:
 
 
 def capitals_in(words: tuple[str, ...]) -> tuple[str, ...]:
-    """The capitals among a question's words (a possessive read as the name)."""
-    return tuple(dict.fromkeys(c for w in words if (c := re.sub(r"['’]s$", "", w)) in METONYMS))
+    """The capitals among a question's words (a possessive read as the name; "pentagon" typed as "Pentagon")."""
+    return tuple(dict.fromkeys(_METONYM_KEYS[c] for w in words if (c := re.sub(r"['’]s$", "", w).lower())
+                               in _METONYM_KEYS))
 
 
 def with_aliases(text: str, aliases: dict[str, str]) -> str:

@@ -313,7 +313,9 @@ class Searcher:
         holds_gist = {i for d, a, _ in gist for i, (doc, start, end) in enumerate(spans)
                       if doc == d and start <= a < end}
         order = sorted(range(len(ranked)), key=lambda i: i not in holds_gist)  # stable: each group keeps its order
-        return [ranked[i] for i in order]
+        # they take the top score, as a passage the reading stage leads with does: scores still fall with rank
+        top = max((r.score for r in ranked), default=0.0)
+        return [dataclasses.replace(ranked[i], score=top) if i in holds_gist else ranked[i] for i in order]
 
     def _spans(self, ranked: list[Ranked]) -> list[tuple[str, int, int]]:
         """Each passage's document and span in its canonical text."""

@@ -22,6 +22,10 @@ def paper(**record) -> Document:
     ("What is the publication date of the brief?", ["date"]),
     ("When was the commentary published, and under which series label?", ["date", "series"]),
     ("Who published the brief?", ["publisher"]),
+    ("Who wrote the brief?", ["authors"]),
+    ("who are the authors of the heritage piece", ["authors"]),
+    ("Which Heritage Special Report is cited, and who wrote it?", []),  # the authors of what a paper cites
+    ("Who are the authors of the study cited for that?", []),
     ("Who is the publisher of the KIEP commentary?", ["publisher"]),
     ("Which think tank published the brief?", ["publisher"]),
     ("What is the title of the KIEP paper?", ["title"]),
@@ -33,7 +37,7 @@ def paper(**record) -> Document:
     # about the papers' subject, not about the papers
     ("When was the Mutual Defense Treaty signed?", []),
     ("When did Korea's investment in China fall?", []),
-    ("Who wrote the brief?", []),
+    ("Which organisations are the authors of the two papers affiliated with?", []),  # where they work, not who
     ("Under which section heading does it discuss tariffs?", []),
 ])
 def test_asked(question, fields):
@@ -52,6 +56,8 @@ def test_stated_at_finds_the_value_as_the_text_writes_it():
     assert stated_at(doc, "date") == TEXT.index("March 4, 2024")
     assert stated_at(doc, "series") == 0
     assert stated_at(doc, "title") == TEXT.index("Why Ports Matter")
+    assert stated_at(doc, "authors") == TEXT.index("Jane Doe")
+    assert value_of(paper(authors=["Jane Doe", "Jim Roe"]), "authors") == "Jane Doe and Jim Roe"
     assert stated_at(doc, "publisher") is None  # the record knows it, the text never says it
     assert stated_at(paper(date=None), "date") is None
 

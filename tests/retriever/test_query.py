@@ -68,6 +68,9 @@ def test_numbers_in_leaves_a_sentence_end_alone():
     (["2024"], "In 20245 nothing happened.", 0.0),  # whole numbers only, never a substring
     (["2024", "2025", "2030"], "From 2025 to 2030.", 2 / 3),
     ([], "In 2024.", 0.0),  # a question without numbers matches nothing
+    (["1"], "Since the first Trump Administration.", 1.0),  # a number up to ten is matched by its word too
+    (["2", "10"], "The two papers and ten more.", 1.0),
+    (["11"], "Eleven of them.", 0.0),
 ])
 def test_number_match_is_the_share_found(numbers, text, share):
     assert number_match(query(numbers), text) == pytest.approx(share)

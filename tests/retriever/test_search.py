@@ -313,6 +313,21 @@ def test_a_question_about_the_paper_itself_quotes_where_its_text_says_so(searche
     assert all(s.passage == 1 for s in answer.answer.sentences)
 
 
+def test_who_wrote_a_paper_is_its_byline_and_the_byline_leads(searcher):
+    answer = searcher.ask("Who are the authors of the Heritage piece on the partnership?", k=5)
+    assert not answer.abstained
+    assert [s.text for s in answer.answer.sentences] == ["Anthony B. Kim and Derrick Morgan"]
+    assert "Anthony B. Kim and Derrick Morgan" in answer.passages[0].text
+
+
+def test_a_name_question_is_not_answered_by_its_own_words_however_typed(searcher):
+    # the brief names the shipyard and "a leading South Korean company", never which company
+    assert searcher.ask("which company took over philly shipyard?", k=5).abstained
+    # ... while the noun asked for may be part of the name that answers
+    answer = searcher.ask("What US shipyard is being revitalised by a Korean investor?", k=5)
+    assert not answer.abstained and "Philly Shipyard" in answer.answer.text
+
+
 def test_a_question_about_the_paper_itself_says_what_the_catalogue_gives_when_the_text_does_not(searcher):
     answer = searcher.ask("When was the Heritage brief published?", k=5)
     assert answer.abstained and answer.answer is None and answer.passages
