@@ -42,6 +42,11 @@ _FRAGMENT = re.compile(r"^\s*(and|or|but|also|what about|how about)\b", _I)
 _ELLIPSIS = re.compile(r"^\s*((what|how) about|what (is|was|are|were) (it|that|this|they|those) like)\b", _I)
 _WH = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", _I)
 _NAME_RUN = re.compile(r"\b[A-Z][\w.’'-]*(?:\s+(?:[A-Z][\w.’'-]*|of|for|and|the))*(?<![\s.])(?:['’]s)?")
+# "the second of them", "the latter", "the first author": one of the names the last answer gave, by its place
+_ORDINAL = re.compile(r"\b(?P<place>first|second|third|last)( one| of (them|those|these|the two|the three)| (author|"
+                      r"person|name|writer)s?)\b|\bthe (?P<either>former|latter)\b", _I)
+_ORDINAL_PLACE = {"first": 0, "former": 0, "second": 1, "third": 2, "last": -1, "latter": -1}
+_PERSON_NAME = re.compile(r"\b[A-Z][a-z]+(?: [A-Z]\.)?(?: [A-Z][a-z]+)+\b")
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SUPERSCRIPTS = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+")
@@ -66,6 +71,9 @@ class Resolved:
     sources: frozenset[str]  # documents the conversation was about (the previous answer's, or the other one)
     follow_up: bool
     only: bool = False  # it asks about "the other paper": search those documents alone
+    # the question with the name it points at by its place in the last answer ("What position does the second of
+    # them hold?" -> "What position does Derrick Morgan hold?": ``named_by_place``); None when it points at none
+    own: str | None = None
 
 
 def leans_on_history(question: str, lexical: Lexical, names_a_source: bool) -> bool:
@@ -131,7 +139,24 @@ def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, tex
     if other:  # "How does the other paper talk about it?": "it" is what that answer said, its words the topic to look
         # for in the other papers (which cannot hold the answer's own sentences)
         expansion.append(answered)
-    return Resolved(" ".join([question, *expansion]), previous, frozenset(quoted), True, only=other)
+    own = named_by_place(question, turns)
+    return Resolved(" ".join([own or question, *expansion]), previous, frozenset(quoted), True, only=other, own=own)
+
+
+def named_by_place(question: str, history: Sequence[Turn]) -> str | None:
+    """The question with the name it points at by its place among those the last answer gave: "What position does
+    the second of them hold?" after "It was written by Anthony B. Kim and Derrick Morgan." asks "What position does
+    Derrick Morgan hold?".  None when it points at none, or the answer gave fewer names than the place needs."""
+    m = _ORDINAL.search(question)
+    answers = [t.content for t in history if t.role == "assistant"]
+    if not m or not answers:
+        return None
+    names = list(dict.fromkeys(_PERSON_NAME.findall(_MARKER.sub("", answers[-1]))))
+    place = _ORDINAL_PLACE[(m.group("place") or m.group("either")).lower()]
+    if len(names) < 2 or place >= len(names):
+        return None
+    start = m.start() - 4 if question[max(0, m.start() - 4):m.start()].lower() == "the " else m.start()
+    return question[:start] + names[place] + question[m.end():]
 
 
 def said_before(history: Sequence[Turn] | None) -> str:

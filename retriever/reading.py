@@ -187,6 +187,8 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
 # A number is matched as a number (``query.number_match``: "before 2016" is held by 2015), not as a focus word
 _A_NUMBER = re.compile(r"((early|mid|late)-)?\d+['’]?s|[\d.,–-]*\d", _I)
 _POSSESSIVE = re.compile(r"['’]s$", _I)
+# "where'd", "who've", "they're": a contraction's tail adds no subject to the word it follows
+_CONTRACTED = re.compile(r"['’](d|ve|re|ll|m)$", _I)
 # Words that say what shape an answer takes (or where to look), not what it is about: never the focus.
 _NOT_FOCUS = {
     "much", "many", "large", "big", "high", "amount", "sum", "value", "level", "number", "figure", "count", "total",
@@ -360,7 +362,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
     text = re.sub(_OF_WHOLE, " ", _BESIDES.sub(" ", focus_text or question), flags=_I)
     # "What's" is "what": a contraction's "'s" makes no word a subject
     words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", text)
-             if _POSSESSIVE.sub("", w.lower()) not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w)
+             if _POSSESSIVE.sub("", _CONTRACTED.sub("", w.lower())) not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w)
              and lexical.terms(_POSSESSIVE.sub("", w))]
     kind = kind_of(question)
     return Wants(

@@ -139,6 +139,9 @@ class Searcher:
                                         lambda turn: self.parse(turn, name_sources=True).sources)
         if not resolved.follow_up:
             return Retrieval(query=bare, wants=w, named=bare.sources)
+        if resolved.own:  # "the second of them" named: the question asks about that name as if it had said it
+            bare = self.parse(resolved.own, name_sources=method == PIPELINE)
+            w = reading.wants(resolved.own, self.lexical, bare.text)
         expanded = self.parse(resolved.text, name_sources=method == PIPELINE)
         # The papers it is about: those it names itself, else "the other paper", else those the conversation was on.
         if bare.sources:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from retriever.conversation import (ANSWER_WORDS, MIN_OWN_TERMS, already_said, asks_its_own, leans_on_history,
-                                    quoted_documents, resolve, said_before, said_last, swap_subject)
+                                    named_by_place, quoted_documents, resolve, said_before, said_last, swap_subject)
 from retriever.lexical import Lexical
 from retriever.schema import Turn
 
@@ -193,6 +193,27 @@ def test_resolve_a_follow_up_joins_the_last_user_turn_and_its_answers_document(l
     assert r.text == f"Who wrote it? {FIRST}"
     assert r.previous == FIRST
     assert r.sources == {"a"}  # the last answer quoted document a
+
+
+AUTHORS = [user("Who wrote the brief?"), assistant("It was written by Anthony B. Kim and Derrick Morgan. [1]")]
+
+
+@pytest.mark.parametrize(("question", "own"), [
+    ("And what position does the second of them hold?", "And what position does Derrick Morgan hold?"),
+    ("Where does the latter work?", "Where does Derrick Morgan work?"),
+    ("What about the first one?", "What about Anthony B. Kim?"),
+    ("Who is the third author?", None),  # the answer gave two names
+    ("What does the second Trump Administration want?", None),  # "second" of no names
+])
+def test_named_by_place_is_the_name_at_that_place_in_the_last_answer(question, own):
+    assert named_by_place(question, AUTHORS) == own
+
+
+def test_resolve_a_follow_up_pointing_at_a_name_by_its_place_asks_about_that_name(lexical):
+    r = resolve("And what position does the second of them hold?", AUTHORS, lexical, TEXTS, False)
+    assert r.follow_up and r.own == "And what position does Derrick Morgan hold?"
+    assert r.text.startswith(r.own)
+    assert resolve("Who wrote it?", HISTORY, lexical, TEXTS, False).own is None
 
 
 def test_resolve_a_chain_of_follow_ups_reaches_back_to_the_topic(lexical):

@@ -333,6 +333,7 @@ def test_holds_person_without_common_words_takes_any_capitalised_pair():
     ("What was it like before 2016, in 2000–2015?", ()),
     # nor is a preposition or the kind's own noun any of it
     ("How much money did firms pledge toward projects, unlike others?", ("firms", "pledge", "projects", "others")),
+    ("where'd he get his phd", ("phd",)),  # nor a contracted question word
 ])
 def test_wants_focus_holds_no_number_decade_hedge_or_preposition(lexical, question, focus):
     assert wants(question, lexical).focus == focus
