@@ -28,7 +28,7 @@ SHAPED = ("money", "percent", "number", "date", "person", "agent", "organisation
 NAMES = ("person", "agent", "organisation", "place")
 FIGURES = ("money", "percent", "number")
 # Kinds without a shape whose answer a sentence still shows by its wording: they score, but never gate
-TESTED = ("reason", "image", "effect", "example", "addition")
+TESTED = ("reason", "image", "effect", "example", "addition", "proposal")
 NOUNS = {  # what the abstention reason says is missing
     "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
     "agent": "name", "organisation": "organisation", "place": "place",
@@ -89,7 +89,10 @@ _IN_PAPER = re.compile(r"\b(cited|quoted|mentioned|named|discussed|described|not
 # ... and so is where its figures or words come from ("Where do those investment numbers come from?").
 _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes?)\b|출처|인용|각주|미주|보도|"
                      r"\b(numbers?|figures?|data|statistics|estimates?|quotes?|quotations?|claims?|information)\b[^?]*"
-                     r"\b(come|comes|came|taken|drawn|obtained)\s+from\b", _I)
+                     r"\b(come|comes|came|taken|drawn|obtained)\s+from\b|"
+                     # "Where does KIEP get its FDI numbers from?"
+                     r"\b(get|gets|got|take|takes|took|draw|draws|drew|obtain\w*)\b[^?]*\b(numbers?|figures?|data|"
+                     r"statistics|estimates?)\s+from\b", _I)
 # A part of a whole ("How much of its GDP ...", "What portion of ..."); "share" the noun ("What share of ...",
 # "Korea's share"), not the verb ("What should they share?").
 # ... and so is an amount measured against a whole ("Relative to the size of its economy, how much ...").
@@ -226,8 +229,9 @@ _NOT_FOCUS = {
     "you", "your",
     # and what a chat puts around it: "ok and what does the first author do there?"
     "ok", "okay", "hmm", "thanks", "thank", "hi", "hey", "well", "now",
-    # the kind's own nouns ("How much money ...?", "How many items ...?")
-    "money", "items", "kinds", "types", "sorts",
+    # the kind's own words ("How much money ...?", "How many items ...?", "What does it suggest instead?")
+    "money", "items", "kinds", "types", "sorts", "suggest", "suggests", "suggested", "propose", "proposes",
+    "proposed", "urge", "urges", "advocate", "advocates", "instead",
     # prepositions the stopword list below lacks: they relate the focus words, they are none of them
     "toward", "towards", "unlike", "among", "amongst", "within", "across", "upon", "via", "without", "versus", "vs",
     "despite", "amid", "around", "along", "alongside", "beside", "beyond", "throughout", "regarding", "concerning",
@@ -276,12 +280,21 @@ _LEADS_TO = re.compile(r"\b(risk(s|ed|ing)?|threat(en)?\w*|danger\w*|potentially
                        r"could (lead|result|trigger|disrupt|undermine|erode|weaken|hurt|harm|cause)|"
                        r"(lead(s|ing)?|led|contribut(e|es|ed|ing)) to|caus(e|es|ed|ing)|result(s|ed|ing)? in|"
                        r"(bring|brings|brought) about)\b", _I)
+# "What do they want instead?", "What does it propose for ...?": what a paper prescribes, which a sentence that says
+# what should be done holds ("It is time to design ...", "Washington should ...")
+_PROPOSAL = re.compile(r"\b(recommend\w*|propos\w*|suggest\w*|urg(e|es|ed|ing)|advocat\w*|calls? for|prescrib\w*|"
+                       r"instead)\b|\bshould (\w+ ){0,3}do\b|\bwhat (is|are) (needed|required)\b", _I)
+_PRESCRIBES = re.compile(r"\b(should|must|need(s)? to|ought to|it is (time|essential|critical|necessary|important|"
+                         r"imperative|vital) (to|that)|recommend\w*|propos\w*|calls? for|urg(e|es|ed)|would do well)\b|"
+                         # ... and so does an item of a list of them ("... should work with Seoul by: - Encouraging")
+                         r"^\s*[-*•‣◦–]\s", _I)
 _ADDS = re.compile(r"\b(also|as well|in addition|additionally|besides|beyond|moreover|furthermore)\b", _I)
 _INSTANCE = re.compile(r"\b(for (example|instance)|such as|e\.g\.|a case in point|exemplif\w*|illustrat\w*)\b", _I)
 _LIKENS = re.compile(r"\b(resembl\w*|akin to|as if|as though|like (a|an)|likened|analogous|reminiscent|"
                      r"metaphor\w*|the equivalent of)\b|^\W*like\b", _I)
 # The wording that shows each of the TESTED kinds in a sentence
-_WORDING = {"reason": _BECAUSE, "image": _LIKENS, "effect": _LEADS_TO, "example": _INSTANCE, "addition": _ADDS}
+_WORDING = {"reason": _BECAUSE, "image": _LIKENS, "effect": _LEADS_TO, "example": _INSTANCE, "addition": _ADDS,
+            "proposal": _PRESCRIBES}
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
 _NAME_RUN = re.compile(rf"(?<![.!?] )(?<!^)\b{_CAPITALISED}(?: (?:of |for |and |the |de |van )?{_CAPITALISED})*")
 _TITLE = re.compile(r"\b(President|Secretary|Minister|Ambassador|Senator|Chairman|CEO|Dr|Mr|Ms|Mrs|Professor|"
@@ -303,7 +316,8 @@ _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms (
 class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
 
-    # one of SHAPED, or "heading", "summary", "source", "reason", "image", "effect", "example", "addition", "list",
+    # one of SHAPED, or "heading", "summary", "source", "reason", "image", "effect", "example", "addition", "proposal",
+    # "list",
     # "definition", "yesno", "other"
     kind: str
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
@@ -336,6 +350,8 @@ def kind_of(question: str) -> str:
     # "Besides commercial nuclear plants, what technologies ...?" asks what else: what a sentence adds
     if kind in ("other", "list") and _BESIDES.search(question):
         return "addition"
+    if kind in ("other", "list") and _PROPOSAL.search(question):  # what a paper would have done
+        return "proposal"
     return kind
 
 

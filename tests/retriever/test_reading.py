@@ -63,7 +63,7 @@ def test_idf_values_these_figures_assume(lexical):
     # what it recommends a party do is all it recommends; what it recommends on a subject is not
     ("What does the brief recommend Washington do with Seoul?", "summary"),
     ("What does the brief recommend the United States do?", "summary"),
-    ("What does the brief recommend on energy?", "other"),
+    ("What does the brief recommend on energy?", "proposal"),  # what it prescribes, about something
     ("List the Heritage brief's recommendations.", "summary"),
     # requests, not questions
     ("Explain the Three Seas Initiative.", "definition"),
@@ -97,7 +97,7 @@ def test_idf_values_these_figures_assume(lexical):
     ("Which company builds the ships?", "organisation"),
     ("Which country is the largest investor?", "place"),
     ("Where did Hyundai build its plant?", "place"),
-    ("List the measures the paper proposes.", "list"),
+    ("List the measures the paper proposes.", "proposal"),  # a list of what it prescribes
     ("Which sectors does the agreement cover?", "list"),
     ("Why did Korea invest in the United States?", "reason"),
     ("What was the reason for the deficit?", "reason"),
@@ -125,7 +125,7 @@ def test_idf_values_these_figures_assume(lexical):
     ("Which metaphor describes the alliance?", "image"),
     ("What does the paper argue about tariffs?", "other"),
     ("Could you list the proposals in the KIEP commentary?", "summary"),
-    ("Which recommendations of the brief concern energy?", "other"),  # some of them, about something
+    ("Which recommendations of the brief concern energy?", "proposal"),  # some of them, about something
     # a clause that sets the scene is not the question
     ("When the brief turns to energy, what fuel does it single out?", "other"),
     ("If tariffs keep rising, how many firms might leave?", "number"),
@@ -155,6 +155,11 @@ def test_idf_values_these_figures_assume(lexical):
     ("And what did it pay?", "money"),
     ("What did Korea pay for the shipyard?", "money"),
     ("What did they pay attention to?", "other"),
+    ("where does kiep get its greenfield fdi numbers from", "source"),
+    # what a paper would have done: a sentence that says what should be done holds it
+    ("So what does it suggest instead?", "proposal"),
+    ("What does the brief recommend for energy trade?", "proposal"),
+    ("What kind of partnership does Seoul want?", "other"),  # a wish, not a prescription
 ])
 def test_kind_of(question, kind):
     assert kind_of(question) == kind
@@ -270,6 +275,16 @@ def test_holds_an_example(text, expected):
 def test_holds_an_addition():
     assert holds("addition", "This partnership should also include used fuel management.")
     assert not holds("addition", "Commercial nuclear energy matters.")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("It is time to design a coordinated incentive policy and recalibrate tariffs.", True),
+    ("Washington should work with Seoul to build ships.", True),
+    ("- Encouraging the practical participation of South Korea in the initiative.", True),  # an item of the list
+    ("The tariff structure does not appear to be the most effective way.", False),  # a judgement, no prescription
+])
+def test_holds_a_proposal(text, expected):
+    assert holds("proposal", text) is expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [
