@@ -15,18 +15,14 @@ from . import catalogue
 from .documents import DocumentRecord
 from .korean import is_hangul
 from .lexical import Lexical
-from .reading import METONYMS
+from .reading import AFTER_YEAR, BEFORE_YEAR, METONYMS, YEARS
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_YEARS = r"(?:1[89]|20)\d\d"
-_YEAR = re.compile(_YEARS)
+_YEAR = re.compile(YEARS)
 _SPELLED = {word: str(n) for n, words in enumerate((
     (), ("one", "first"), ("two", "second"), ("three", "third"), ("four", "fourth"), ("five", "fifth"),
     ("six", "sixth"), ("seven", "seventh"), ("eight", "eighth"), ("nine", "ninth"), ("ten", "tenth"))) for word in words}
 _SPELLED_WORDS = re.compile(r"\b(" + "|".join(_SPELLED) + r")\b", re.IGNORECASE)
-# A year asked from one side: "before 2016" is answered by 2000-2015, "since 2016" by 2017 on.
-_BEFORE = re.compile(rf"\b(?:before|prior to|until|till|up to|earlier than)\s+({_YEARS})\b", re.IGNORECASE)
-_AFTER = re.compile(rf"\b(?:after|since|later than)\s+({_YEARS})\b", re.IGNORECASE)
 # A decade ("the 2000s", "the mid-2010s"): any year of it in a text matches, as "Between 2000 and 2015" does.
 _DECADE = re.compile(r"\b((?:1[89]|20)\d0)['’]?s\b")
 # A capitalised word or an acronym that does not open a sentence: a name, unless the corpus uses it.
@@ -143,8 +139,8 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
         hangul=is_hangul(question),
         terms=lexical.terms(text),
         numbers=numbers_in(question),
-        before=tuple(m.group(1) for m in _BEFORE.finditer(question)),
-        after=tuple(m.group(1) for m in _AFTER.finditer(question)),
+        before=tuple(m.group(1) for m in BEFORE_YEAR.finditer(question)),
+        after=tuple(m.group(1) for m in AFTER_YEAR.finditer(question)),
         decades=tuple(m.group(1) for m in _DECADE.finditer(question)),
         sources=sources,
         unknown_names=unknown,

@@ -187,8 +187,12 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
 )
 # A decade ("the 2000s", "the mid-2010s") is no focus word: "2010s" is in no text that says "2015", and
 # ``query.number_match`` matches it by any year in it.  A year or a figure stays: a sentence that names it is about it.
-# A number is matched as a number (``query.number_match``: "before 2016" is held by 2015), not as a focus word
-_A_NUMBER = re.compile(r"((early|mid|late)-)?\d+['’]?s|[\d.,–-]*\d", _I)
+_A_NUMBER = re.compile(r"((early|mid|late)-)?\d+['’]?s", _I)
+YEARS = r"(?:1[89]|20)\d\d"
+# A year asked from one side: "before 2016" is answered by 2000-2015, "since 2016" by 2017 on (``query.number_match``),
+# so neither the year nor the word before it is a focus word a sentence must spell
+BEFORE_YEAR = re.compile(rf"\b(?:before|prior to|until|till|up to|earlier than)\s+({YEARS})\b", _I)
+AFTER_YEAR = re.compile(rf"\b(?:after|since|later than)\s+({YEARS})\b", _I)
 _POSSESSIVE = re.compile(r"['’]s$", _I)
 # "where'd", "who've", "they're": a contraction's tail adds no subject to the word it follows
 _CONTRACTED = re.compile(r"['’](d|ve|re|ll|m)$", _I)
@@ -375,7 +379,8 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
     among (a paper's name says where to look, not what the answer is about).
     """
     # "Relative to the size of its economy" says the answer is a share of a whole, not what it is a share of
-    text = re.sub(_OF_WHOLE, " ", _BESIDES.sub(" ", focus_text or question), flags=_I)
+    text = re.sub(_OF_WHOLE, " ", _BESIDES.sub(" ", AFTER_YEAR.sub(" ", BEFORE_YEAR.sub(" ", focus_text or question))),
+                  flags=_I)
     # "What's" is "what": a contraction's "'s" makes no word a subject
     words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", text)
              if _POSSESSIVE.sub("", _CONTRACTED.sub("", w.lower())) not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w)
