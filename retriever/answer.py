@@ -154,13 +154,16 @@ def after_said(passages: list[list[Sentence]], said: str, order: Mapping[str, np
 
 def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: QueryVectors, hit: Ranked,
                  r: Reading = READING, common: frozenset[str] = frozenset(),
-                 aliases: dict[str, str] | None = None) -> list[Sentence]:
+                 aliases: dict[str, str] | None = None, claims: Mapping[int, str] | None = None) -> list[Sentence]:
     """Every sentence of a passage (one chunk, or several merged), scored for answering the question.
 
     The focus is looked for in the sentence and the one before it: a passage often names its subject in one
     sentence ("In that year, ...") and gives the figure in the next; a sentence opening with "He", "Its" ... also
     holds the question's names its passage gave before it.  ``aliases`` are the acronyms the passage's document
-    defines (``reading.acronyms``): "the 3SI" holds the focus "Three Seas Initiative".
+    defines (``reading.acronyms``): "the 3SI" holds the focus "Three Seas Initiative".  ``claims`` are the endnotes
+    (by where their text starts) that the sentence the answer would quote first cites, with it: a note is read
+    after its claim rather than after the note before it, and gains ``r.follows`` ("the 12 nations" of a claim are
+    named in its note).
     """
     rows = sorted({row for c in hit.chunks() for row in index.chunk_sentences[c]},
                   key=lambda row: index.sentence_spans[row][1])
@@ -196,8 +199,10 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     titled = w.kind not in ("heading", "summary") and not w.recommends
     out = []
     for i, (text, score) in enumerate(zip(texts, scores)):
+        claim = next((c for at, c in (claims or {}).items() if spans[i][1] <= at < spans[i][2]), None)
         window = reading.with_metonyms(reading.with_aliases(
-            " ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1]), aliases or {}), capitals)
+            f"{claim} {text}" if claim else " ".join(texts[max(0, i - 1):i + 2 if w.kind == "heading" else i + 1]),
+            aliases or {}), capitals)
         if w.kind == "heading":  # a heading answers by what its section says: read it with the sentence after it
             holds = spans[i][1] in headings
         elif w.kind == "source":  # a claim that cites an endnote, or the endnote itself

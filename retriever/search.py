@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -36,6 +36,9 @@ from .schema import Answer, Passage, Turn
 from .tuning import FOLLOW_UP_OWN_TERMS, FOLLOW_UP_OWN_WEIGHT, HANGUL_WEIGHTS, READING, Reading, Weights
 
 T = TypeVar("T")
+# Kinds whose answer is never an endnote a claim cites: a source question reads notes its own way (``compose.with_notes``),
+# a heading, summary or definition is the paper's own prose
+NOT_FROM_NOTES = ("source", "heading", "summary", "definition")
 
 
 @dataclass
@@ -349,6 +352,8 @@ class Searcher:
 
         def read() -> tuple[list[list[Sentence]], list[Passage]]:
             sentences = [self._read(q, w, r.vectors, hit) for hit in r.ranked]
+            if method == PIPELINE and w.kind not in NOT_FROM_NOTES and not (r.gist or r.needed_docs or q.hangul):
+                sentences = self._with_cited_notes(r, sentences, only, k)
             # A follow-up asking for a source ("Which newspaper is cited for that?") asks about what was just quoted:
             # its claim's note answers, so neither what follows it nor something unsaid is preferred.
             moves_on = r.follow_up and w.kind != "source"
@@ -409,6 +414,36 @@ class Searcher:
             timings_ms={name: round(ms, 3) for name, ms in r.timings.items()},
         )
 
+    def _with_cited_notes(self, r: Retrieval, sentences: list[list[Sentence]], only: Collection[str] | None,
+                          k: int) -> list[list[Sentence]]:
+        """The passages read again with the endnotes that the sentence the answer would quote first cites: a claim
+        often counts or names what its note spells out ("among the 12 nations ..." -> "The 12 nations are Austria,
+        Bulgaria, ..."), and the note's passage joins after the claim's when the retrievers did not bring it."""
+        chosen = compose.choose(sentences, (), self.reading, only)[:1]
+        if not chosen:
+            return sentences
+        at, claim = chosen[0]
+        doc = self.index.documents[claim.doc_id]
+        notes = [span for note in doc.footnotes_in(claim.start, claim.end) if (span := doc.note_span(note.marker))]
+        if not notes:
+            return sentences
+        old, held = list(r.ranked), self._spans(r.ranked)
+        missing = [c for a, _ in notes if not any(d == doc.doc_id and s <= a < e for d, s, e in held)
+                   for c in self._chunks_holding(doc.doc_id, a)[:1]]
+        if missing:
+            score = r.ranked[at - 1].score
+            r.ranked = rank.distinct(self.index, r.ranked[:at] + [Ranked(c, score) for c in missing] + r.ranked[at:],
+                                     k)[:k]
+        # the note is read after its claim as the claim is read after the sentence before it
+        passage = sentences[at - 1]
+        before = passage[max(0, passage.index(claim) - 1)].text if passage.index(claim) else ""
+        claims = {a: f"{before} {claim.text}".strip() for a, _ in notes}
+        # only the passages that hold a note (or came with one) are read again
+        read = {hit.chunks(): passage for hit, passage in zip(old, sentences)}
+        return [read[hit.chunks()] if hit.chunks() in read and not any(
+                    s.start <= a < s.end for s in read[hit.chunks()] for a in claims)
+                else self._read(r.query, r.wants, r.vectors, hit, claims) for hit in r.ranked]
+
     def _unanswered(self, w: reading.Wants, r: Retrieval, sentences: list[list[Sentence]]) -> bool:
         """Does the question (or this part of it) ask for a kind of answer that no top passage holds about its focus?
         ``sentences`` were read for the whole question; a part of it is read again for its own kind and focus."""
@@ -419,10 +454,11 @@ class Searcher:
             sentences = [self._read(r.query, w, r.vectors, hit) for hit in top]
         return not any(s.answers for passage in sentences[: len(top)] for s in passage)
 
-    def _read(self, q: Query, w: reading.Wants, vectors: QueryVectors, hit: Ranked) -> list[Sentence]:
+    def _read(self, q: Query, w: reading.Wants, vectors: QueryVectors, hit: Ranked,
+              claims: Mapping[int, str] | None = None) -> list[Sentence]:
         """One passage's sentences, scored for answering the question as ``w`` reads it."""
         return answer.read_passage(self.index, self.lexical, q, w, vectors, hit, self.reading, self.common_words,
-                                   self.aliases[self.index.chunks[hit.chunk].doc_id])
+                                   self.aliases[self.index.chunks[hit.chunk].doc_id], claims)
 
     def _gist(self, r: Retrieval, sentences: list[list[Sentence]]) -> list[compose.Quoted]:
         """A "summarise" question's key sentences, each cited by the returned passage that holds it."""

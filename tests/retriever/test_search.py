@@ -328,6 +328,17 @@ def test_a_name_question_is_not_answered_by_its_own_words_however_typed(searcher
     assert not answer.abstained and "Philly Shipyard" in answer.answer.text
 
 
+def test_the_endnote_of_the_claim_the_answer_quotes_joins_the_passages_after_it(searcher, index):
+    # the claim counts "the 12 nations"; its note names them, and no retriever brings the note for this wording
+    answer = searcher.ask("Which nations belong to the Three Seas Initiative?", k=5)
+    first = answer.answer.sentences[0]
+    assert "12 nations" in first.text and first.passage == 1
+    assert "Bulgaria" in answer.passages[1].text
+    assert index.documents[answer.passages[1].citation.doc_id].in_endnotes(answer.passages[1].citation.char_start + 5)
+    scores = [p.score for p in answer.passages]
+    assert scores == sorted(scores, reverse=True)
+
+
 def test_a_question_about_the_paper_itself_says_what_the_catalogue_gives_when_the_text_does_not(searcher):
     answer = searcher.ask("When was the Heritage brief published?", k=5)
     assert answer.abstained and answer.answer is None and answer.passages
