@@ -40,7 +40,8 @@ _A_PAPER = r"(paper|brief|report|commentary|article|piece|document|study|analysi
 _NAMING_A_PAPER = r"[\w.’' –-]{0,40}?" + _A_PAPER
 # Question shapes, tried in order: the first that matches decides the kind.
 _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|findings?|conclusions?)|key (points?|"
-                      r"takeaways?|findings?|messages?)|gist|overview|"
+                      r"takeaways?|findings?|messages?)|gist|overview|tl;? ?dr|in a nutshell|sum (it |this |that )?up|"
+                      r"boil (it |this |that )?down|"
                       r"what (are|were) (the|its|their) (\w+ ){0,3}(recommendations|proposals)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
                       # "What does the Heritage paper argue?": what it says as a whole
@@ -287,7 +288,8 @@ _LEADS_TO = re.compile(r"\b(risk(s|ed|ing)?|threat(en)?\w*|danger\w*|potentially
 # "What do they want instead?", "What does it propose for ...?": what a paper prescribes, which a sentence that says
 # what should be done holds ("It is time to design ...", "Washington should ...")
 _PROPOSAL = re.compile(r"\b(recommend\w*|propos\w*|suggest\w*|urg(e|es|ed|ing)|advocat\w*|calls? for|prescrib\w*|"
-                       r"instead)\b|\bshould (\w+ ){0,3}do\b|\bwhat (is|are) (needed|required)\b", _I)
+                       r"instead|push(es|ed|ing)? for)\b|\bshould (\w+ ){0,3}do\b|\bwhat (is|are) (needed|required)\b",
+                       _I)
 _PRESCRIBES = re.compile(r"\b(should|must|need(s)? to|ought to|it is (time|essential|critical|necessary|important|"
                          r"imperative|vital) (to|that)|recommend\w*|propos\w*|calls? for|urg(e|es|ed)|would do well)\b|"
                          # ... and so does an item of a list of them ("... should work with Seoul by: - Encouraging")

@@ -160,6 +160,9 @@ def test_idf_values_these_figures_assume(lexical):
     ("So what does it suggest instead?", "proposal"),
     ("What does the brief recommend for energy trade?", "proposal"),
     ("What kind of partnership does Seoul want?", "other"),  # a wish, not a prescription
+    ("what are they pushing for", "proposal"),
+    ("tldr of the heritage paper?", "summary"),
+    ("Can you sum up the KIEP commentary?", "summary"),
 ])
 def test_kind_of(question, kind):
     assert kind_of(question) == kind
