@@ -338,7 +338,10 @@ class Searcher:
         t0 = time.perf_counter()
         question = question.strip()
         typed, question = question, reading.truecase(question, self.cases)
-        r = self.retrieve(question, k, doc_ids, method, history)
+        # The reading stage reads at least ``Reading.depth`` passages, so the answer and the passage that leads do not
+        # depend on how many passages the client asked to see; the first ``k`` of them are returned.
+        depth = max(k, self.reading.depth) if method == PIPELINE else k
+        r = self.retrieve(question, depth, doc_ids, method, history)
         q, w = r.query, r.wants
         if r.vectors is None:  # bm25 alone never encoded the question, but its answer sentences still need meaning
             r.vectors = r.timed("encode", lambda: self._encode(q.text))
@@ -353,7 +356,7 @@ class Searcher:
         def read() -> tuple[list[list[Sentence]], list[Passage]]:
             sentences = [self._read(q, w, r.vectors, hit) for hit in r.ranked]
             if method == PIPELINE and w.kind not in NOT_FROM_NOTES and not (r.gist or r.needed_docs or q.hangul):
-                sentences = self._with_cited_notes(r, sentences, only, k)
+                sentences = self._with_cited_notes(r, sentences, only, depth)
             # A follow-up asking for a source ("Which newspaper is cited for that?") asks about what was just quoted:
             # its claim's note answers, so neither what follows it nor something unsaid is preferred.
             moves_on = r.follow_up and w.kind != "source"
@@ -372,6 +375,7 @@ class Searcher:
             # or highlighted again when something new answers nearly as well.
             if moves_on and self.reading.said:
                 sentences = answer.unsaid(sentences, conversation.said_before(history), self.reading.said)
+            r.ranked, sentences = r.ranked[:k], sentences[:k]
             return sentences, [answer.passage(self.index, n, hit, answer.highlight(self.index, read_))
                                for n, (hit, read_) in enumerate(zip(r.ranked, sentences), 1)]
 

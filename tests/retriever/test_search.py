@@ -47,6 +47,15 @@ def test_offsets_invariant_for_every_passage(searcher, index, method, question):
     assert answer.timings_ms["total"] > 0
 
 
+@pytest.mark.parametrize("question", QUESTIONS + ["How many countries does the U.S. already have RDP agreements with?"])
+def test_the_answer_and_the_passage_that_leads_do_not_depend_on_k(searcher, question):
+    # the reading stage reads Reading.depth passages whatever k is, so a client asking for fewer sees the same lead
+    few, many = searcher.ask(question, k=2), searcher.ask(question, k=10)
+    assert len(few.passages) == 2 and few.passages == many.passages[:2]
+    assert few.answer.sentences[0] == many.answer.sentences[0]
+    assert all(s.passage <= 2 for s in few.answer.sentences)
+
+
 def test_footnotes_travel_with_the_passage(searcher):
     answer = searcher.ask("Which Financial Times article reported South Korea as a top US investor?", k=5)
     notes = [f for p in answer.passages for f in p.citation.footnotes]
@@ -103,7 +112,8 @@ def test_second_stage_follows_its_weights(searcher):
 
     question = "What knock-on cascade might result if U.S. tariffs rose to record heights?"
     only_bm25 = searcher.with_weights(Weights(**{**{f: 0.0 for f in FEATURES}, "bm25": 1.0}))
-    bm25_order = [p.citation.char_start for p in searcher.ask(question, k=5, method="bm25").passages]
+    # (at the depth the pipeline reads, whose deeper passages may merge into the first five)
+    bm25_order = [p.citation.char_start for p in searcher.ask(question, k=READING.depth, method="bm25").passages[:5]]
     assert [p.citation.char_start for p in only_bm25.ask(question, k=5).passages] == bm25_order
     only_maxsim = searcher.with_weights(Weights(**{**{f: 0.0 for f in FEATURES}, "maxsim": 1.0}))
     r = only_maxsim.retrieve(question, k=50)
