@@ -161,9 +161,9 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     sentence ("In that year, ...") and gives the figure in the next; a sentence opening with "He", "Its" ... also
     holds the question's names its passage gave before it.  ``aliases`` are the acronyms the passage's document
     defines (``reading.acronyms``): "the 3SI" holds the focus "Three Seas Initiative".  ``claims`` are the endnotes
-    (by where their text starts) that the sentence the answer would quote first cites, with it: a note is read
-    after its claim rather than after the note before it, and gains ``r.follows`` ("the 12 nations" of a claim are
-    named in its note).
+    (by where their text starts) that the sentence the answer would quote first cites, with it (and the sentence
+    before it): a note is read after its claim rather than after the note before it, so it holds the claim's focus
+    ("the 12 nations" of a claim are named in its note).
     """
     rows = sorted({row for c in hit.chunks() for row in index.chunk_sentences[c]},
                   key=lambda row: index.sentence_spans[row][1])

@@ -26,8 +26,9 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"series\b|\b(brief|paper|report|commentary|piece|article)['’]s (\w+ )?(number|no\.)|"
                           r"\b(report|issue|brief|paper|publication) (number|no\.) of (the|this|that|its)\b|"
                           r"\bwhat is (the|its) (issue |report )?(brief |paper )?number\b", _I)),
-    ("authors", re.compile(r"\bwho (wrote|authored|penned)\b|\bwho(['’]s| is| are| were| was) (the )?(authors?|writers?)\b|"
-                           r"\b(written|authored) by whom\b|\bby whom (was|is) (it|the \w+|this \w+) written\b", _I)),
+    ("authors", re.compile(r"\bwho (wrote|authored|penned)\b|\bwho(['’]s| is| are| were| was) (the )?"
+                           r"(authors?|writers?)\b|\b(written|authored) by whom\b|"
+                           r"\bby whom (was|is) (it|the \w+|this \w+) written\b", _I)),
     ("title", re.compile(r"\btitle of (the|this|that|its|their)\b|\bwhat is (the|this|that) \w+ (called|titled)\b|"
                          r"\b(what|which) title\b|\bwhat is (it|its title) called\b", _I)),
 )

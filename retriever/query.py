@@ -19,9 +19,11 @@ from .reading import AFTER_YEAR, BEFORE_YEAR, METONYMS, YEARS
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(YEARS)
+# A number up to ten as a word, cardinal or ordinal ("two", "first"): the digits it stands for
 _SPELLED = {word: str(n) for n, words in enumerate((
     (), ("one", "first"), ("two", "second"), ("three", "third"), ("four", "fourth"), ("five", "fifth"),
-    ("six", "sixth"), ("seven", "seventh"), ("eight", "eighth"), ("nine", "ninth"), ("ten", "tenth"))) for word in words}
+    ("six", "sixth"), ("seven", "seventh"), ("eight", "eighth"), ("nine", "ninth"), ("ten", "tenth")))
+    for word in words}
 _SPELLED_WORDS = re.compile(r"\b(" + "|".join(_SPELLED) + r")\b", re.IGNORECASE)
 # A decade ("the 2000s", "the mid-2010s"): any year of it in a text matches, as "Between 2000 and 2015" does.
 _DECADE = re.compile(r"\b((?:1[89]|20)\d0)['’]?s\b")

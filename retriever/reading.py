@@ -107,7 +107,8 @@ _PERCENT = re.compile(r"\b(percent\w*|per cent|proportion|portion|fraction)\b|%|
                       r"['’]s shares?\b|비율|퍼센트|비중|" + _OF_WHOLE, _I)
 _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|level)\b|얼마|"
                        # "What did the plan cost?", "... and what did it pay?"
-                       r"\bwhat (did|does|do|will|would|could|might) [^?]*\b(cost|pay|spend)(\s+(for|on)\b[^?]*)?\s*[?.!]?\s*$", _I)
+                       r"\bwhat (did|does|do|will|would|could|might) [^?]*\b(cost|pay|spend)(\s+(for|on)\b[^?]*)?"
+                       r"\s*[?.!]?\s*$", _I)
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
                             r"costlier|faster|slower)\b", _I)
@@ -140,8 +141,9 @@ _ORGANISATION = re.compile(r"\b((what|which) |name of (the |a |an |that |this )?
                            r"think[- ]tanks?|agenc\w*|banks?|shipyards?|groups?|publishers?|corporations?|ministr\w*|"
                            r"departments?|alliances?|blocs?|conglomerates?|chaebols?|(auto|car|chip)?makers?|"
                            r"manufacturers?|producers?)\b|기관|기업|회사", _I)
-_PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}(?P<noun>countr\w*|states?|"
-                    r"cit(y|ies)|regions?|nations?|places?|locations?|provinces?|continents?)\b|어디|어느 나라", _I)
+_PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.’'-]*) ){0,3}"
+                    r"(?P<noun>countr\w*|states?|cit(y|ies)|regions?|nations?|places?|locations?|provinces?|"
+                    r"continents?)\b|어디|어느 나라", _I)
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
                    r"steps?|measures?|policies|tasks?|initiatives?))\b", _I)
 # "What is X?" asks what X is, but "What was it like before 2016?" names no X: it asks the last question again.
@@ -323,8 +325,7 @@ class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""
 
     # one of SHAPED, or "heading", "summary", "source", "reason", "image", "effect", "example", "addition", "proposal",
-    # "list",
-    # "definition", "yesno", "other"
+    # "list", "definition", "yesno", "other"
     kind: str
     focus: tuple[str, ...]  # the focus words as the question writes them, in order (for the reason)
     focus_terms: tuple[str, ...]  # the same as index terms (stemmed), for overlap

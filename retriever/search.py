@@ -36,8 +36,8 @@ from .schema import Answer, Passage, Turn
 from .tuning import FOLLOW_UP_OWN_TERMS, FOLLOW_UP_OWN_WEIGHT, HANGUL_WEIGHTS, READING, Reading, Weights
 
 T = TypeVar("T")
-# Kinds whose answer is never an endnote a claim cites: a source question reads notes its own way (``compose.with_notes``),
-# a heading, summary or definition is the paper's own prose
+# Kinds whose answer is never an endnote a claim cites: a source question reads notes its own way
+# (``compose.with_notes``), a heading, summary or definition is the paper's own prose
 NOT_FROM_NOTES = ("source", "heading", "summary", "definition")
 
 
@@ -419,7 +419,7 @@ class Searcher:
         )
 
     def _with_cited_notes(self, r: Retrieval, sentences: list[list[Sentence]], only: Collection[str] | None,
-                          k: int) -> list[list[Sentence]]:
+                          depth: int) -> list[list[Sentence]]:
         """The passages read again with the endnotes that the sentence the answer would quote first cites: a claim
         often counts or names what its note spells out ("among the 12 nations ..." -> "The 12 nations are Austria,
         Bulgaria, ..."), and the note's passage joins after the claim's when the retrievers did not bring it."""
@@ -437,16 +437,15 @@ class Searcher:
         if missing:
             score = r.ranked[at - 1].score
             r.ranked = rank.distinct(self.index, r.ranked[:at] + [Ranked(c, score) for c in missing] + r.ranked[at:],
-                                     k)[:k]
+                                     depth)[:depth]
         # the note is read after its claim as the claim is read after the sentence before it
-        passage = sentences[at - 1]
-        before = passage[max(0, passage.index(claim) - 1)].text if passage.index(claim) else ""
+        own = sentences[at - 1]
+        before = own[own.index(claim) - 1].text if own.index(claim) else ""
         claims = {a: f"{before} {claim.text}".strip() for a, _ in notes}
         # only the passages that hold a note (or came with one) are read again
-        read = {hit.chunks(): passage for hit, passage in zip(old, sentences)}
-        return [read[hit.chunks()] if hit.chunks() in read and not any(
-                    s.start <= a < s.end for s in read[hit.chunks()] for a in claims)
-                else self._read(r.query, r.wants, r.vectors, hit, claims) for hit in r.ranked]
+        unchanged = {hit.chunks(): read for hit, read in zip(old, sentences)
+                     if not any(s.start <= a < s.end for s in read for a in claims)}
+        return [unchanged.get(hit.chunks()) or self._read(r.query, r.wants, r.vectors, hit, claims) for hit in r.ranked]
 
     def _unanswered(self, w: reading.Wants, r: Retrieval, sentences: list[list[Sentence]]) -> bool:
         """Does the question (or this part of it) ask for a kind of answer that no top passage holds about its focus?

@@ -154,7 +154,8 @@ def test_said_last_is_the_latest_answer_only():
 
 def test_said_before_is_every_assistant_turn_without_markers_or_line_breaks():
     history = [user(FIRST), assistant(ANSWER_A), user("And then?"),
-               assistant("The plant makes batteries\nfor electric cars. [2] Shipbuilding cooperation is the third pillar. [1]")]
+               assistant("The plant makes batteries\nfor electric cars. [2] Shipbuilding cooperation is the third "
+                         "pillar. [1]")]
     said = said_before(history)
     assert "[1]" not in said and "[2]" not in said
     assert already_said("The plant makes batteries for electric cars.", said)  # the line break is a space
