@@ -110,6 +110,8 @@ class Sentence:
     text: str
     score: float  # how well it answers: meaning, words, numbers, and the kind of answer it holds about the focus
     answers: bool  # it holds an answer of the kind asked for, beside enough of the focus
+    focus: float = 0.0  # the share of the question's focus it holds (with the sentence before it)
+    meaning: float = 0.0  # the English model's cosine between it and the question
 
 
 def unsaid(passages: list[list[Sentence]], said: str, penalty: float) -> list[list[Sentence]]:
@@ -241,7 +243,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         # without one ("This commentary began with 2016 when ... diverged.") does not answer "What triggered the split
         # in 2016?"
         out.append(Sentence(doc.doc_id, spans[i][1], spans[i][2], text, score,
-                            long_enough and (holds or not (w.shaped or w.kind in reading.TESTED)) and tied))
+                            long_enough and (holds or not (w.shaped or w.kind in reading.TESTED)) and tied,
+                            focus, float(sims[i])))
     return out
 
 

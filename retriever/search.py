@@ -39,6 +39,9 @@ T = TypeVar("T")
 # Kinds whose answer is never an endnote a claim cites: a source question reads notes its own way
 # (``compose.with_notes``), a heading, summary or definition is the paper's own prose
 NOT_FROM_NOTES = ("source", "heading", "summary", "definition")
+# Kinds that ask for no shape of answer nor show one by their wording: the gate cannot look for their answer, only for
+# whether any sentence is about what they ask (``Reading.stray_focus``)
+STRAYS = ("other", "definition", "yesno", "list", "proposal")
 
 
 @dataclass
@@ -391,6 +394,12 @@ class Searcher:
         unanswered = gated and all(self._unanswered(part, r, sentences) for part in (
             [reading.wants(p, self.lexical, self.parse(p, name_sources=True).text) for p in reading.parts(question)]
             if w.compound else [w]))
+        # ... and one with no shape of answer is about nothing the papers say when no top sentence holds much of its
+        # focus or says nearly what it asks
+        stray = (gated and w.kind in STRAYS and not q.sources and not unanswered
+                 and not any(s.focus >= self.reading.stray_focus or s.meaning >= self.reading.stray_meaning
+                             for passage in sentences[: self.reading.gate_passages] for s in passage))
+        off_topic = off_topic or stray
         abstained = off_topic or unanswered or r.unstated is not None
         composed, why = None, None
         if abstained:

@@ -124,6 +124,12 @@ class Reading:
     meaning_tie: float = 0.62
     rare_idf: float = 2.5  # a name of the question this rare (IDF over chunks) must sit beside the answer
     gate_passages: int = 3  # the top passages in which an answer of the asked kind is looked for
+    # A question with no shape of answer to look for ("What's the weather like in Seoul in April?") is about nothing
+    # the papers say when no sentence of those passages holds this share of its focus nor comes this close to it in
+    # meaning (the English model's cosine): far-off questions that name Korea pass the topic floor, and a sentence
+    # about Seoul is near them.  Questions that name a paper, compare the papers or follow a conversation are exempt.
+    stray_focus: float = 0.4
+    stray_meaning: float = 0.40
     # the passages read whatever a client asks to see (k): the passage that answers best leads from among them, so
     # the answer does not depend on k (eval/heldout.jsonl at k=5 against k=10: hit@1 0.856 against 0.871)
     depth: int = 10

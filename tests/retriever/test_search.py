@@ -160,6 +160,20 @@ def test_a_question_near_one_sentence_but_about_nothing_the_papers_are_about_abs
     assert searcher.ask(question, k=3).abstained
 
 
+@pytest.mark.parametrize("question", ["What's the weather like in Seoul in April?",
+                                      "Recommend a good K-drama to watch this weekend."])
+def test_a_far_off_question_naming_korea_abstains_when_no_sentence_is_about_what_it_asks(searcher, question):
+    # naming Seoul or Korea passes the topic floor; no top sentence holds much of "weather" and "April", nor says
+    # anything close to it (Reading.stray_focus, stray_meaning)
+    r = searcher.retrieve(question, 3)
+    assert r.evidence["topicality"] >= CONFIDENCE.topic_floor
+    answer = searcher.ask(question, k=3)
+    assert answer.abstained and answer.answer is None and answer.passages
+    assert answer.reason.startswith("These documents do not discuss")
+    # a question of the same shape about what the papers do say is answered
+    assert not searcher.ask("What does the Heritage brief say about energy trade with Seoul?", k=3).abstained
+
+
 def test_on_topic_questions_do_not_abstain(searcher):
     for question in QUESTIONS:
         answer = searcher.ask(question, k=3)
