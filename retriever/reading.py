@@ -102,6 +102,7 @@ _OF_WHOLE = (r"\b(relative to|as a share of|in proportion to|compared (with|to))
 # "rate" the noun ("the tariff rate", "a rate of"), not the verb ("How does Heritage rate KORUS?")
 _RATE = r"\b(the|a|an|its|their|what|which|this|that)\s+([\w-]+\s+)?rates?\b|\brates?\s+(of|on|for|in|at)\b"
 _PERCENT = re.compile(r"\b(percent\w*|per cent|proportion|portion|fraction)\b|%|\bhow much of\b|\bshares? of\b|"
+                      r"\b(slice|chunk|piece)s? of\b|"
                       + _RATE + "|"
                       r"\b(what|which|the|a|its|their|his|her|our|market|largest|biggest|smallest)\s+shares?\b|"
                       r"['’]s shares?\b|비율|퍼센트|비중|" + _OF_WHOLE, _I)
@@ -109,6 +110,7 @@ _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|
                        # "What did the plan cost?", "... and what did it pay?"
                        r"\bwhat (did|does|do|will|would|could|might) [^?]*\b(cost|pay|spend)(\s+(for|on)\b[^?]*)?"
                        r"\s*[?.!]?\s*$", _I)
+_LEVEL = re.compile(r"\bwhat (level|height|point)\b|\bhow high\b", _I)
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
                             r"costlier|faster|slower)\b", _I)
@@ -235,7 +237,7 @@ _NOT_FOCUS = {
     "i", "me", "my", "want", "know", "tell", "please", "explain", "describe", "like", "i'd", "i’d", "i'm", "i’m",
     "you", "your",
     # and what a chat puts around it: "ok and what does the first author do there?"
-    "ok", "okay", "hmm", "thanks", "thank", "hi", "hey", "well", "now",
+    "ok", "okay", "hmm", "thanks", "thank", "hi", "hey", "well", "now", "whats", "whos", "hows", "wheres", "whens",
     # the kind's own words ("How much money ...?", "How many items ...?", "What does it suggest instead?")
     "money", "items", "kinds", "types", "sorts", "suggest", "suggests", "suggested", "propose", "proposes",
     "proposed", "urge", "urges", "advocate", "advocates", "instead",
@@ -352,8 +354,8 @@ def kind_of(question: str) -> str:
     if not _WHICH_SOURCE.search(question):
         question = _IN_PAPER.sub(" ", question)
     kind = next((kind for matches, kind in _KINDS if matches(question)), "other")
-    if kind == "amount":
-        return "money" if _MONEY_WORDS.search(question) else "number"
+    if kind == "amount":  # "To what level could tariffs climb?" asks a figure of any unit (a rate), not a sum
+        return "money" if _MONEY_WORDS.search(question) and not _LEVEL.search(question) else "number"
     # "Besides commercial nuclear plants, what technologies ...?" asks what else: what a sentence adds
     if kind in ("other", "list") and _BESIDES.search(question):
         return "addition"

@@ -163,6 +163,10 @@ def test_idf_values_these_figures_assume(lexical):
     ("what are they pushing for", "proposal"),
     ("tldr of the heritage paper?", "summary"),
     ("Can you sum up the KIEP commentary?", "summary"),
+    # a slice of a whole is a share; a level or height a figure of any unit (a tariff's is a rate), not a sum
+    ("how big a slice of the worlds imports did the us take in 2024", "percent"),
+    ("If US tariffs climb to roughly what level could the edge over China be upended?", "number"),
+    ("How high are US tariffs on Korean goods?", "number"),
 ])
 def test_kind_of(question, kind):
     assert kind_of(question) == kind
@@ -352,6 +356,7 @@ def test_holds_person_without_common_words_takes_any_capitalised_pair():
     # nor is a preposition or the kind's own noun any of it
     ("How much money did firms pledge toward projects, unlike others?", ("firms", "pledge", "projects", "others")),
     ("where'd he get his phd", ("phd",)),  # nor a contracted question word
+    ("whats the time difference between new york and seoul", ("time", "new", "york", "seoul")),
 ])
 def test_wants_focus_holds_no_decade_hedge_side_of_a_year_or_preposition(lexical, question, focus):
     assert wants(question, lexical).focus == focus
