@@ -156,6 +156,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("What did Korea pay for the shipyard?", "money"),
     ("What did they pay attention to?", "other"),
     ("where does kiep get its greenfield fdi numbers from", "source"),
+    ("where'd heritage get that stat about korea being the biggest investor", "source"),
+    ("Where did Korea get the money for its plants?", "place"),  # where money came from is no citation
     # what a paper would have done: a sentence that says what should be done holds it
     ("So what does it suggest instead?", "proposal"),
     ("What does the brief recommend for energy trade?", "proposal"),
