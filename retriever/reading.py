@@ -111,6 +111,9 @@ _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|
                        # "What did the plan cost?", "... and what did it pay?"
                        r"\bwhat (did|does|do|will|would|could|might) [^?]*\b(cost|pay|spend)(\s+(for|on)\b[^?]*)?"
                        r"\s*[?.!]?\s*$", _I)
+_HOW_MANY = re.compile(r"\bhow many (?P<rest>[\w.’'-]+(?: [\w.’'-]+){0,3})", _I)
+_UNITS = {"billions", "millions", "thousands", "trillions", "times", "dollars", "percent", "percentage", "points",
+          "percentage-points", "won", "units"}
 _LEVEL = re.compile(r"\bwhat (level|height|point)\b|\bhow high\b", _I)
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
@@ -341,6 +344,8 @@ class Wants:
     exact: bool = False  # it asks for a figure exactly ("What exact percentage ...?"): "well above 2 percent" is none
     # the noun a name question asks for ("Which American shipyard ...?": "shipyard"), which may be part of the name
     noun: str | None = None
+    # what a count is of ("How many American jobs ...?": "jobs"): a figure of something else is no answer
+    counted: str | None = None
 
     @property
     def shaped(self) -> bool:
@@ -404,7 +409,23 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
         exact=kind in FIGURES and bool(_EXACT.search(question)),
         noun=next((m.group("noun") for pattern in (_ORGANISATION, _PLACE) if kind in NAMES
                    for m in [pattern.search(question)] if m and m.group("noun")), None),
+        counted=counted(question) if kind == "number" else None,
     )
+
+
+def counted(question: str) -> str | None:
+    """What "how many" counts: the last word of the noun phrase after it ("How many American jobs have ...?":
+    "jobs"), unless it is a unit or the kind's own word ("billions", "times", "items")."""
+    m = _HOW_MANY.search(question)
+    if not m:
+        return None
+    words = []
+    for word in m.group("rest").split():
+        if word.lower() in _NOT_FOCUS:
+            break
+        words.append(word)
+    head = words[-1] if words else None
+    return head if head and head.lower() not in _UNITS else None
 
 
 def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:

@@ -10,7 +10,8 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, defines, doer, expansion_asked,
+from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, counted, defines, doer,
+                               expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to, only_bounded,
                                opens_with_pronoun, parts, proper_cases, spelled_out_at, titles_a_list_item, truecase,
                                wants, with_aliases, with_metonyms, without_words)
@@ -284,6 +285,17 @@ def test_holds_an_example(text, expected):
 def test_holds_an_addition():
     assert holds("addition", "This partnership should also include used fuel management.")
     assert not holds("addition", "Commercial nuclear energy matters.")
+
+
+@pytest.mark.parametrize(("question", "noun"), [
+    ("How many American jobs have Korean greenfield investments created so far?", "jobs"),
+    ("how many RDP agreements does the pentagon have", "agreements"),
+    ("3SI: how many member nations?", "nations"),
+    ("How many billions did Korea promise?", None),  # a unit, not what is counted
+    ("how many items are on the list", None),  # the kind's own word
+])
+def test_counted_is_what_how_many_counts(question, noun):
+    assert counted(question) == noun
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -174,6 +174,12 @@ def test_a_far_off_question_naming_korea_abstains_when_no_sentence_is_about_what
     assert not searcher.ask("What does the Heritage brief say about energy trade with Seoul?", k=3).abstained
 
 
+def test_a_count_of_something_the_papers_never_count_abstains(searcher):
+    # the papers count dollars and times, never jobs; a count of agreements they give is answered
+    assert searcher.ask("How many American jobs have Korean greenfield investments created?", k=3).abstained
+    assert not searcher.ask("How many RDP agreements does the Pentagon have with other countries?", k=3).abstained
+
+
 def test_on_topic_questions_do_not_abstain(searcher):
     for question in QUESTIONS:
         answer = searcher.ask(question, k=3)
