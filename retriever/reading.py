@@ -114,6 +114,7 @@ _HOW_MUCH = re.compile(r"\bhow (much|large|big|high)\b|\bwhat (amount|sum|value|
 _HOW_MANY = re.compile(r"\bhow many (?P<rest>[\w.’'-]+(?: [\w.’'-]+){0,3})", _I)
 _UNITS = {"billions", "millions", "thousands", "trillions", "times", "dollars", "percent", "percentage", "points",
           "percentage-points", "won", "units"}
+_MANY_OF_MONEY = re.compile(r"\bhow many (billions?|millions?|trillions?|dollars|won)\b", _I)
 _LEVEL = re.compile(r"\bwhat (level|height|point)\b|\bhow high\b", _I)
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
@@ -362,6 +363,8 @@ def kind_of(question: str) -> str:
     kind = next((kind for matches, kind in _KINDS if matches(question)), "other")
     if kind == "amount":  # "To what level could tariffs climb?" asks a figure of any unit (a rate), not a sum
         return "money" if _MONEY_WORDS.search(question) and not _LEVEL.search(question) else "number"
+    if kind == "number" and _MANY_OF_MONEY.search(question):  # "How many billions did Korea promise?" asks a sum
+        return "money"
     # "Besides commercial nuclear plants, what technologies ...?" asks what else: what a sentence adds
     if kind in ("other", "list") and _BESIDES.search(question):
         return "addition"

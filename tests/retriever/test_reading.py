@@ -170,6 +170,7 @@ def test_idf_values_these_figures_assume(lexical):
     ("how big a slice of the worlds imports did the us take in 2024", "percent"),
     ("If US tariffs climb to roughly what level could the edge over China be upended?", "number"),
     ("How high are US tariffs on Korean goods?", "number"),
+    ("how many billions did korea promise to invest", "money"),  # a count of a unit of money is a sum
 ])
 def test_kind_of(question, kind):
     assert kind_of(question) == kind
