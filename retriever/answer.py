@@ -143,8 +143,7 @@ def after_said(passages: list[list[Sentence]], said: str, order: Mapping[str, np
     # ... and the endnotes the quoted sentences cite come next too: "Do those need Congress to sign off?" after a
     # claim about RDP agreements is answered by the note that claim points to, not by the sentence after it
     notes = [] if index is None else [
-        (s.doc_id, span) for s in said_here for note in index.documents[s.doc_id].footnotes_in(s.start, s.end)
-        if (span := index.documents[s.doc_id].note_span(note.marker))]
+        (s.doc_id, span) for s in said_here for span in index.documents[s.doc_id].cited_spans(s.start, s.end)]
 
     def lift(s: Sentence) -> float:
         if any(doc_id == s.doc_id and s.start < b and a < s.end for doc_id, (a, b) in notes):

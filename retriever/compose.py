@@ -137,12 +137,10 @@ def with_notes(index: Index, quoted: list[Quoted], passages: Sequence[list[Sente
             add(rank, Sentence(s.doc_id, *whole, doc.text[whole[0]:whole[1]], s.score, True))
             continue
         add(rank, s)
-        for note in doc.footnotes_in(s.start, s.end):
-            span = doc.note_span(note.marker)
-            if span is not None:
-                holder = next((n for n, sentences in enumerate(passages, 1)
-                               if any(_overlaps(x, s.doc_id, span) for x in sentences)), rank)
-                add(holder, Sentence(s.doc_id, span[0], span[1], doc.text[span[0]:span[1]], s.score, True))
+        for span in doc.cited_spans(s.start, s.end):
+            holder = next((n for n, sentences in enumerate(passages, 1)
+                           if any(_overlaps(x, s.doc_id, span) for x in sentences)), rank)
+            add(holder, Sentence(s.doc_id, span[0], span[1], doc.text[span[0]:span[1]], s.score, True))
     return out
 
 

@@ -107,6 +107,10 @@ class Document(DocumentRecord):
         at = self.text.rfind(note) if note else -1  # the notes close the document
         return (at, at + len(note)) if at >= 0 else None
 
+    def cited_spans(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Where the endnotes cited inside ``(start, end]`` stand in the text (those the text holds)."""
+        return [span for note in self.footnotes_in(start, end) if (span := self.note_span(note.marker))]
+
     def in_front_matter(self, position: int) -> bool:
         """Before the first section: the title and byline (of a document that has sections at all)."""
         return bool(self.sections) and position < self.sections[0].char_start

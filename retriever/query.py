@@ -15,16 +15,11 @@ from . import catalogue
 from .documents import DocumentRecord
 from .korean import is_hangul
 from .lexical import Lexical
-from .reading import AFTER_YEAR, BEFORE_YEAR, METONYMS, YEARS
+from .reading import AFTER_YEAR, BEFORE_YEAR, METONYMS, NUMBER_WORDS, YEARS
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(YEARS)
-# A number up to ten as a word, cardinal or ordinal ("two", "first"): the digits it stands for
-_SPELLED = {word: str(n) for n, words in enumerate((
-    (), ("one", "first"), ("two", "second"), ("three", "third"), ("four", "fourth"), ("five", "fifth"),
-    ("six", "sixth"), ("seven", "seventh"), ("eight", "eighth"), ("nine", "ninth"), ("ten", "tenth")))
-    for word in words}
-_SPELLED_WORDS = re.compile(r"\b(" + "|".join(_SPELLED) + r")\b", re.IGNORECASE)
+_SPELLED_WORDS = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 # A decade ("the 2000s", "the mid-2010s"): any year of it in a text matches, as "Between 2000 and 2015" does.
 _DECADE = re.compile(r"\b((?:1[89]|20)\d0)['’]?s\b")
 # A capitalised word or an acronym that does not open a sentence: a name, unless the corpus uses it.
@@ -93,7 +88,7 @@ def number_match(q: Query, text: str) -> float:
     Trump Administration", "2 papers" by "two")."""
     if not q.numbers:
         return 0.0
-    found = set(numbers_in(text)) | {_SPELLED[w.lower()] for w in _SPELLED_WORDS.findall(text)}
+    found = set(numbers_in(text)) | {NUMBER_WORDS[w.lower()] for w in _SPELLED_WORDS.findall(text)}
     years = [int(n) for n in found if _YEAR.fullmatch(n)]
 
     def matched(n: str) -> bool:

@@ -544,8 +544,11 @@ def lower_case_words(texts: list[str]) -> frozenset[str]:
 # "Three Seas Initiative (3SI)", "Reciprocal Defense Procurement (RDP)": a name, then its acronym in parentheses.
 _ACRONYM = re.compile(r"\(([A-Z0-9][A-Za-z0-9&-]{1,9})\)")
 _SMALL_WORDS = {"of", "the", "and", "for", "on", "in", "to", "&"}
-_DIGIT_WORDS = {"1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven", "8": "eight",
-                "9": "nine"}
+_CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+# A number up to ten as a word, cardinal or ordinal ("two", "first"): the digits it stands for
+NUMBER_WORDS = {word: str(n) for words in (_CARDINALS, _ORDINALS) for n, word in enumerate(words, 1)}
+_DIGIT_WORDS = {str(n): word for n, word in enumerate(_CARDINALS, 1)}
 
 
 def acronyms(text: str) -> dict[str, str]:

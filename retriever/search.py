@@ -437,7 +437,7 @@ class Searcher:
             return sentences
         at, claim = chosen[0]
         doc = self.index.documents[claim.doc_id]
-        notes = [span for note in doc.footnotes_in(claim.start, claim.end) if (span := doc.note_span(note.marker))]
+        notes = doc.cited_spans(claim.start, claim.end)
         if not notes:
             return sentences
         old, held = list(r.ranked), self._spans(r.ranked)

@@ -487,6 +487,14 @@ def test_an_endnote_holds_the_year_for_a_question_about_the_source(index_with_no
     assert note.answers
 
 
+def test_cited_spans_are_where_the_notes_a_span_cites_stand(index):
+    doc = index.documents["a"]
+    s1, s2 = span(S1), span(S2)
+    note = "Ministry of Finance, annual investment report, 2024."
+    assert doc.cited_spans(s1[1], s1[2]) == [(TEXT.index(note), TEXT.index(note) + len(note))]
+    assert doc.cited_spans(s2[1], s2[2]) == []  # it cites nothing
+
+
 def test_a_name_the_question_gives_answers_nothing_spelled_out_either(index, index_lexical):
     # "Ministry" makes the note hold an organisation, but it is the MOF the question asks about, not who leads it
     question = parse("Who leads the MOF?", index_lexical)
