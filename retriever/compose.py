@@ -61,7 +61,10 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
                    else (i, i))
     # "The latter remains ...": the sentence before says what it stands for, and is quoted beyond the count
     antecedent = int(first > 0 and bool(_STANDS_FOR.match(sentences[first].text)))
-    chosen: list[Quoted] = [(best_rank, s) for s in sentences[first - antecedent:last + 1]]
+    chosen: list[Quoted] = []
+    for s in sentences[first - antecedent:last + 1]:
+        if not _repeats(s, chosen, r.repeat_overlap):
+            chosen.append((best_rank, s))
     for doc_id in needed_docs:
         if all(s.doc_id != doc_id for _, s in chosen):
             chosen += [pair for pair in ranked if pair[1].doc_id == doc_id][:1]
@@ -71,6 +74,8 @@ def choose(passages: Sequence[list[Sentence]], needed_docs: Sequence[str] = (), 
             break
         # a passage not quoted yet, or a sentence further on in the best one's passage: it often gives the answer a
         # few sentences past the best match, while what comes before the best is context (the pair takes that in)
+        if _repeats(pair[1], chosen, r.repeat_overlap):
+            continue
         if (all(pair[0] != rank for rank, _ in chosen)
                 or pair[0] == best_rank and pair[1].start > best.start and all(pair[1] is not s for _, s in chosen)):
             chosen.append(pair)
@@ -242,6 +247,16 @@ def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_t
 
 def _phrase(words: list[str]) -> str:
     return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else words[0]
+
+
+def _repeats(s: Sentence, chosen: Sequence[Quoted], overlap: float) -> bool:
+    """Does ``s`` say again what a quoted sentence says (nearly the same words, or the very sentence)?"""
+    words = set(re.findall(r"\w+", s.text.casefold()))
+    for _, other in chosen:
+        theirs = set(re.findall(r"\w+", other.text.casefold()))
+        if other is s or words and len(words & theirs) / len(words | theirs) >= overlap:
+            return True
+    return False
 
 
 def _long(s: Sentence) -> bool:

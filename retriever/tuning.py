@@ -152,6 +152,9 @@ class Reading:
     follows: float = 0.3
     follows_reach: int = 3
     max_sentences: int = 3
+    # A sentence that shares this much of its words (Jaccard, case folded) with one already quoted says it again: a
+    # web page may repeat its standfirst as its first paragraph ("Today, the ROK–US economic alliance ...")
+    repeat_overlap: float = 0.6
     # 1: the passage holding the sentence quoted first leads the returned passages (``compose.lead``); 0: the second
     # stage's order stands
     lead: float = 1.0

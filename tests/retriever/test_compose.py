@@ -24,7 +24,7 @@ from retriever.schema import AnswerSentence
 from retriever.tuning import Reading
 
 # The margins the scores below are set against, fixed here so the hand-computed choices do not follow the tuning.
-R = Reading(pair_margin=0.3, second_margin=0.15, rank_penalty=0.05, max_sentences=3)
+R = Reading(pair_margin=0.3, second_margin=0.15, rank_penalty=0.05, max_sentences=3, repeat_overlap=0.6)
 OTHER = Wants(kind="other", focus=(), focus_terms=(), compare=False)
 
 
@@ -136,6 +136,18 @@ def test_choose_the_rank_penalty_breaks_near_ties_towards_the_top_passage():
     # .84 - .05 = .79 < .80: passage 1 first;  .86 - .05 = .81 > .80: passage 2 first
     assert picked(choose([[sentence("a", 0, 0.8)], [sentence("b", 0, 0.84)]], r=R))[0] == (1, "a", 0)
     assert picked(choose([[sentence("a", 0, 0.8)], [sentence("b", 0, 0.86)]], r=R))[0] == (2, "b", 0)
+
+
+STANDFIRST = "Today, the alliance, reinforced by deepening investment ties, stands at another turning point."
+AGAIN = "Today, the alliance, backed by these deepening ties, stands at another turning point."  # Jaccard 11/15
+
+
+def test_choose_does_not_quote_a_sentence_twice_in_other_words():
+    # the pair would take both (.85 is within .3 of .9), and passage 2 is nearly as good: each only says it again
+    passages = [[said(0, STANDFIRST, 0.85), said(120, AGAIN, 0.9)], [Sentence("b", 0, len(AGAIN), AGAIN, 0.88, True)]]
+    assert picked(choose(passages, r=R)) == [(1, "a", 0)]
+    # below the overlap they are different sentences
+    assert len(choose(passages, r=dataclasses.replace(R, repeat_overlap=0.8))) == 2
 
 
 def test_choose_one_sentence_per_further_passage():
