@@ -7,6 +7,7 @@ the rank of the passage it comes from, so a reader checks each word against the 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection, Sequence
 
@@ -118,6 +119,21 @@ def under_heading(index: Index, quoted: list[Quoted]) -> list[Quoted]:
             if pair[1].doc_id == best.doc_id and end <= pair[1].start < section.char_end]
     title = Sentence(best.doc_id, section.char_start, end, section.title, best.score, True)
     return [(rank, title)] + same
+
+
+def with_titles(index: Index, quoted: list[Quoted]) -> list[Quoted]:
+    """A point a paper enumerates in prose ("First, it is essential to ...") quoted from the title of the section it
+    opens ("Rethinking Tariffs and Incentives"): the title is the point's name, and a reader who asks for the paper's
+    main points expects it.  One span from the title to the sentence's end, so it verifies like any other."""
+    out = []
+    for rank, s in quoted:
+        doc = index.documents[s.doc_id]
+        section = next((sec for sec in doc.sections if sec.char_start < s.start < sec.char_end), None)
+        if (_ORDINAL.match(s.text) and section is not None and doc.text.startswith(section.title, section.char_start)
+                and not doc.text[section.char_start + len(section.title):s.start].strip()):
+            s = dataclasses.replace(s, start=section.char_start, text=doc.text[section.char_start:s.end])
+        out.append((rank, s))
+    return out
 
 
 def with_notes(index: Index, quoted: list[Quoted], passages: Sequence[list[Sentence]]) -> list[Quoted]:

@@ -475,7 +475,7 @@ class Searcher:
     def _gist(self, r: Retrieval, sentences: list[list[Sentence]]) -> list[compose.Quoted]:
         """A "summarise" question's key sentences, each cited by the returned passage that holds it."""
         found = {(s.doc_id, s.start): (rank, s) for rank, passage in enumerate(sentences, 1) for s in passage}
-        return [found[(d, a)] for d, a, _ in r.gist if (d, a) in found]
+        return compose.with_titles(self.index, [found[(d, a)] for d, a, _ in r.gist if (d, a) in found])
 
     def _encode(self, text: str) -> QueryVectors:
         vectors, tokens = self.encoder.encode_with_tokens([text])

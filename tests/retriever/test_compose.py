@@ -14,6 +14,7 @@ import pytest
 
 from retriever.answer import Sentence
 from retriever.compose import (choose, key_sentences, lead, names_section, reason, text_of, under_heading,
+                               with_titles,
                                with_notes)
 from retriever.documents import Document, Section
 from retriever.index import Index
@@ -452,6 +453,25 @@ def test_under_heading_without_a_title_in_the_text_changes_nothing(noted):
     index = dataclasses.replace(noted, documents={"a": shifted})
     best = span_sentence(NOTED, CLAIM)
     assert under_heading(index, [(1, best)]) == [(1, best)]
+
+
+TITLED = "Rethinking Tariffs\n\nFirst, it is essential to recalibrate tariffs. Tariffs hurt.\nRespecting Ambiguity\n" \
+         "Korea must stay calm. Second, it is essential to move beyond a binary choice.\n"
+
+
+def test_with_titles_quotes_an_enumerated_point_from_the_title_of_the_section_it_opens():
+    second = TITLED.index("Respecting")
+    index = gist_index(TITLED, [])
+    index.documents["a"] = index.documents["a"].model_copy(update={"sections": [
+        Section(title="Rethinking Tariffs", char_start=0, char_end=second),
+        Section(title="Respecting Ambiguity", char_start=second, char_end=len(TITLED))]})
+    first = span_sentence(TITLED, "First, it is essential to recalibrate tariffs.")
+    (rank, s), = with_titles(index, [(2, first)])
+    assert (rank, s.text, s.start, s.end) == (2, TITLED[:first.end], 0, first.end)
+    # not the section's first sentence, or not an enumerated point: quoted as it was
+    later = span_sentence(TITLED, "Second, it is essential to move beyond a binary choice.")
+    plain = span_sentence(TITLED, "Tariffs hurt.")
+    assert with_titles(index, [(1, later), (1, plain)]) == [(1, later), (1, plain)]
 
 
 def test_with_notes_follows_a_claim_with_the_endnote_it_cites(noted):
