@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -230,7 +230,9 @@ class Searcher:
         if acronym:  # "What does KIEP stand for?": where a paper spells it out
             ranked = self._expansion_first(ranked, out, acronym, doc_ids, k)
         elif fields and paper:  # "When was the KIEP commentary published?": where its text says so
-            ranked = self._catalogue_first(ranked, out, paper[0], fields, k)
+            ranked = self._catalogue_first(ranked, out, paper[:1], fields, k)
+        elif fields and out.wants.compare:  # "Which institutions are behind the two papers?": where each says so
+            ranked = self._catalogue_first(ranked, out, rank.compared(self.index, ranked, q.sources), fields, k)
         elif out.wants.kind == "summary":
             ranked = self._gist_first(ranked, out, doc_ids, k)
         if out.wants.compare or len(q.sources) > 1:
@@ -279,17 +281,18 @@ class Searcher:
                     for a, b in compose.key_sentences(self.index, d, out.wants.recommends, per_doc, q.text)]
         return self._holding_first(ranked, out.gist, k)
 
-    def _catalogue_first(self, ranked: list[Ranked], out: Retrieval, doc_id: str, fields: list[str],
+    def _catalogue_first(self, ranked: list[Ranked], out: Retrieval, doc_ids: Sequence[str], fields: list[str],
                          k: int) -> list[Ranked]:
-        """For a question about the paper itself, the sentences of its text that state the asked catalogue fields
-        (its byline's date, its series line) are its gist; where the text states none, ``out.unstated`` says what
-        the catalogue record gives."""
-        doc = self.index.documents[doc_id]
-        starts = [a for a in (catalogue.stated_at(doc, f) for f in fields) if a is not None]
+        """For a question about the paper itself (or each of the papers it compares), the sentences of its text that
+        state the asked catalogue fields (its byline's date, its series line) are its gist; where the text states
+        none, ``out.unstated`` says what the catalogue record gives."""
+        starts = {doc_id: [a for a in (catalogue.stated_at(self.index.documents[doc_id], f) for f in fields)
+                           if a is not None] for doc_id in doc_ids}
         out.gist = sorted({(d, a, b) for d, a, b in self.index.sentence_spans
-                           if d == doc_id and any(a <= start < b for start in starts)})
+                           if any(a <= start < b for start in starts.get(d, ()))})
         if not out.gist:
-            out.unstated = catalogue.unstated(doc, fields, f"“{doc.title}”")
+            out.unstated = " ".join(catalogue.unstated(doc, fields, f"“{doc.title}”")
+                                    for doc in map(self.index.documents.get, doc_ids))
             return ranked
         out.on_record = True
         return self._holding_first(ranked, out.gist, k)

@@ -28,6 +28,10 @@ def paper(**record) -> Document:
     ("Who are the authors of the study cited for that?", []),
     ("Who is the publisher of the KIEP commentary?", ["publisher"]),
     ("Which think tank published the brief?", ["publisher"]),
+    ("Which institutions are behind the two papers?", ["publisher"]),
+    ("who's behind the kiep piece", ["publisher"]),
+    ("what think tanks put out these papers", ["publisher"]),
+    ("Which institutions does the brief say are behind the sanctions?", []),  # not the paper's own
     ("What is the title of the KIEP paper?", ["title"]),
     ("What series is the brief part of?", ["series"]),
     ("What is the Heritage brief's report number?", ["series"]),  # a paper's number is its place in a series

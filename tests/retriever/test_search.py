@@ -343,6 +343,13 @@ def test_a_question_about_the_paper_itself_quotes_where_its_text_says_so(searche
     assert all(s.passage == 1 for s in answer.answer.sentences)
 
 
+def test_a_question_about_both_papers_themselves_quotes_where_each_says_so(searcher):
+    answer = searcher.ask("Which institutions are behind the two papers?", k=5)
+    assert not answer.abstained
+    assert len({s.doc_id for s in answer.answer.sentences}) == 2
+    assert "Heritage Foundation" in answer.answer.text and "Korea Institute for International" in answer.answer.text
+
+
 def test_who_wrote_a_paper_is_its_byline_and_the_byline_leads(searcher):
     answer = searcher.ask("Who are the authors of the Heritage piece on the partnership?", k=5)
     assert not answer.abstained
