@@ -94,8 +94,10 @@ _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes
                      # "Where does KIEP get its FDI numbers from?", "where'd heritage get that stat about ..."
                      r"\b(get|gets|got|take|takes|took|draw|draws|drew|obtain\w*)\b[^?]*\b(numbers?|figures?|data|"
                      r"statistics|estimates?)\s+from\b|\bwhere(['’]d| did| does| do)\b[^?]*\b(get|gets|got|find|"
-                     r"finds|found)\b[^?]*\b(stats?|statistics|numbers?|figures?|data|estimates?|claims?|quotes?)\b",
-                     _I)
+                     r"finds|found)\b[^?]*\b(stats?|statistics|numbers?|figures?|data|estimates?|claims?|quotes?)\b|"
+                     # "What data does KIEP rely on for ...?", "which statistics is that based on"
+                     r"\b(stats?|statistics|numbers?|figures?|data|estimates?)\b[^?]*\b(rel(y|ies|ied|ying)|based|"
+                     r"draws?|drawn|drew)\s+(up)?on\b", _I)
 # A part of a whole ("How much of its GDP ...", "What portion of ..."); "share" the noun ("What share of ...",
 # "Korea's share"), not the verb ("What should they share?").
 # ... and so is an amount measured against a whole ("Relative to the size of its economy, how much ...").

@@ -158,6 +158,9 @@ def test_idf_values_these_figures_assume(lexical):
     ("What did they pay attention to?", "other"),
     ("where does kiep get its greenfield fdi numbers from", "source"),
     ("where'd heritage get that stat about korea being the biggest investor", "source"),
+    ("What data does KIEP rely on for Korea's share of new FDI in the United States?", "source"),
+    ("which statistics is that claim based on", "source"),
+    ("What does Korea rely on for its security?", "other"),  # relying is no source without data
     ("Where did Korea get the money for its plants?", "place"),  # where money came from is no citation
     # what a paper would have done: a sentence that says what should be done holds it
     ("So what does it suggest instead?", "proposal"),
