@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -536,6 +536,32 @@ def truecase(question: str, cases: dict[str, str]) -> str:
     if any(c.isupper() for c in question):
         return question
     return re.sub(r"[a-z0-9][a-z0-9-]*", lambda m: cases.get(m.group(), m.group()), question)
+
+
+_UNKNOWN_ACRONYM = re.compile(r"(?<![\w-])[A-Z]{3,6}(?![\w-])")
+_LINKS = r"(?:(?:of|and|for|the|on|in|&)[ \t]+)?"  # the small words an acronym's letters skip ("Bank of Korea")
+
+
+def spell_out(question: str, texts: Iterable[str], lexical: Lexical) -> str:
+    """A question's acronym that the corpus never writes, put in the words the corpus spells it with: "FDI" ->
+    "foreign direct investment" where a paper writes that (and nothing else with those initials).  The corpus's
+    words are what every later stage matches; an acronym no text uses would find nothing, or look like a name the
+    papers never mention.  Each spelled word is a content word (not "and", "the" ...): three initials matched by
+    chance are rare then (one random three-letter string in 40 has a single such match in the two papers, four
+    letters none in 3,000), and two letters are too few to try."""
+    texts = list(texts)
+
+    def spelled(m: re.Match[str]) -> str:
+        acronym = m.group()
+        if any(lexical.idf.get(t) is not None for t in lexical.terms(acronym)):
+            return acronym
+        letters = (r"[ \t-]+" + _LINKS).join(f"([{c}{c.lower()}][a-z]{{2,}})" for c in acronym)
+        pattern = rf"(?<![\w-]){letters}(?![\w-])"
+        found = [f.group() for text in texts for f in re.finditer(pattern, text)
+                 if not any(g.lower() in STOPWORDS_EN_PLUS for g in f.groups())]
+        return found[0] if len({f.lower() for f in found}) == 1 else acronym
+
+    return _UNKNOWN_ACRONYM.sub(spelled, question)
 
 
 def lower_case_words(texts: list[str]) -> frozenset[str]:

@@ -343,7 +343,8 @@ class Searcher:
         """Cited passages, the answer quoted from them, and whether (and why) the documents do not answer."""
         t0 = time.perf_counter()
         question = question.strip()
-        typed, question = question, reading.truecase(question, self.cases)
+        typed, question = question, reading.spell_out(reading.truecase(question, self.cases), self.texts.values(),
+                                                      self.lexical)
         # The reading stage reads at least ``Reading.depth`` passages, so the answer and the passage that leads do not
         # depend on how many passages the client asked to see; the first ``k`` of them are returned.
         depth = max(k, self.reading.depth) if method == PIPELINE else k

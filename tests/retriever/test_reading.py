@@ -13,7 +13,8 @@ from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, counted, defines, doer,
                                expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to, only_bounded,
-                               opens_with_pronoun, parts, proper_cases, spelled_out_at, titles_a_list_item, truecase,
+                               opens_with_pronoun, parts, proper_cases, spell_out, spelled_out_at, titles_a_list_item,
+                               truecase,
                                wants, with_aliases, with_metonyms, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
@@ -781,3 +782,21 @@ def test_every_kind_shown_by_wording_has_its_wording():
     # a kind in TESTED without wording would score every sentence as holding it
     from retriever.reading import _WORDING, TESTED
     assert set(TESTED) == set(_WORDING)
+
+
+SPELLED = ["Data on new foreign direct investment in the United States.", "The Institute for Economic Policy and GDP.",
+           "The Free Trade Agreement (FTA) and the first trump administration.", "Energy supply and security."]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("How big was Korea's FDI in China?", "How big was Korea's foreign direct investment in China?"),
+    ("What did the IEP say?", "What did the Institute for Economic Policy say?"),  # as written, "for" skipped
+    ("What is the GDP?", "What is the GDP?"),  # the corpus writes it: left as it is
+    ("Who signed the FTA?", "Who signed the FTA?"),  # two spellings ("first trump administration"), and it is known
+    ("Is ESS cheap?", "Is Energy supply and security cheap?"),
+    ("Is FTAS cheap?", "Is FTAS cheap?"),  # "and" is no letter's word: "Free Trade Agreement (FTA) and ..." is none
+    ("Which SKX firms?", "Which SKX firms?"),  # no spelling at all
+    ("What about EU trade?", "What about EU trade?"),  # two letters: too few
+])
+def test_spell_out_puts_an_acronym_the_corpus_never_writes_in_its_words(question, expected):
+    assert spell_out(question, SPELLED, Lexical(SPELLED)) == expected
