@@ -78,7 +78,7 @@ class Resolved:
 
 def leans_on_history(question: str, lexical: Lexical, names_a_source: bool) -> bool:
     """Does the question need the conversation to be understood?"""
-    if (len(lexical.terms(question)) < MIN_OWN_TERMS or _OTHER_DOC.search(question)
+    if (len(lexical.terms(question)) < MIN_OWN_TERMS or _OTHER_DOC.search(question) or _ORDINAL.search(question)
             or _LEANS.search(_CLAUSE_THAT.sub(" ", question))):
         return True
     return bool(_DOCUMENT.search(question)) and not names_a_source

@@ -54,6 +54,8 @@ def lexical() -> Lexical:
     "이 보고서의 저자는 누구인가요?",  # "this report"
     "Why is that important?",  # "that" stands for what was said
     "What did he estimate that chips would cost?",  # "that" opens a clause, but "he" still points back
+    "What's the first one's job title?",  # a name of the last answer, by its place
+    "Where does the second author work?",
 ])
 def test_leans_on_history(lexical, question):
     assert leans_on_history(question, lexical, names_a_source=False)
