@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import answer, catalogue, compose, conversation, korean, query, rank, reading
+from . import answer, catalogue, compose, conversation, informal, korean, query, rank, reading
 from .answer import Sentence
 from .config import PIPELINE, RETRIEVERS, SHOWN_PASSAGES, Settings
 from .encoders import load_encoder, load_query_encoder
@@ -343,8 +343,10 @@ class Searcher:
         """Cited passages, the answer quoted from them, and whether (and why) the documents do not answer."""
         t0 = time.perf_counter()
         question = question.strip()
-        typed, question = question, reading.spell_out(reading.truecase(question, self.cases), self.texts.values(),
-                                                      self.lexical)
+        # as the papers would write it: shorthand written out ("in 23" is 2023), names in their case, an acronym they
+        # never use in their words
+        typed, question = question, reading.spell_out(reading.truecase(informal.written_out(question), self.cases),
+                                                      self.texts.values(), self.lexical)
         # The reading stage reads at least ``Reading.depth`` passages, so the answer and the passage that leads do not
         # depend on how many passages the client asked to see; the first ``k`` of them are returned.
         depth = max(k, self.reading.depth) if method == PIPELINE else k

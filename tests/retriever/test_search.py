@@ -315,6 +315,13 @@ def test_a_question_setting_the_papers_side_by_side_is_not_gated(searcher):
     assert len({s.doc_id for s in answer.answer.sentences}) == 2  # each paper quoted
 
 
+def test_a_question_in_chat_speak_is_read_as_written_out(searcher):
+    # "in 24" is 2024: read as the number 24, "24 percent in 2023" answered it
+    answer = searcher.ask("how much did korea put into us greenfield in 24", k=5)
+    assert not answer.abstained and "14.8 billion" in answer.answer.text
+    assert answer.question == "how much did korea put into us greenfield in 24"  # the question as typed
+
+
 def test_a_figure_of_what_another_did_is_no_answer(searcher):
     # the papers give Korea's investment in the US, never the US's in Korea
     assert searcher.ask("How much did the US invest in Korea in 2024?").abstained
