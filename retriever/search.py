@@ -133,6 +133,12 @@ class Searcher:
         if self.multilingual_encoder is not None:
             self.multilingual_encoder.encode_queries(["warm-up"])
 
+    def as_written(self, question: str) -> str:
+        """The question as the papers would write it: shorthand written out ("in 23" is 2023), names in their case
+        ("kiep" -> "KIEP"), an acronym they never use in their words ("FDI" -> "foreign direct investment")."""
+        return reading.spell_out(reading.truecase(informal.written_out(question), self.cases), self.texts.values(),
+                                 self.lexical)
+
     def parse(self, question: str, name_sources: bool = False) -> Query:
         """The question as the retrievers read it; with ``name_sources``, a named publisher becomes a preference."""
         return query.parse(question, self.lexical, self.source_names if name_sources else None, self.author_names)
@@ -343,10 +349,7 @@ class Searcher:
         """Cited passages, the answer quoted from them, and whether (and why) the documents do not answer."""
         t0 = time.perf_counter()
         question = question.strip()
-        # as the papers would write it: shorthand written out ("in 23" is 2023), names in their case, an acronym they
-        # never use in their words
-        typed, question = question, reading.spell_out(reading.truecase(informal.written_out(question), self.cases),
-                                                      self.texts.values(), self.lexical)
+        typed, question = question, self.as_written(question)
         # The reading stage reads at least ``Reading.depth`` passages, so the answer and the passage that leads do not
         # depend on how many passages the client asked to see; the first ``k`` of them are returned.
         depth = max(k, self.reading.depth) if method == PIPELINE else k
