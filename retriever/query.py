@@ -15,7 +15,7 @@ from . import catalogue
 from .documents import DocumentRecord
 from .korean import is_hangul
 from .lexical import Lexical
-from .reading import AFTER_YEAR, BEFORE_YEAR, METONYMS, NUMBER_WORDS, YEARS
+from .reading import AFTER_YEAR, BEFORE_YEAR, METONYMS, NUMBER_WORDS, YEARS, capitals_in
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(YEARS)
@@ -131,10 +131,13 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
     # a capital the corpus never names stands for its country, which it does name ("Beijing" is China)
     names = _NAME.findall(question)
     unknown = tuple(w for w in names if w not in METONYMS and lexical.unknown(w))
+    # ... and the lexical retriever looks for the country's words too ("pentagon" -> "Department of Defense")
+    stands_for = [t for capital in capitals_in(tuple(re.findall(r"[\w’'.-]+", text))) if lexical.unknown(capital)
+                  for t in lexical.terms(" ".join(METONYMS[capital]))]
     return Query(
         text=text,
         hangul=is_hangul(question),
-        terms=lexical.terms(text),
+        terms=lexical.terms(text) + stands_for,
         numbers=numbers_in(question),
         before=tuple(m.group(1) for m in BEFORE_YEAR.finditer(question)),
         after=tuple(m.group(1) for m in AFTER_YEAR.finditer(question)),

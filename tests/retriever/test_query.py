@@ -213,6 +213,15 @@ def test_a_name_of_a_known_root_or_a_capital_is_known(lexical):
     assert parse("Did Kors invest?", lexical).unknown_names == ("Kors",)
 
 
+def test_a_capital_the_corpus_never_names_is_looked_for_by_its_country(lexical):
+    # "Seoul" is in no chunk: the lexical retriever also looks for "Korea" ("ROK" is in none either); "Georgia" is
+    # named, and a capital the corpus names is looked for as itself
+    assert parse("Did seoul invest?", lexical).terms == ["seoul", "invest", "korea", "rok"]
+    assert parse("Did Georgia invest?", lexical).terms == ["georgia", "invest"]
+    named = Lexical([*CHUNKS, "Seoul signed."])
+    assert parse("Did Seoul invest?", named).terms == ["seoul", "invest"]
+
+
 def test_a_dotted_abbreviation_is_no_name(lexical):
     assert parse("Where did he earn his Ph.D. in Georgia?", lexical).unknown_names == ()
 
