@@ -120,8 +120,8 @@ _UNITS = {"billions", "millions", "thousands", "trillions", "times", "dollars", 
 _MANY_OF_MONEY = re.compile(r"\bhow many (billions?|millions?|trillions?|dollars|won)\b", _I)
 _LEVEL = re.compile(r"\bwhat (level|height|point)\b|\bhow high\b", _I)
 # "How much more would it cost ...": a comparison, answered by a sum, a share ("50% more") or a multiple ("9.3 times")
-_HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|higher|lower|larger|smaller|greater|bigger|cheaper|"
-                            r"costlier|faster|slower)\b", _I)
+_HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|extra|higher|lower|larger|smaller|greater|bigger|"
+                            r"cheaper|costlier|dearer|pricier|faster|slower)\b", _I)
 # ... and so is "How much would it cost ... compared with Taiwan?", which names the comparison later on
 _COMPARED_WITH = re.compile(r"(?!" + _OF_WHOLE + r")\b(compared (with|to)|relative to|in comparison (with|to)|than)\b",
                             _I)

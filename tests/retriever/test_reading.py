@@ -58,6 +58,7 @@ def test_idf_values_these_figures_assume(lexical):
     # ... and a plain figure otherwise
     ("How much does the alliance matter to voters?", "number"),
     ("How much more would a chip cost in the US than in Taiwan?", "number"),  # "50% more" answers it, not only "$"
+    ("making a chip here costs how much extra", "number"),
     ("How much would a chip cost to make in the US compared with Taiwan?", "number"),  # the comparison comes later
     ("How much did Korea invest in China in 2016?", "money"),
     ("What did the government's shipbuilding proposal cost?", "money"),
