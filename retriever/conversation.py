@@ -100,17 +100,20 @@ def _searchable(text: str) -> str:
 
 
 def resolve(question: str, history: Sequence[Turn] | None, lexical: Lexical, texts: Mapping[str, str],
-            names_a_source: bool, named: Callable[[str], Collection[str]] | None = None) -> Resolved:
+            names_a_source: bool, named: Callable[[str], Collection[str]] | None = None,
+            leaning: bool = False) -> Resolved:
     """Expand a follow-up with the user turns it leans on, most recent first, and the documents they were about.
 
     The last user turn always joins; one more joins while the turn just added was itself a follow-up (so a chain of
     "And China?" questions keeps its topic).  The documents are those the last answer quoted, or, when the
     question asks about "the other paper", every other one.  ``named`` gives the documents a question names (by
     publisher or author): "the other paper" after "What does the Heritage paper say ...?" is another than that one,
-    even when the answer between them quotes nothing this service can find (a client's own wording).
+    even when the answer between them quotes nothing this service can find (a client's own wording).  With
+    ``leaning``, the question is taken to lean on the conversation whatever its words (``Searcher.ask`` decides so
+    from the evidence: read alone, it is about nothing the papers say).
     """
     turns = list(history or [])
-    if not turns or not leans_on_history(question, lexical, names_a_source):
+    if not turns or not (leaning or leans_on_history(question, lexical, names_a_source)):
         return Resolved(question, None, frozenset(), False)
     users = [t.content for t in turns if t.role == "user"]
     expansion: list[str] = []

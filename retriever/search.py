@@ -51,6 +51,9 @@ class Retrieval:
     query: Query
     wants: Wants
     follow_up: bool = False
+    # read as a follow-up although its words do not lean on the conversation, because alone it is about nothing the
+    # papers say ("phd where?" after a question about an author): its own words must then hold what it asks (gated)
+    leaned: bool = False
     alone: Query | None = None  # a follow-up read on its own, with the conversation's documents: fused with ``query``
     only: list[str] | None = None  # "the other paper": the documents a follow-up is confined to
     needed_docs: tuple[str, ...] = ()  # documents the question compares: each is among the returned passages
@@ -143,12 +146,14 @@ class Searcher:
         """The question as the retrievers read it; with ``name_sources``, a named publisher becomes a preference."""
         return query.parse(question, self.lexical, self.source_names if name_sources else None, self.author_names)
 
-    def understand(self, question: str, history: list[Turn] | None = None, method: str = PIPELINE) -> Retrieval:
-        """The question read with the conversation it belongs to: its terms, sources, and the answer it wants."""
+    def understand(self, question: str, history: list[Turn] | None = None, method: str = PIPELINE,
+                   leaning: bool = False) -> Retrieval:
+        """The question read with the conversation it belongs to: its terms, sources, and the answer it wants; with
+        ``leaning``, as a follow-up whatever its words."""
         bare = self.parse(question, name_sources=method == PIPELINE)
         w = reading.wants(question, self.lexical, bare.text)
         resolved = conversation.resolve(question, history, self.lexical, self.texts, bool(bare.sources),
-                                        lambda turn: self.parse(turn, name_sources=True).sources)
+                                        lambda turn: self.parse(turn, name_sources=True).sources, leaning)
         if not resolved.follow_up:
             return Retrieval(query=bare, wants=w, named=bare.sources)
         if resolved.own:  # "the second of them" named: the question asks about that name as if it had said it
@@ -179,10 +184,10 @@ class Searcher:
         # "And what does the KIEP paper say about it?" asks about that paper alone, as "the other paper" does.
         only = resolved.only or (len(bare.sources) == 1 and not w.compare)
         return Retrieval(query=q, wants=w, follow_up=True, alone=alone, only=sorted(sources) if only else None,
-                         named=bare.sources)
+                         named=bare.sources, leaned=leaning)
 
     def retrieve(self, question: str, k: int, doc_ids: list[str] | None = None, method: str = PIPELINE,
-                 history: list[Turn] | None = None) -> Retrieval:
+                 history: list[Turn] | None = None, leaning: bool = False) -> Retrieval:
         """Ranked chunks for one retriever, with stage timings and the evidence the confidence score reads.
 
         No two returned passages overlap in the text (overlapping chunks merge, ``rank.distinct``), and when the
@@ -191,7 +196,7 @@ class Searcher:
         """
         if method not in RETRIEVERS:
             raise ValueError(f"unknown retriever {method!r}; choose from {', '.join(RETRIEVERS)}")
-        out = self.understand(question, history, method)
+        out = self.understand(question, history, method, leaning)
         q, timed = out.query, out.timed
         if out.only:
             doc_ids = [d for d in out.only if not doc_ids or d in doc_ids] or doc_ids
@@ -354,6 +359,11 @@ class Searcher:
         # depend on how many passages the client asked to see; the first ``k`` of them are returned.
         depth = max(k, self.reading.depth) if method == PIPELINE else k
         r = self.retrieve(question, depth, doc_ids, method, history)
+        # A question asked in a conversation that, read alone, is about nothing the papers say is read as leaning on
+        # it: a hurried follow-up need not say "it" or "they" ("phd where?")
+        if history and not r.follow_up and method == PIPELINE and self._off_topic(r):
+            leaning = self.retrieve(question, depth, doc_ids, method, history, leaning=True)
+            r = leaning if leaning.follow_up else r
         q, w = r.query, r.wants
         if r.vectors is None:  # bm25 alone never encoded the question, but its answer sentences still need meaning
             r.vectors = r.timed("encode", lambda: self._encode(q.text))
@@ -393,13 +403,13 @@ class Searcher:
 
         sentences, cited = r.timed("read", read)
         confidence = answer.confidence(q, r.evidence) if method == PIPELINE else None
-        off_topic = confidence is not None and confidence < self.settings.abstain_threshold and not r.on_record
+        off_topic = confidence is not None and self._off_topic(r)
         # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate; nor
         # for a question that sets the papers side by side ("Which organisations are the authors of the two papers
         # affiliated with?"), which is about them by its own words.  A compound question is unanswered only when none
         # of its parts is answered.
-        gated = (method == PIPELINE and self.reading.gate > 0 and not q.hangul and not r.follow_up and not r.gist
-                 and not w.compare)
+        gated = (method == PIPELINE and self.reading.gate > 0 and not q.hangul and (r.leaned or not r.follow_up)
+                 and not r.gist and not w.compare)
         unanswered = gated and all(self._unanswered(part, r, sentences) for part in (
             [reading.wants(p, self.lexical, self.parse(p, name_sources=True).text) for p in reading.parts(question)]
             if w.compound else [w]))
@@ -435,6 +445,12 @@ class Searcher:
             passages=cited,
             timings_ms={name: round(ms, 3) for name, ms in r.timings.items()},
         )
+
+    def _off_topic(self, r: Retrieval) -> bool:
+        """Is the question about nothing the papers discuss, by the confidence score (a question about a paper's
+        record is on topic whatever it scores)?"""
+        confidence = answer.confidence(r.query, r.evidence)
+        return confidence is not None and confidence < self.settings.abstain_threshold and not r.on_record
 
     def _with_cited_notes(self, r: Retrieval, sentences: list[list[Sentence]], only: Collection[str] | None,
                           depth: int) -> list[list[Sentence]]:

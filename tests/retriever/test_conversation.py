@@ -190,6 +190,14 @@ def test_resolve_a_self_contained_question_ignores_the_history(lexical):
     assert (r.text, r.previous, r.sources, r.follow_up) == (question, None, frozenset(), False)
 
 
+def test_resolve_leaning_reads_any_question_as_a_follow_up(lexical):
+    # the searcher's call, when the question read alone is about nothing the papers say; without history, none
+    question = "When was the alliance with the United States signed?"
+    r = resolve(question, HISTORY, lexical, TEXTS, False, leaning=True)
+    assert r.follow_up and r.text == f"{question} {FIRST}" and r.sources == {"a"}
+    assert not resolve(question, [], lexical, TEXTS, False, leaning=True).follow_up
+
+
 def test_resolve_a_follow_up_joins_the_last_user_turn_and_its_answers_document(lexical):
     r = resolve("Who wrote it?", HISTORY, lexical, TEXTS, False)
     assert r.follow_up

@@ -322,6 +322,15 @@ def test_a_question_in_chat_speak_is_read_as_written_out(searcher):
     assert answer.question == "how much did korea put into us greenfield in 24"  # the question as typed
 
 
+def test_a_question_about_nothing_the_papers_say_alone_is_read_with_its_conversation(searcher):
+    history = [Turn(role="user", content="What did China do after the THAAD deployment?"),
+               Turn(role="assistant", content="China’s retaliatory economic measures, including bans on group tours [1]")]
+    question = "group tours banned how long"
+    assert searcher.ask(question, k=5).abstained  # alone: off topic
+    answer = searcher.ask(question, k=5, history=history)
+    assert not answer.abstained and "bans on group tours" in answer.answer.text
+
+
 def test_a_figure_of_what_another_did_is_no_answer(searcher):
     # the papers give Korea's investment in the US, never the US's in Korea
     assert searcher.ask("How much did the US invest in Korea in 2024?").abstained
