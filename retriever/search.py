@@ -105,6 +105,7 @@ class Searcher:
         self.author_names = sorted({a for d in index.documents.values() for a in d.authors if len(a.split()) > 1})
         self.common_words = lower_case_words(list(self.texts.values()))
         self.cases = proper_cases(list(self.texts.values()), self.common_words)
+        self.sentence_rows = {(d, a): row for row, (d, a, _) in enumerate(index.sentence_spans)}
         starts: dict[str, list[int]] = {}
         for doc_id, start, _ in index.sentence_spans:
             starts.setdefault(doc_id, []).append(start)
@@ -415,9 +416,7 @@ class Searcher:
             if w.compound else [w]))
         # ... and one with no shape of answer is about nothing the papers say when no top sentence holds much of its
         # focus or says nearly what it asks
-        stray = (gated and w.kind in STRAYS and not q.sources and not unanswered
-                 and not any(s.focus >= self.reading.stray_focus or s.meaning >= self.reading.stray_meaning
-                             for passage in sentences[: self.reading.gate_passages] for s in passage))
+        stray = gated and w.kind in STRAYS and not q.sources and not unanswered and self._stray(question, sentences)
         off_topic = off_topic or stray
         abstained = off_topic or unanswered or r.unstated is not None
         composed, why = None, None
@@ -445,6 +444,28 @@ class Searcher:
             passages=cited,
             timings_ms={name: round(ms, 3) for name, ms in r.timings.items()},
         )
+
+    def _stray(self, question: str, sentences: list[list[Sentence]]) -> bool:
+        """Does no top sentence hold much of the question's focus, nor say nearly what it asks?
+
+        Nearly in meaning is judged on what the question asks beyond the words the corpus uses everywhere ("Korea",
+        "US"): any sentence about the alliance is near "Do US citizens need a visa to visit South Korea?" for those
+        words alone."""
+        top = [s for passage in sentences[: self.reading.gate_passages] for s in passage]
+        if any(s.focus >= self.reading.stray_focus for s in top):
+            return False
+        near = [s for s in top if s.meaning >= self.reading.stray_meaning]
+        if not near or not self.reading.stray_topic_idf:
+            return not near
+        rest = " ".join(word for word in question.split()
+                        if not (terms := self.lexical.terms(word)) or any(
+                            self.lexical.idf.get(t, self.lexical.max_idf) >= self.reading.stray_topic_idf
+                            for t in terms))
+        if not self.lexical.terms(rest) or rest == question:
+            return False
+        rows = [self.sentence_rows[(s.doc_id, s.start)] for s in near if (s.doc_id, s.start) in self.sentence_rows]
+        return not rows or not bool(
+            (self.index.sentence_vectors[rows] @ self._encode(rest).english >= self.reading.stray_meaning).any())
 
     def _off_topic(self, r: Retrieval) -> bool:
         """Is the question about nothing the papers discuss, by the confidence score (a question about a paper's

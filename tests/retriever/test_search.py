@@ -331,6 +331,13 @@ def test_a_question_about_nothing_the_papers_say_alone_is_read_with_its_conversa
     assert not answer.abstained and "bans on group tours" in answer.answer.text
 
 
+def test_a_question_near_the_papers_only_by_naming_korea_and_the_us_is_off_topic(searcher):
+    # every sentence about the alliance is near it in meaning for "US" and "Korea" alone
+    far = searcher.ask("Is it safe for US tourists to travel to Korea?", k=5)
+    assert far.abstained and "do not discuss" in far.reason
+    assert not searcher.ask("Is South Korea a reliable ally of the United States?", k=5).abstained
+
+
 def test_a_figure_of_what_another_did_is_no_answer(searcher):
     # the papers give Korea's investment in the US, never the US's in Korea
     assert searcher.ask("How much did the US invest in Korea in 2024?").abstained
