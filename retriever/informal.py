@@ -22,7 +22,8 @@ _SHORTHAND: dict[str, str] = {
     "corp": "corporation", "biz": "business", "info": "information",
     "ppl": "people", "pls": "please", "plz": "please", "thx": "thanks", "diff": "difference", "stats": "statistics",
     "admin": "administration", "amt": "amount", "qtr": "quarter",
-    "stateside": "in the US", "ppt": "percentage point", "ppts": "percentage points",
+    "stateside": "in the US", "ppt": "percentage point", "ppts": "percentage points", "kinda": "kind of",
+    "sorta": "sort of", "wanna": "want to", "gonna": "going to", "gotta": "got to", "lotta": "lot of",
 }
 _WORD = re.compile(r"(?<![\w'’/&.-])(" + "|".join(sorted(map(re.escape, _SHORTHAND), key=len, reverse=True))
                    + r")(?![\w'’/&-]|\.\w)", re.IGNORECASE)

@@ -95,6 +95,9 @@ _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes
                      r"\b(get|gets|got|take|takes|took|draw|draws|drew|obtain\w*)\b[^?]*\b(numbers?|figures?|data|"
                      r"statistics|estimates?)\s+from\b|\bwhere(['’]d| did| does| do)\b[^?]*\b(get|gets|got|find|"
                      r"finds|found)\b[^?]*\b(stats?|statistics|numbers?|figures?|data|estimates?|claims?|quotes?)\b|"
+                     # "where's that 38% stat from"
+                     r"\bwhere(['’]s| is| are| do| does| did)\b[^?]*\b(stats?|statistics|numbers?|figures?|data|"
+                     r"estimates?|claims?|quotes?)\b[^?]*\bfrom\b|"
                      # "What data does KIEP rely on for ...?", "which statistics is that based on"
                      r"\b(stats?|statistics|numbers?|figures?|data|estimates?)\b[^?]*\b(rel(y|ies|ied|ying)|based|"
                      r"draws?|drawn|drew)\s+(up)?on\b", _I)

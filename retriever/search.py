@@ -36,9 +36,10 @@ from .schema import Answer, Passage, Turn
 from .tuning import FOLLOW_UP_OWN_TERMS, FOLLOW_UP_OWN_WEIGHT, HANGUL_WEIGHTS, READING, Reading, Weights
 
 T = TypeVar("T")
-# Kinds whose answer is never an endnote a claim cites: a source question reads notes its own way
-# (``compose.with_notes``), a heading, summary or definition is the paper's own prose
-NOT_FROM_NOTES = ("source", "heading", "summary", "definition")
+# Kinds whose answer is never an endnote a claim cites: a heading, summary or definition is the paper's own prose.
+# (A source question's answer is one: the note its claim cites joins the passages, and ``compose.with_notes`` quotes
+# it after the claim.)
+NOT_FROM_NOTES = ("heading", "summary", "definition")
 # Kinds that ask for no shape of answer nor show one by their wording: the gate cannot look for their answer, only for
 # whether any sentence is about what they ask (``Reading.stray_focus``)
 STRAYS = ("other", "definition", "yesno", "list", "proposal")

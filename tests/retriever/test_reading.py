@@ -162,6 +162,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("where'd heritage get that stat about korea being the biggest investor", "source"),
     ("What data does KIEP rely on for Korea's share of new FDI in the United States?", "source"),
     ("which statistics is that claim based on", "source"),
+    ("where's that 38% greenfield stat from", "source"),
+    ("Where is the investment money from?", "place"),  # no figure, statistic or claim: a place
     ("What does Korea rely on for its security?", "other"),  # relying is no source without data
     ("Where did Korea get the money for its plants?", "place"),  # where money came from is no citation
     # what a paper would have done: a sentence that says what should be done holds it

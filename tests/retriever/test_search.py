@@ -231,6 +231,17 @@ def test_a_source_question_quotes_the_endnote_the_claim_cites(searcher, index):
         assert doc.text[s.char_start:s.char_end] == s.text
 
 
+
+def test_the_endnote_a_source_question_quotes_is_in_a_returned_passage(searcher, index):
+    # no retriever brings the endnotes for these words: the note the claim cites joins the passages, and leads
+    a = searcher.ask("where is the korea greenfield share stat from", k=5)
+    notes = [s for s in a.answer.sentences if index.documents[s.doc_id].in_endnotes(s.char_start)]
+    assert notes
+    for note in notes:
+        holder = a.passages[note.passage - 1].citation
+        assert holder.doc_id == note.doc_id and holder.char_start <= note.char_start < holder.char_end
+
+
 def test_a_follow_up_naming_one_paper_reads_that_paper_only(searcher):
     history = [Turn(role="user", content="What does the Heritage brief propose on AI?")]
     a = searcher.ask("And what does the KIEP paper say about it?", history=history)
