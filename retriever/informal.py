@@ -16,7 +16,7 @@ _SHORTHAND: dict[str, str] = {
     "yr": "year", "yrs": "years", "yr's": "year's", "b4": "before", "avg": "average", "approx": "approximately",
     "govt": "government", "gov't": "government", "govts": "governments", "prez": "president", "pres": "president",
     "pts": "points", "recs": "recommendations", "abt": "about", "bc": "because", "cuz": "because", "coz": "because",
-    "b/c": "because", "w/": "with", "w/o": "without", "u": "you", "ur": "your", "r": "are", "n": "and",
+    "b/c": "because", "w/": "with", "w": "with", "w/o": "without", "u": "you", "ur": "your", "r": "are", "n": "and",
     "pct": "percent", "bn": "billion", "mln": "million", "tho": "though", "thru": "through", "intl": "international",
     "int'l": "international", "natl": "national", "nat'l": "national", "dept": "department", "mfg": "manufacturing",
     "corp": "corporation", "biz": "business", "info": "information",

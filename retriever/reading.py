@@ -135,6 +135,11 @@ _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|
 _QUANTITY = re.compile(r"\bwhat (is|was|are|were) (the |its |their )?([\w.’'–-]+ ){0,4}(deficits?|surplus\w*|values?|"
                        r"totals?|sizes?|costs?|budgets?|prices?|gdp|volumes?|amounts?|sums?|revenues?|output|"
                        r"populations?|figures?|counts?|tariffs?)\b", _I)
+# A question with no question word that names such a quantity asks for it ("us trade deficit w korea last yr?")
+_ASKS_NOTHING = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|"
+                           r"will|would|should|has|have|had)\b|^\s*(list|name|explain|describe|tell|give|show|"
+                           r"summari[sz]e|compare)\b", _I)
+_QUANTITY_NOUN = re.compile(r"\b(deficits?|surplus\w*|totals?|budgets?|prices?|volumes?|revenues?)\b", _I)
 _NUMBER = re.compile(r"\bhow many\b|\b(what|which) (numbers?|figures?|counts?|totals?)\b|\bnumber of\b|몇|개수", _I)
 # "Who estimated ...", "Who will host ...": who did something, which a country or an agency does as well as a person
 # ("Who is ...?" asks for a person).
@@ -197,6 +202,7 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_ORGANISATION.search, "organisation"), (_PLACE.search, "place"),
     (lambda q: _PERCENT.search(q) and not _PERSON.search(q), "percent"),
     (_HOW_MUCH.search, "amount"), (_QUANTITY.search, "amount"), (_NUMBER.search, "number"),
+    (lambda q: _QUANTITY_NOUN.search(q) and not _ASKS_NOTHING.search(q), "amount"),
     (lambda q: _AGENT.search(q) and not _NOT_A_NAME.search(q), "agent"),
     (lambda q: _PERSON.search(q) and not _NOT_A_NAME.search(q), "person"), (_LIST.search, "list"),
     (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),

@@ -14,6 +14,8 @@ from retriever.informal import written_out
     ("Govt support thru 2030?", "government support through 2030?"),  # typed capitalised, written as the table has it
     ("chips made stateside", "chips made in the US"),
     ("what kinda projects", "what kind of projects"),
+    ("trade w korea", "trade with korea"),
+    ("W. Va. firms", "W. Va. firms"),
     # two-digit years where nothing is counted after them
     ("how much did korean firms pledge in 23", "how much did korean firms pledge in 2023"),
     ("what did korea invest in '16 vs '24", "what did korea invest in 2016 vs 2024"),

@@ -59,6 +59,9 @@ def test_idf_values_these_figures_assume(lexical):
     ("How much does the alliance matter to voters?", "number"),
     ("How much more would a chip cost in the US than in Taiwan?", "number"),  # "50% more" answers it, not only "$"
     ("making a chip here costs how much extra", "number"),
+    ("us trade deficit with korea last year?", "money"),  # no question word: the quantity it names is asked
+    ("korea defense budget", "money"),
+    ("Is the trade deficit shrinking?", "yesno"),  # a question word: its own kind
     ("How much would a chip cost to make in the US compared with Taiwan?", "number"),  # the comparison comes later
     ("How much did Korea invest in China in 2016?", "money"),
     ("What did the government's shipbuilding proposal cost?", "money"),
