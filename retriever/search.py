@@ -417,13 +417,15 @@ class Searcher:
             if w.compound else [w]))
         # ... and one with no shape of answer is about nothing the papers say when no top sentence holds much of its
         # focus or says nearly what it asks
-        stray = gated and w.kind in STRAYS and not q.sources and not unanswered and self._stray(question, sentences)
+        stray = (gated and w.kind in STRAYS and not r.named and not unanswered
+                 and self._stray(question, sentences, own_meaning=r.leaned))
         off_topic = off_topic or stray
         abstained = off_topic or unanswered or r.unstated is not None
         composed, why = None, None
         if abstained:
             missing = query.missing_numbers(q, (p.text for p in cited[:3]))
-            far = off_topic and not missing and not q.sources
+            # (a question read with a conversation it does not lean on by its words names only its own papers)
+            far = off_topic and not missing and not (r.named if r.leaned else q.sources)
             why = r.unstated or compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing)
         elif cited:
             def quote() -> list[compose.Quoted]:
@@ -446,23 +448,24 @@ class Searcher:
             timings_ms={name: round(ms, 3) for name, ms in r.timings.items()},
         )
 
-    def _stray(self, question: str, sentences: list[list[Sentence]]) -> bool:
+    def _stray(self, question: str, sentences: list[list[Sentence]], own_meaning: bool = False) -> bool:
         """Does no top sentence hold much of the question's focus, nor say nearly what it asks?
 
         Nearly in meaning is judged on what the question asks beyond the words the corpus uses everywhere ("Korea",
         "US"): any sentence about the alliance is near "Do US citizens need a visa to visit South Korea?" for those
-        words alone."""
+        words alone.  With ``own_meaning`` (a question read with a conversation it does not lean on by its words),
+        the sentences' meaning was judged against the conversation too, and is judged again against the question."""
         top = [s for passage in sentences[: self.reading.gate_passages] for s in passage]
         if any(s.focus >= self.reading.stray_focus for s in top):
             return False
-        near = [s for s in top if s.meaning >= self.reading.stray_meaning]
-        if not near or not self.reading.stray_topic_idf:
+        near = top if own_meaning else [s for s in top if s.meaning >= self.reading.stray_meaning]
+        if not near or not (self.reading.stray_topic_idf or own_meaning):
             return not near
         rest = " ".join(word for word in question.split()
                         if not (terms := self.lexical.terms(word)) or any(
                             self.lexical.idf.get(t, self.lexical.max_idf) >= self.reading.stray_topic_idf
                             for t in terms))
-        if not self.lexical.terms(rest) or rest == question:
+        if not self.lexical.terms(rest) or rest == question and not own_meaning:
             return False
         rows = [self.sentence_rows[(s.doc_id, s.start)] for s in near if (s.doc_id, s.start) in self.sentence_rows]
         return not rows or not bool(

@@ -340,6 +340,10 @@ def test_a_question_about_nothing_the_papers_say_alone_is_read_with_its_conversa
     assert searcher.ask(question, k=5).abstained  # alone: off topic
     answer = searcher.ask(question, k=5, history=history)
     assert not answer.abstained and "bans on group tours" in answer.answer.text
+    # ... but a far-off question stays far off: read with the conversation, its own words are still about nothing
+    # the papers say, whatever the conversation's words bring near
+    far = searcher.ask("How do I make a vegetable lasagna?", k=5, history=history)
+    assert far.abstained and "do not discuss" in far.reason
 
 
 def test_a_question_near_the_papers_only_by_naming_korea_and_the_us_is_off_topic(searcher):
