@@ -22,8 +22,8 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"\bdate of (publication|release)\b|\bhow (old|recent)\b", _I)),
     ("publisher", re.compile(r"\b(who|(which|what)( \w+){1,2}) (published|publishes|issued|issues|released)\b|"
                              r"\bpublisher\b|\bwho(['’]s| is| are) behind\b|\b(which|what) (\w+ )?(institutions?|"
-                             r"institutes?|organi[sz]ations?|think[- ]?tanks?|bod(y|ies))( \w+)? (behind|produced|put out)\b",
-                             _I)),
+                             r"institutes?|organi[sz]ations?|think[- ]?tanks?|bod(y|ies))( \w+)? (behind|produced|"
+                             r"put out)\b", _I)),
     ("series", re.compile(r"\b(which|what) series\b|\bseries (label|name|title|number)\b|\bpart of (a|which|what) "
                           r"series\b|\b(brief|paper|report|commentary|piece|article)['’]s (\w+ )?(number|no\.)|"
                           r"\b(report|issue|brief|paper|publication) (number|no\.) of (the|this|that|its)\b|"

@@ -27,11 +27,10 @@ _SHORTHAND: dict[str, str] = {
 }
 _WORD = re.compile(r"(?<![\w'’/&.-])(" + "|".join(sorted(map(re.escape, _SHORTHAND), key=len, reverse=True))
                    + r")(?![\w'’/&-]|\.\w)", re.IGNORECASE)
-# A year in two digits: "in '23", "since 2016 and '24"; after "in", "since" ... only where nothing is counted after it
-# ("in 23" at the end, not "in 23 countries")
+# A year in two digits: "in '23", "since 2016 and '24"; bare, only after "in", "since" ... at the end of a clause ("in
+# 23?", not "in 23 countries", nor "from 10 to 20 percent")
 _APOSTROPHE_YEAR = re.compile(r"(?<![\w'’])['’](\d\d)\b")
-_BARE_YEAR = re.compile(r"\b(in|since|by|during|before|after|until|from|of|for|vs\.?|and|to)\s+(\d\d)"
-                        r"(?=\s*(?:[?!.,;]|$|\b(?:and|or|vs|versus|to|compared)\b))", re.IGNORECASE)
+_BARE_YEAR = re.compile(r"\b(in|since|by|during|before|after|until)\s+(\d\d)(?=\s*(?:[?!.,;]|$))", re.IGNORECASE)
 _BARE_DOLLAR = re.compile(r"(?<![\w$])\$(?![\s]*[\d])")  # "$" that is no figure: "china factory $" is money
 # "the 2 papers": a small count of documents in digits, as the papers' comparisons are asked in words
 _COUNT_OF = re.compile(r"\b([2-9])(?=\s+(papers|docs|documents|reports|briefs|pieces|articles|sources)\b)",

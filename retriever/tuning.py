@@ -130,7 +130,8 @@ class Reading:
     # A question with no shape of answer to look for ("What's the weather like in Seoul in April?") is about nothing
     # the papers say when no sentence of those passages holds this share of its focus nor comes this close to it in
     # meaning (the English model's cosine): far-off questions that name Korea pass the topic floor, and a sentence
-    # about Seoul is near them.  Questions that name a paper, compare the papers or follow a conversation are exempt.
+    # about Seoul is near them.  Questions that name a paper, compare the papers or lean on a conversation by their
+    # words are exempt.
     stray_focus: float = 0.4
     stray_meaning: float = 0.40
     # ... judged, for that closeness in meaning, on the question without the words the corpus uses everywhere (IDF

@@ -21,6 +21,7 @@ from retriever.informal import written_out
     ("what did korea invest in '16 vs '24", "what did korea invest in 2016 vs 2024"),
     ("since 53?", "since 1953?"),
     ("share in 23 countries", "share in 23 countries"),  # a count, not a year
+    ("did it rise from 10 to 20?", "did it rise from 10 to 20?"),  # figures, not years
     # a dollar sign with no figure is money; one with a figure stays
     ("korea's china factory $ was what", "korea's china factory money was what"),
     ("how much is $14.8 billion", "how much is $14.8 billion"),

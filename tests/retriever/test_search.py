@@ -335,7 +335,8 @@ def test_a_question_in_chat_speak_is_read_as_written_out(searcher):
 
 def test_a_question_about_nothing_the_papers_say_alone_is_read_with_its_conversation(searcher):
     history = [Turn(role="user", content="What did China do after the THAAD deployment?"),
-               Turn(role="assistant", content="China’s retaliatory economic measures, including bans on group tours [1]")]
+               Turn(role="assistant", content="China’s retaliatory economic measures, including bans on group "
+                                              "tours [1]")]
     question = "group tours banned how long"
     assert searcher.ask(question, k=5).abstained  # alone: off topic
     answer = searcher.ask(question, k=5, history=history)
