@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from .reading import DIGIT_WORDS
+
 _SHORTHAND: dict[str, str] = {
     "yr": "year", "yrs": "years", "yr's": "year's", "b4": "before", "avg": "average", "approx": "approximately",
     "govt": "government", "gov't": "government", "govts": "governments", "prez": "president", "pres": "president",
@@ -35,8 +37,6 @@ _BARE_DOLLAR = re.compile(r"(?<![\w$])\$(?![\s]*[\d])")  # "$" that is no figure
 # "the 2 papers": a small count of documents in digits, as the papers' comparisons are asked in words
 _COUNT_OF = re.compile(r"\b([2-9])(?=\s+(papers|docs|documents|reports|briefs|pieces|articles|sources)\b)",
                        re.IGNORECASE)
-_DIGIT_WORDS = {"2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven", "8": "eight",
-                "9": "nine"}
 
 
 def _century(two: str) -> str:
@@ -51,4 +51,4 @@ def written_out(question: str) -> str:
     text = _APOSTROPHE_YEAR.sub(lambda m: _century(m.group(1)), text)
     text = _BARE_YEAR.sub(lambda m: f"{m.group(1)} {_century(m.group(2))}", text)
     text = _BARE_DOLLAR.sub("money", text)
-    return _COUNT_OF.sub(lambda m: _DIGIT_WORDS[m.group(1)], text)
+    return _COUNT_OF.sub(lambda m: DIGIT_WORDS[m.group(1)], text)

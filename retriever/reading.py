@@ -562,7 +562,7 @@ def spell_out(question: str, texts: Iterable[str], lexical: Lexical) -> str:
 
     def spelled(m: re.Match[str]) -> str:
         acronym = m.group()
-        if any(lexical.idf.get(t) is not None for t in lexical.terms(acronym)):
+        if not lexical.unknown(acronym):
             return acronym
         letters = (r"[ \t-]+" + _LINKS).join(f"([{c}{c.lower()}][a-z]{{2,}})" for c in acronym)
         pattern = rf"(?<![\w-]){letters}(?![\w-])"
@@ -585,7 +585,7 @@ _CARDINALS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "n
 _ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 # A number up to ten as a word, cardinal or ordinal ("two", "first"): the digits it stands for
 NUMBER_WORDS = {word: str(n) for words in (_CARDINALS, _ORDINALS) for n, word in enumerate(words, 1)}
-_DIGIT_WORDS = {str(n): word for n, word in enumerate(_CARDINALS, 1)}
+DIGIT_WORDS = {str(n): word for n, word in enumerate(_CARDINALS, 1)}  # and back: "2" -> "two"
 
 
 def acronyms(text: str) -> dict[str, str]:
@@ -612,7 +612,7 @@ def _name_before(words: list[str], letters: list[str]) -> str | None:
         if len(content) > len(letters):
             return None
         if run[0].lower() not in _SMALL_WORDS and len(content) == len(letters) and all(
-                w[0].lower() == c or (c.isdigit() and w.lower() in (c, _DIGIT_WORDS.get(c)))
+                w[0].lower() == c or (c.isdigit() and w.lower() in (c, DIGIT_WORDS.get(c)))
                 for w, c in zip(content, letters)):
             return " ".join(run)
     return None
