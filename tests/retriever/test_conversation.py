@@ -220,6 +220,12 @@ def test_named_by_place_is_the_name_at_that_place_in_the_last_answer(question, o
     assert named_by_place(question, AUTHORS) == own
 
 
+def test_named_by_place_counts_people_not_the_publisher_named_before_them():
+    history = [user("who wrote the heritage paper"),
+               assistant("The Heritage Foundation paper was written by Anthony B. Kim and Derrick Morgan.")]
+    assert named_by_place("what's the second one's job", history) == "what's Derrick Morgan's job"
+
+
 def test_resolve_a_follow_up_pointing_at_a_name_by_its_place_asks_about_that_name(lexical):
     r = resolve("And what position does the second of them hold?", AUTHORS, lexical, TEXTS, False)
     assert r.follow_up and r.own == "And what position does Derrick Morgan hold?"
