@@ -100,7 +100,11 @@ _SOURCE = re.compile(r"\b(cit(e|es|ed|ing)|sources?|reported|endnotes?|footnotes
                      r"estimates?|claims?|quotes?)\b[^?]*\bfrom\b|"
                      # "What data does KIEP rely on for ...?", "which statistics is that based on"
                      r"\b(stats?|statistics|numbers?|figures?|data|estimates?)\b[^?]*\b(rel(y|ies|ied|ying)|based|"
-                     r"draws?|drawn|drew)\s+(up)?on\b", _I)
+                     r"draws?|drawn|drew)\s+(up)?on\b|"
+                     # "Which agency's data backs the figure ...?", "whose numbers are those"
+                     r"\b(stats?|statistics|numbers?|figures?|data|estimates?)\s+(backs?|backed|backing|supports?|"
+                     r"supported|underpins?|underpinned)\b|\bwhose\s+(stats?|statistics|numbers?|figures?|data|"
+                     r"estimates?)\b", _I)
 # A part of a whole ("How much of its GDP ...", "What portion of ..."); "share" the noun ("What share of ...",
 # "Korea's share"), not the verb ("What should they share?").
 # ... and so is an amount measured against a whole ("Relative to the size of its economy, how much ...").

@@ -166,6 +166,8 @@ def test_idf_values_these_figures_assume(lexical):
     ("What data does KIEP rely on for Korea's share of new FDI in the United States?", "source"),
     ("which statistics is that claim based on", "source"),
     ("where's that 38% greenfield stat from", "source"),
+    ("whose numbers back up the claim that Korea invests more in the US?", "source"),
+    ("Which bureau's data supports the greenfield share?", "source"),
     ("Where is the investment money from?", "place"),  # no figure, statistic or claim: a place
     ("What does Korea rely on for its security?", "other"),  # relying is no source without data
     ("Where did Korea get the money for its plants?", "place"),  # where money came from is no citation
