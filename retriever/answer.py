@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,7 +155,8 @@ def after_said(passages: list[list[Sentence]], said: str, order: Mapping[str, np
 
 def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: QueryVectors, hit: Ranked,
                  r: Reading = READING, common: frozenset[str] = frozenset(),
-                 aliases: dict[str, str] | None = None, claims: Mapping[int, str] | None = None) -> list[Sentence]:
+                 aliases: dict[str, str] | None = None, claims: Mapping[int, str] | None = None,
+                 unnamed: Callable[[], np.ndarray] | None = None) -> list[Sentence]:
     """Every sentence of a passage (one chunk, or several merged), scored for answering the question.
 
     The focus is looked for in the sentence and the one before it: a passage often names its subject in one
@@ -164,7 +165,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     defines (``reading.acronyms``): "the 3SI" holds the focus "Three Seas Initiative".  ``claims`` are the endnotes
     (by where their text starts) that the sentence the answer would quote first cites, with it (and the sentence
     before it): a note is read after its claim rather than after the note before it, so it holds the claim's focus
-    ("the 12 nations" of a claim are named in its note).
+    ("the 12 nations" of a claim are named in its note).  ``unnamed`` gives the question's vector without its names,
+    asked for only when a sentence names one of them by a pronoun.
     """
     rows = sorted({row for c in hit.chunks() for row in index.chunk_sentences[c]},
                   key=lambda row: index.sentence_spans[row][1])
@@ -179,10 +181,21 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         sims = index.multilingual_sentence_vectors[rows] @ vectors.multilingual
     else:
         sims = index.sentence_vectors[rows] @ vectors.english
-    scores = sentence_scores(texts, sims, q, lexical)
-    headings = {s.char_start for s in doc.sections}
     # the question's own names answer nothing ("3SI" is one too)
     names = tuple(word for word in w.focus if any(c.isupper() for c in word))
+    name_terms = {word: set(lexical.terms(word)) for word in names}
+    # The names each sentence's opening pronoun stands for: those the sentences before it said ("He earned ...")
+    carried, said = [], set()
+    for text in texts:
+        carried.append(" ".join(reading.stood_for(text, [word for word, terms in name_terms.items() if terms & said])))
+        said.update(lexical.terms(text) if name_terms else ())
+    # ... and such a sentence's meaning lacks the name: it is judged against the question without its names too, or
+    # "Hyok Jung Kim is a fellow at KIEP" is nearer "Where did Hyok Jung Kim earn his doctorate?" than "He earned his
+    # Ph.D. in Economics from the University of California, Davis" is
+    if unnamed is not None and any(carried) and not crossing:
+        sims = np.maximum(sims, np.where([bool(c) for c in carried], index.sentence_vectors[rows] @ unnamed(), -1.0))
+    scores = sentence_scores(texts, sims, q, lexical)
+    headings = {s.char_start for s in doc.sections}
     # ... nor do they spelled out: "North Atlantic Treaty Organization" is no answer to "Who leads NATO?"
     spelled = names + tuple(word for name in names for word in (aliases or {}).get(name, "").split())
     # ... nor, for a name, any word of its focus, however it was typed: "which company bought philly shipyard" is not
@@ -193,9 +206,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     # (... unless it names what the figure is set against: "the benchmark some European allies miss")
     rare_names = [t for word in names if word not in w.measured_against for t in lexical.terms(word)
                   if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
-    name_terms = {word: set(lexical.terms(word)) for word in names}
     capitals = reading.capitals_in(w.focus)  # "Seoul" in a question is Korea in the papers
-    said: set[str] = set()  # the terms of the passage's sentences before this one (kept only for pronoun-led ones)
     # A recommendation's title answers what is recommended (and is a heading); anything else is said under it.
     titled = w.kind not in ("heading", "summary") and not w.recommends
     out = []
@@ -217,11 +228,12 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
                 w.kind, reading.without_words(text, spelled), common)
             if holds and w.exact:  # "What exact percentage ...?" is not answered by "well above 2 percent"
                 holds = not reading.only_bounded(w.kind, text)
-        if reading.opens_with_pronoun(text):  # "He earned ...": the names it stands for count as said
-            window += " " + " ".join(word for word, terms in name_terms.items() if terms & said)
-        if name_terms:
-            said.update(lexical.terms(text))
         focus = reading.focus_share(w, window, lexical)
+        if carried[i]:  # "He earned ...": the names it stands for count as said
+            window += " " + carried[i]
+            # ... by this sentence, not by the one before it with them: after "He earned his Ph.D. ...", "Before
+            # joining KIEP, he served ..." does not say where he got his PhD
+            focus = max(focus, reading.focus_share(w, f"{text} {carried[i]}", lexical))
         score += r.kind * holds + r.focus * focus + r.novelty * lexical.novelty(q.terms, text)
         if titled and reading.titles_a_list_item(text) or reading.announces(text):  # names, does not say
             score -= r.list_title

@@ -36,6 +36,7 @@ class QueryVectors:
     english: np.ndarray
     tokens: np.ndarray
     multilingual: np.ndarray | None = None
+    unnamed: np.ndarray | None = None  # the question without its names (``answer.read_passage``), once asked for
 
 
 # -------------------------------------------------------------------------------------------------- first stage

@@ -703,7 +703,9 @@ def _alias_pattern(aliases: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str
     return re.compile(rf"(?<![\w-])(?:{'|'.join(groups)})(?![\w-])"), other
 
 
-_OPENING_PRONOUN = re.compile(r"^\W*(he|she|it|they|his|her|its|their|this|these|such|the (latter|former))\b", _I)
+# (... after an opening phrase too: "Before joining KIEP, he served ...")
+_OPENING_PRONOUN = re.compile(r"^\W*([^,.;:]{1,60},\s*)?(he|she|it|they|his|her|its|their|this|these|such|"
+                              r"the (latter|former))\b", _I)
 
 
 # A list item opening with a gerund ("- Encouraging the practical participation of South Korea in the Three Seas
@@ -722,10 +724,19 @@ def announces(text: str) -> bool:
     return text.rstrip().endswith(":")
 
 
-def opens_with_pronoun(text: str) -> bool:
-    """Does the sentence open with a pronoun ("He earned ...", "Its share ...", "The latter remains ...")?  Its
-    subject is named before it."""
-    return bool(_OPENING_PRONOUN.match(text))
+_PERSONAL = ("he", "she", "his", "her")
+_PERSON_WORD = re.compile(r"[A-Z][a-z’'.-]*")  # "Hyok", "Kim"; not "PhD", "KIEP" or "3SI"
+
+
+def stood_for(text: str, names: Iterable[str]) -> list[str]:
+    """The earlier names a sentence opening with a pronoun stands for ("He earned ...", "Its share ...", "The latter
+    remains ...", "Before joining KIEP, he served ..."): none when it opens otherwise, and only a person's words
+    for "he" or "her" ("PhD" said just before is not who "he" is)."""
+    m = _OPENING_PRONOUN.match(text)
+    if not m:
+        return []
+    personal = m.group(2).lower() in _PERSONAL
+    return [name for name in names if not personal or _PERSON_WORD.fullmatch(name)]
 
 
 def focus_share(w: Wants, text: str, lexical: Lexical) -> float:

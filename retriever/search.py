@@ -519,8 +519,14 @@ class Searcher:
     def _read(self, q: Query, w: reading.Wants, vectors: QueryVectors, hit: Ranked,
               claims: Mapping[int, str] | None = None) -> list[Sentence]:
         """One passage's sentences, scored for answering the question as ``w`` reads it."""
+        def unnamed() -> np.ndarray:
+            if vectors.unnamed is None:
+                names = tuple(word for word in w.focus if any(c.isupper() for c in word))
+                vectors.unnamed = self._encode(reading.without_words(q.text, names)).english
+            return vectors.unnamed
+
         return answer.read_passage(self.index, self.lexical, q, w, vectors, hit, self.reading, self.common_words,
-                                   self.aliases[self.index.chunks[hit.chunk].doc_id], claims)
+                                   self.aliases[self.index.chunks[hit.chunk].doc_id], claims, unnamed)
 
     def _gist(self, r: Retrieval, sentences: list[list[Sentence]]) -> list[compose.Quoted]:
         """A "summarise" question's key sentences, each cited by the returned passage that holds it."""

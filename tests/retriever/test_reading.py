@@ -13,7 +13,7 @@ from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, counted, defines, doer,
                                expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to, only_bounded,
-                               opens_with_pronoun, parts, proper_cases, spell_out, spelled_out_at, titles_a_list_item,
+                               parts, proper_cases, spell_out, spelled_out_at, stood_for, titles_a_list_item,
                                truecase,
                                wants, with_aliases, with_metonyms, without_words)
 
@@ -656,16 +656,18 @@ def test_defines_needs_the_subject_before_what_it_is(text, says_what_it_is):
     assert defines(w, text, lexical, {"3SI": "Three Seas Initiative"}) is says_what_it_is
 
 
-@pytest.mark.parametrize(("text", "opens"), [
-    ("He earned his Ph.D. in Economics.", True),
-    ("Its share reached 38 percent.", True),
-    ("“They remained faithful friends.”", True),
-    ("Hyok Jung Kim is a fellow.", False),
-    ("The heads of state met.", False),  # "he" inside a word
-    ("Before joining KIEP, he served as a researcher.", False),  # the name may be in this very sentence
+@pytest.mark.parametrize(("text", "names", "stands_for"), [
+    ("He earned his Ph.D. in Economics.", ["Hyok", "Kim"], ["Hyok", "Kim"]),
+    ("Its share reached 38 percent.", ["KIEP"], ["KIEP"]),
+    ("“They remained faithful friends.”", ["Korea"], ["Korea"]),
+    ("Hyok Jung Kim is a fellow.", ["Hyok"], []),
+    ("The heads of state met.", ["Korea"], []),  # "he" inside a word
+    ("Before joining KIEP, he served as a researcher.", ["Kim"], ["Kim"]),  # the subject after an opening phrase
+    ("In his speech, President Trump said so.", ["Trump"], []),  # the name is in this very sentence
+    ("Before joining KIEP, he served as a researcher.", ["Kim", "PhD"], ["Kim"]),  # "he" is no degree
 ])
-def test_opens_with_pronoun(text, opens):
-    assert opens_with_pronoun(text) is opens
+def test_stood_for_is_the_names_an_opening_pronoun_stands_for(text, names, stands_for):
+    assert stood_for(text, names) == stands_for
 
 
 @pytest.mark.parametrize(("text", "citation"), [

@@ -305,6 +305,15 @@ def test_a_sentence_opening_with_he_answers_for_the_person_named_before_it(searc
     assert not answer.abstained and "University of California" in answer.answer.sentences[0].text
 
 
+def test_a_sentence_naming_its_subject_by_a_pronoun_after_an_opening_phrase_answers_for_it(searcher):
+    # "Before joining KIEP, he served as a researcher at ..." follows "He earned his Ph.D. ...": each answers its own
+    # question, the first by the name its "he" stands for, neither by the other's words
+    before = searcher.ask("Where did Hyok Jung Kim work before he joined KIEP?", k=3).answer.text
+    assert "Industrial Economics and Trade" in before and "Davis" not in before
+    degree = searcher.ask("Which university gave Hyok Jung Kim his doctorate?", k=3).answer.text
+    assert "University of California" in degree and "Industrial Economics" not in degree
+
+
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
     # "title?" and a name are too little for the topic signals; an author's full name says it is about the papers
     answer = searcher.ask("Derrick Morgan's title?")
