@@ -23,7 +23,11 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("publisher", re.compile(r"\b(who|(which|what)( \w+){1,2}) (published|publishes|issued|issues|released)\b|"
                              r"\bpublisher\b|\bwho(['’]s| is| are) behind\b|\b(which|what) (\w+ )?(institutions?|"
                              r"institutes?|organi[sz]ations?|think[- ]?tanks?|bod(y|ies))( \w+)? (behind|produced|"
-                             r"put out)\b", _I)),
+                             r"put out)\b|"
+                             # "which think tanks are the two papers from", "where's the kiep piece from"
+                             r"\b(which|what|where)( [\w-]+){0,2}( is|['’]s| are| was| were| do| does| did) (the|these|"
+                             r"those|this|that|both|its)( two| 2)?( \w+)? (papers?|briefs?|reports?|commentar(y|ies)|"
+                             r"pieces?|articles?|documents?)( come| coming)? from\b", _I)),
     ("series", re.compile(r"\b(which|what) series\b|\bseries (label|name|title|number)\b|\bpart of (a|which|what) "
                           r"series\b|\b(brief|paper|report|commentary|piece|article)['’]s (\w+ )?(number|no\.)|"
                           r"\b(report|issue|brief|paper|publication) (number|no\.) of (the|this|that|its)\b|"

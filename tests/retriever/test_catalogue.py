@@ -31,6 +31,9 @@ def paper(**record) -> Document:
     ("Which institutions are behind the two papers?", ["publisher"]),
     ("who's behind the kiep piece", ["publisher"]),
     ("what think tanks put out these papers", ["publisher"]),
+    ("which think tank is the kiep paper from", ["publisher"]),
+    ("Where do these two papers come from?", ["publisher"]),
+    ("Which countries does the brief say investment comes from?", []),  # not where the paper is from
     ("Which institutions does the brief say are behind the sanctions?", []),  # not the paper's own
     ("What is the title of the KIEP paper?", ["title"]),
     ("What series is the brief part of?", ["series"]),
