@@ -659,7 +659,7 @@ METONYMS: dict[str, tuple[str, ...]] = {
     "Tokyo": ("Japan",), "Moscow": ("Russia",), "Taipei": ("Taiwan",), "Pyongyang": ("North Korea", "DPRK"),
     "London": ("Britain", "United Kingdom", "UK"), "Brussels": ("European Union", "EU"), "Berlin": ("Germany",),
     "Paris": ("France",), "Ottawa": ("Canada",), "Canberra": ("Australia",), "New Delhi": ("India",),
-    "Pentagon": ("Department of Defense", "DoD"),
+    "Pentagon": ("Department of Defense", "DoD"), "Capitol": ("Congress", "congressional"),
     # and the adjectives of the countries whose names they do not begin with ("Korean" holds "Korea" already)
     "American": ("United States", "U.S.", "US", "America"), "Chinese": ("China",), "Japanese": ("Japan",),
     "British": ("Britain", "United Kingdom", "UK"), "French": ("France",),

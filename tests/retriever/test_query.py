@@ -211,6 +211,8 @@ def test_a_name_of_a_known_root_or_a_capital_is_known(lexical):
     assert q.unknown_names == () and q.known_names == 4
     # four letters of a root at least: "Kor" is no root of "Korea"
     assert parse("Did Kors invest?", lexical).unknown_names == ("Kors",)
+    # ... and so does a possessive of one, and the Capitol for the Congress that sits in it
+    assert parse("Do the Pentagon's pacts need a vote on Capitol Hill?", lexical).unknown_names == ("Hill",)
 
 
 def test_a_capital_the_corpus_never_names_is_looked_for_by_its_country(lexical):
