@@ -40,7 +40,7 @@ _A_PAPER = r"(paper|brief|report|commentary|article|piece|document|study|analysi
 _NAMING_A_PAPER = r"[\w.’' –-]{0,40}?" + _A_PAPER
 # Question shapes, tried in order: the first that matches decides the kind.
 _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|findings?|conclusions?)|key (points?|"
-                      r"takeaways?|findings?|messages?)|gist|overview|tl;? ?dr|in a nutshell|sum (it |this |that )?up|"
+                      r"takeaways?|findings?|messages?)|gist|overview|tl;? ?dr|in a nutshell|run-?down|recap|synopsis|highlights of|sum (it |this |that )?up|"
                       r"boil (it |this |that )?down|"
                       r"what (are|were) (the|its|their) (\w+ ){0,3}(recommendations|proposals)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"

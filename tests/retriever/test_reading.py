@@ -112,6 +112,9 @@ def test_idf_values_these_figures_assume(lexical):
     ("Is the alliance stronger today?", "yesno"),
     ("Does the paper mention Japan?", "yesno"),
     ("Summarize the paper.", "summary"),
+    ("quick rundown of the kiep piece pls", "summary"),
+    ("Can I get a recap of what the brief proposes?", "summary"),
+    ("What highlights the role of Korea in the brief?", "other"),  # the verb, not the highlights of a paper
     ("What are the main points of the brief?", "summary"),
     ("What does the Heritage brief recommend?", "summary"),  # "recommend" closing the question asks for the gist
     ("What are the chief trade policy recommendations of the brief?", "summary"),
