@@ -181,10 +181,6 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         sims = index.multilingual_sentence_vectors[rows] @ vectors.multilingual
     else:
         sims = index.sentence_vectors[rows] @ vectors.english
-        # A follow-up's vector is of its words and the earlier questions': "Where did he get his doctorate? Who wrote
-        # the commentary?" is nearer the byline than "He earned his Ph.D. ..." is.  Its own words judge as well.
-        if vectors.own is not None and r.own_meaning:
-            sims = (1 - r.own_meaning) * sims + r.own_meaning * (index.sentence_vectors[rows] @ vectors.own)
     # the question's own names answer nothing ("3SI" is one too)
     names = tuple(word for word in w.focus if any(c.isupper() for c in word))
     name_terms = {word: set(lexical.terms(word)) for word in names}

@@ -37,7 +37,6 @@ class QueryVectors:
     tokens: np.ndarray
     multilingual: np.ndarray | None = None
     unnamed: np.ndarray | None = None  # the question without its names (``answer.read_passage``), once asked for
-    own: np.ndarray | None = None  # a follow-up's own words, without the earlier turns' (``Retrieval.own``)
 
 
 # -------------------------------------------------------------------------------------------------- first stage

@@ -56,7 +56,6 @@ class Retrieval:
     # papers say ("phd where?" after a question about an author): its own words must then hold what it asks (gated)
     leaned: bool = False
     alone: Query | None = None  # a follow-up read on its own, with the conversation's documents: fused with ``query``
-    own: str | None = None  # a follow-up's own words, when it has some: what its answer's meaning is judged against
     only: list[str] | None = None  # "the other paper": the documents a follow-up is confined to
     needed_docs: tuple[str, ...] = ()  # documents the question compares: each is among the returned passages
     named: frozenset[str] = frozenset()  # documents the question itself names by publisher (not the conversation's)
@@ -187,8 +186,7 @@ class Searcher:
         # "And what does the KIEP paper say about it?" asks about that paper alone, as "the other paper" does.
         only = resolved.only or (len(bare.sources) == 1 and not w.compare)
         return Retrieval(query=q, wants=w, follow_up=True, alone=alone, only=sorted(sources) if only else None,
-                         named=bare.sources, leaned=leaning,
-                         own=bare.text if w.focus_terms and conversation.asks_its_own(question) else None)
+                         named=bare.sources, leaned=leaning)
 
     def retrieve(self, question: str, k: int, doc_ids: list[str] | None = None, method: str = PIPELINE,
                  history: list[Turn] | None = None, leaning: bool = False) -> Retrieval:
@@ -233,8 +231,6 @@ class Searcher:
         ranked, out.evidence = timed("rerank", second_stage)
         if ranked and not self.korean_chunks[ranked[0].chunk]:  # a Korean top passage: the English model can't judge
             out.evidence["topicality"] = answer.topicality(self.topic_docs, self.topics, out.vectors.english, doc_ids)
-        if out.own is not None and out.alone is None:
-            out.vectors.own = timed("encode", lambda: self._encode(out.own).english)
         if out.alone is not None:  # historical query expansion: the expanded and the bare question, fused
             alone = self._alone(out, n, allowed, weights)
             # a follow-up that says much itself ("How many countries have those agreements?") needs the earlier
@@ -262,7 +258,7 @@ class Searcher:
         """The second stage's ranking of a follow-up read without the earlier turns' words."""
         q = out.alone
         vectors = out.timed("encode", lambda: self._encode(q.text))
-        vectors.multilingual, out.vectors.own = out.vectors.multilingual, vectors.english
+        vectors.multilingual = out.vectors.multilingual
         bm25_all = out.timed("bm25", lambda: self.lexical.scores(q.terms))
         first = [rank.dense_top(self.index, vectors.english, n, allowed), rank.lexical_top(bm25_all, n, allowed)]
         cand = rank.candidates(self.index, vectors, first, self.settings.candidates, allowed)

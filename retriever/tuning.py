@@ -139,11 +139,6 @@ class Reading:
     # travel to Korea?".  0.5: far-off abstentions heldout7 0.50 -> 0.75, heldout8 0.75 -> 1.00, heldout10 0.67 ->
     # 0.83, and one reworded question lost (heldout10, a slogan asked by a nickname); 1.0 loses one more, 0 is off
     stray_topic_idf: float = 0.5
-    # A follow-up with a question word and words of its own ("Where did he get his doctorate?") judges its sentences'
-    # meaning by this share of its own words' vector, the rest by that of it with the earlier questions (which favours
-    # sentences echoing them: the byline over "He earned his Ph.D. ...").  0.5: answer@1 gold follow-ups +1 -1,
-    # heldout2 +1, heldout7 +1, heldout12 +2; 1.0 (its own words alone) loses two more elsewhere, 0 is off
-    own_meaning: float = 0.5
     # the passages read whatever a client asks to see (k): the passage that answers best leads from among them, so
     # the answer does not depend on k (eval/heldout.jsonl at k=5 against k=10: hit@1 0.856 against 0.871)
     depth: int = 10
@@ -179,8 +174,7 @@ class Reading:
         return dataclasses.replace(self, **{term: 0.0})
 
 
-READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "said", "follows", "gate", "lead",
-                 "own_meaning")
+READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "said", "follows", "gate", "lead")
 READING = Reading()
 
 # A served worker keeps about two cores busy under load (1.84 of 2 under 16 clients: its question encodes on two

@@ -314,19 +314,6 @@ def test_a_sentence_naming_its_subject_by_a_pronoun_after_an_opening_phrase_answ
     assert "University of California" in degree and "Industrial Economics" not in degree
 
 
-def test_a_follow_up_with_words_of_its_own_is_answered_by_them_not_by_the_earlier_question(searcher):
-    # read with "Who wrote the KIEP commentary on the alliance?", a sentence about his research on the alliance echoes
-    # the conversation more than the one about his degree does; the follow-up's own words judge the sentences'
-    # meaning too (``Reading.own_meaning``)
-    history = [Turn(role="user", content="Who wrote the KIEP commentary on the alliance?"),
-               Turn(role="assistant", content="It was written by Hyok Jung Kim, an Associate Research Fellow at the "
-                                              "Korea Institute for International Economic Policy.")]
-    question = "Where did he do his doctorate?"
-    assert "University of California" in searcher.ask(question, history=history).answer.sentences[0].text
-    alone = searcher.with_reading(READING.without("own_meaning")).ask(question, history=history)
-    assert "University of California" not in alone.answer.sentences[0].text
-
-
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
     # "title?" and a name are too little for the topic signals; an author's full name says it is about the papers
     answer = searcher.ask("Derrick Morgan's title?")
