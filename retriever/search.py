@@ -418,7 +418,7 @@ class Searcher:
         # ... and one with no shape of answer is about nothing the papers say when no top sentence holds much of its
         # focus or says nearly what it asks
         stray = (gated and w.kind in STRAYS and not r.named and not unanswered
-                 and self._stray(question, sentences, own_meaning=r.leaned))
+                 and self._stray(question, w, sentences, own_meaning=r.leaned))
         off_topic = off_topic or stray
         abstained = off_topic or unanswered or r.unstated is not None
         composed, why = None, None
@@ -448,7 +448,8 @@ class Searcher:
             timings_ms={name: round(ms, 3) for name, ms in r.timings.items()},
         )
 
-    def _stray(self, question: str, sentences: list[list[Sentence]], own_meaning: bool = False) -> bool:
+    def _stray(self, question: str, w: reading.Wants, sentences: list[list[Sentence]],
+               own_meaning: bool = False) -> bool:
         """Does no top sentence hold much of the question's focus, nor say nearly what it asks?
 
         Nearly in meaning is judged on what the question asks beyond the words the corpus uses everywhere ("Korea",
@@ -456,7 +457,11 @@ class Searcher:
         words alone.  With ``own_meaning`` (a question read with a conversation it does not lean on by its words),
         the sentences' meaning was judged against the conversation too, and is judged again against the question."""
         top = [s for passage in sentences[: self.reading.gate_passages] for s in passage]
-        if any(s.focus >= self.reading.stray_focus for s in top):
+        holders = [s for s in top if s.focus >= self.reading.stray_focus]
+        # A question with a focus word the papers never use, whose focus the sentences hold only in words far from
+        # what it asks ("the Korean word for friend": "faithful friends" beside "Korea"), holds none of it.
+        unheard = any(self.lexical.unknown(word) for word in w.focus)
+        if holders and not (unheard and max(s.meaning for s in holders) < self.reading.stray_holder_meaning):
             return False
         near = top if own_meaning else [s for s in top if s.meaning >= self.reading.stray_meaning]
         if not near or not (self.reading.stray_topic_idf or own_meaning):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -312,6 +313,14 @@ def test_a_sentence_naming_its_subject_by_a_pronoun_after_an_opening_phrase_answ
     assert "Industrial Economics and Trade" in before and "Davis" not in before
     degree = searcher.ask("Which university gave Hyok Jung Kim his doctorate?", k=3).answer.text
     assert "University of California" in degree and "Industrial Economics" not in degree
+
+
+def test_a_question_whose_focus_the_papers_hold_only_far_from_its_meaning_is_stray(searcher):
+    # "stronger" and "American" are in sentences about the alliance, "soju" and "beer" nowhere: those sentences hold
+    # much of its focus by the words, but none is near what it asks (``Reading.stray_holder_meaning``)
+    assert searcher.ask("Is soju stronger than American beer?").abstained
+    assert not searcher.with_reading(dataclasses.replace(READING, stray_holder_meaning=0.0)).ask(
+        "Is soju stronger than American beer?").abstained
 
 
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
