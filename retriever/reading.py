@@ -43,6 +43,11 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
                       r"takeaways?|findings?|messages?)|gist|overview|tl;? ?dr|in a nutshell|run-?down|recap|synopsis|highlights of|sum (it |this |that )?up|"
                       r"boil (it |this |that )?down|"
                       r"what (are|were) (the|its|their) (\w+ ){0,3}(recommendations|proposals)|"
+                      # "What are the three challenges or tasks the KIEP commentary sets out?": the points a paper
+                      # enumerates ("What challenges does it identify?" asks for the problems it sees, wherever)
+                      r"what (are|were) (the|its|their) (\w+ ){0,3}(challenges|tasks|steps|priorities|pillars)( that| "
+                      r"which)? (the|this|that|its) " + _NAMING_A_PAPER + r" (sets? out|lays? out|outlines?|lists?)"
+                      r"(?=\s*[?.!]?\s*$)|"
                       r"what is (the|this|that) (paper|brief|report|commentary|article|piece|document) about)\b|"
                       # "What does the Heritage paper argue?": what it says as a whole
                       r"\bwhat (does|do|did) (the|this|that|each|its|their) ([\w.’'-]+ ){0,3}(" + _A_PAPER +

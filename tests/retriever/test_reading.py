@@ -113,6 +113,9 @@ def test_idf_values_these_figures_assume(lexical):
     ("Does the paper mention Japan?", "yesno"),
     ("Summarize the paper.", "summary"),
     ("quick rundown of the kiep piece pls", "summary"),
+    ("What are the three tasks the KIEP paper lays out?", "summary"),  # the points it enumerates
+    ("What challenges does the KIEP paper identify?", "other"),  # the problems it sees, wherever it says so
+    ("What are the steps the brief sets out for energy trade?", "list"),  # steps about one thing
     ("Can I get a recap of what the brief proposes?", "summary"),
     ("What highlights the role of Korea in the brief?", "other"),  # the verb, not the highlights of a paper
     ("What are the main points of the brief?", "summary"),
