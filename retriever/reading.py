@@ -445,9 +445,13 @@ def counted(question: str) -> str | None:
         return None
     words = []
     for word in m.group("rest").split():
-        if word.lower() in _NOT_FOCUS:
+        # "people" is no focus elsewhere ("Which people ...?" asks a name), but "How many people ...?" counts them: a
+        # sentence that does is about people ("How many people speak Korean?" is not answered by "2 percent")
+        if word.lower() in _NOT_FOCUS and word.lower() != "people":
             break
         words.append(word)
+        if word.lower() == "people":
+            break
     head = words[-1] if words else None
     return head if head and head.lower() not in _UNITS else None
 

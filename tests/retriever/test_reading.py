@@ -312,6 +312,8 @@ def test_holds_an_addition():
     ("3SI: how many member nations?", "nations"),
     ("How many billions did Korea promise?", None),  # a unit, not what is counted
     ("how many items are on the list", None),  # the kind's own word
+    ("How many people speak Korean worldwide?", "people"),  # no focus elsewhere, but what is counted here
+    ("How many Korean people live in the US?", "people"),
 ])
 def test_counted_is_what_how_many_counts(question, noun):
     assert counted(question) == noun

@@ -323,6 +323,11 @@ def test_a_question_whose_focus_the_papers_hold_only_far_from_its_meaning_is_str
         "Is soju stronger than American beer?").abstained
 
 
+def test_how_many_people_is_not_answered_by_a_figure_about_no_one(searcher):
+    # "the world's most capable militaries ... well above 2 percent" holds "Korea" and "world": no count of people
+    assert searcher.ask("How many people speak Korean worldwide?").abstained
+
+
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
     # "title?" and a name are too little for the topic signals; an author's full name says it is about the papers
     answer = searcher.ask("Derrick Morgan's title?")
