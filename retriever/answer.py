@@ -181,19 +181,20 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         sims = index.multilingual_sentence_vectors[rows] @ vectors.multilingual
     else:
         sims = index.sentence_vectors[rows] @ vectors.english
-    # the question's own names answer nothing ("3SI" is one too)
-    names = tuple(word for word in w.focus if any(c.isupper() for c in word))
+    names = w.names  # the question's own names answer nothing
     name_terms = {word: set(lexical.terms(word)) for word in names}
     # The names each sentence's opening pronoun stands for: those the sentences before it said ("He earned ...")
     carried, said = [], set()
     for text in texts:
         carried.append(" ".join(reading.stood_for(text, [word for word, terms in name_terms.items() if terms & said])))
         said.update(lexical.terms(text) if name_terms else ())
-    # ... and such a sentence's meaning lacks the name: it is judged against the question without its names too, or
-    # "Hyok Jung Kim is a fellow at KIEP" is nearer "Where did Hyok Jung Kim earn his doctorate?" than "He earned his
-    # Ph.D. in Economics from the University of California, Davis" is
-    if unnamed is not None and any(carried) and not crossing:
-        sims = np.maximum(sims, np.where([bool(c) for c in carried], index.sentence_vectors[rows] @ unnamed(), -1.0))
+    # ... and such a sentence's meaning lacks the person's name: it is judged against the question without its names
+    # too, or "Hyok Jung Kim is a fellow at KIEP" is nearer "Where did Hyok Jung Kim earn his doctorate?" than "He
+    # earned his Ph.D. in Economics from the University of California, Davis" is.  (Only for "he" or "she": a passage
+    # often goes on about a country or an agreement as "it", and a second encode costs as much as the reading.)
+    personal = [bool(held) and reading.opens_personal(text) for text, held in zip(texts, carried)]
+    if unnamed is not None and any(personal) and not crossing:
+        sims = np.maximum(sims, np.where(personal, index.sentence_vectors[rows] @ unnamed(), -1.0))
     scores = sentence_scores(texts, sims, q, lexical)
     headings = {s.char_start for s in doc.sections}
     # ... nor do they spelled out: "North Atlantic Treaty Organization" is no answer to "Who leads NATO?"

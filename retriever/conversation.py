@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from .lexical import Lexical
+from .reading import names_organisation
 from .schema import Turn
 
 _I = re.IGNORECASE
@@ -48,8 +49,7 @@ _ORDINAL = re.compile(r"\b(?P<place>first|second|third|last)( one| of (them|thos
 _ORDINAL_PLACE = {"first": 0, "former": 0, "second": 1, "third": 2, "last": -1, "latter": -1}
 _PERSON_NAME = re.compile(r"\b[A-Z][a-z]+(?: [A-Z]\.)?(?: [A-Z][a-z]+)+\b")
 # ... but "The Heritage Foundation" in "The Heritage Foundation paper was written by A and B" is no one's name
-_NO_PERSON = re.compile(r"^(The|A|An|This|That|Its|Their)\b|\b(Institute|Foundation|Department|Ministry|Agency|Bank|"
-                        r"Company|Council|Commission|Administration|Office|University|Center|Centre|Team)\b")
+_NO_PERSON = re.compile(r"^(The|A|An|This|That|Its|Their)\b")
 _MARKER = re.compile(r"\s*\[\d+\]")
 _SUPERSCRIPTS = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?”\"])\s+")
@@ -158,7 +158,7 @@ def named_by_place(question: str, history: Sequence[Turn]) -> str | None:
     if not m or not answers:
         return None
     said = _PERSON_NAME.findall(_MARKER.sub("", answers[-1]))
-    names = list(dict.fromkeys(name for name in said if not _NO_PERSON.search(name)))
+    names = list(dict.fromkeys(name for name in said if not (_NO_PERSON.search(name) or names_organisation(name))))
     place = _ORDINAL_PLACE[(m.group("place") or m.group("either")).lower()]
     if len(names) < 2 or place >= len(names):
         return None

@@ -40,8 +40,8 @@ _A_PAPER = r"(paper|brief|report|commentary|article|piece|document|study|analysi
 _NAMING_A_PAPER = r"[\w.’' –-]{0,40}?" + _A_PAPER
 # Question shapes, tried in order: the first that matches decides the kind.
 _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|findings?|conclusions?)|key (points?|"
-                      r"takeaways?|findings?|messages?)|gist|overview|tl;? ?dr|in a nutshell|run-?down|recap|synopsis|highlights of|sum (it |this |that )?up|"
-                      r"boil (it |this |that )?down|"
+                      r"takeaways?|findings?|messages?)|gist|overview|tl;? ?dr|in a nutshell|run-?down|recap|synopsis|"
+                      r"highlights of|sum (it |this |that )?up|boil (it |this |that )?down|"
                       r"what (are|were) (the|its|their) (\w+ ){0,3}(recommendations|proposals)|"
                       # "What are the three challenges or tasks the KIEP commentary sets out?": the points a paper
                       # enumerates ("What challenges does it identify?" asks for the problems it sees, wherever)
@@ -372,6 +372,11 @@ class Wants:
     @property
     def shaped(self) -> bool:
         return self.kind in SHAPED
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The focus words with a capital: the question's names ("3SI" is one too)."""
+        return tuple(word for word in self.focus if any(c.isupper() for c in word))
 
 
 def kind_of(question: str) -> str:
@@ -737,6 +742,11 @@ _PERSONAL = ("he", "she", "his", "her")
 _PERSON_WORD = re.compile(r"[A-Z][a-z’'.-]*")  # "Hyok", "Kim"; not "PhD", "KIEP" or "3SI"
 
 
+def names_organisation(name: str) -> bool:
+    """Does the name hold a word organisations are named with ("The Heritage Foundation", "Philly Shipyard")?"""
+    return bool(_NAMED_ORGANISATION.search(name))
+
+
 def stood_for(text: str, names: Iterable[str]) -> list[str]:
     """The earlier names a sentence opening with a pronoun stands for ("He earned ...", "Its share ...", "The latter
     remains ...", "Before joining KIEP, he served ..."): none when it opens otherwise, and only a person's words
@@ -746,6 +756,13 @@ def stood_for(text: str, names: Iterable[str]) -> list[str]:
         return []
     personal = m.group(2).lower() in _PERSONAL
     return [name for name in names if not personal or _PERSON_WORD.fullmatch(name)]
+
+
+def opens_personal(text: str) -> bool:
+    """Does the sentence open with "he", "she", "his" or "her" (after an opening phrase or not): is its subject a
+    person named before it?"""
+    m = _OPENING_PRONOUN.match(text)
+    return bool(m) and m.group(2).lower() in _PERSONAL
 
 
 def focus_share(w: Wants, text: str, lexical: Lexical) -> float:

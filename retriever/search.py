@@ -526,8 +526,7 @@ class Searcher:
         """One passage's sentences, scored for answering the question as ``w`` reads it."""
         def unnamed() -> np.ndarray:
             if vectors.unnamed is None:
-                names = tuple(word for word in w.focus if any(c.isupper() for c in word))
-                vectors.unnamed = self._encode(reading.without_words(q.text, names)).english
+                vectors.unnamed = self._encode(reading.without_words(q.text, w.names)).english
             return vectors.unnamed
 
         return answer.read_passage(self.index, self.lexical, q, w, vectors, hit, self.reading, self.common_words,

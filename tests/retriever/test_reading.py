@@ -13,6 +13,7 @@ from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, counted, defines, doer,
                                expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to, only_bounded,
+                               opens_personal,
                                parts, proper_cases, spell_out, spelled_out_at, stood_for, titles_a_list_item,
                                truecase,
                                wants, with_aliases, with_metonyms, without_words)
@@ -676,6 +677,16 @@ def test_defines_needs_the_subject_before_what_it_is(text, says_what_it_is):
 ])
 def test_stood_for_is_the_names_an_opening_pronoun_stands_for(text, names, stands_for):
     assert stood_for(text, names) == stands_for
+
+
+@pytest.mark.parametrize(("text", "personal"), [
+    ("He earned his Ph.D. in Economics.", True),
+    ("Before joining KIEP, she served as a researcher.", True),
+    ("Its share reached 38 percent.", False),  # a thing's, not a person's
+    ("Hyok Jung Kim is a fellow.", False),
+])
+def test_opens_personal_is_a_sentence_about_a_person_named_before_it(text, personal):
+    assert opens_personal(text) is personal
 
 
 @pytest.mark.parametrize(("text", "citation"), [
