@@ -130,7 +130,7 @@ def parse(question: str, lexical: Lexical, source_names: dict[str, str] | None =
         text = unattributed
     # a capital the corpus never names stands for its country, which it does name ("Beijing" is China)
     names = _NAME.findall(question)
-    unknown = tuple(w for w in names if re.sub(r"['’]s$", "", w) not in METONYMS and lexical.unknown(w))
+    unknown = tuple(w for w in names if not capitals_in((w,)) and lexical.unknown(w))
     # ... and the lexical retriever looks for the country's words too ("pentagon" -> "Department of Defense")
     stands_for = [t for capital in capitals_in(tuple(re.findall(r"[\w’'.-]+", text))) if lexical.unknown(capital)
                   for t in lexical.terms(" ".join(METONYMS[capital]))]

@@ -747,22 +747,26 @@ def names_organisation(name: str) -> bool:
     return bool(_NAMED_ORGANISATION.search(name))
 
 
+def _opening_pronoun(text: str) -> str | None:
+    """The pronoun a sentence opens with (after an opening phrase or not), in lower case; None if it opens otherwise."""
+    m = _OPENING_PRONOUN.match(text)
+    return m.group(2).lower() if m else None
+
+
 def stood_for(text: str, names: Iterable[str]) -> list[str]:
     """The earlier names a sentence opening with a pronoun stands for ("He earned ...", "Its share ...", "The latter
     remains ...", "Before joining KIEP, he served ..."): none when it opens otherwise, and only a person's words
     for "he" or "her" ("PhD" said just before is not who "he" is)."""
-    m = _OPENING_PRONOUN.match(text)
-    if not m:
+    pronoun = _opening_pronoun(text)
+    if pronoun is None:
         return []
-    personal = m.group(2).lower() in _PERSONAL
-    return [name for name in names if not personal or _PERSON_WORD.fullmatch(name)]
+    return [name for name in names if pronoun not in _PERSONAL or _PERSON_WORD.fullmatch(name)]
 
 
 def opens_personal(text: str) -> bool:
     """Does the sentence open with "he", "she", "his" or "her" (after an opening phrase or not): is its subject a
     person named before it?"""
-    m = _OPENING_PRONOUN.match(text)
-    return bool(m) and m.group(2).lower() in _PERSONAL
+    return _opening_pronoun(text) in _PERSONAL
 
 
 def focus_share(w: Wants, text: str, lexical: Lexical) -> float:

@@ -405,7 +405,7 @@ class Searcher:
 
         sentences, cited = r.timed("read", read)
         confidence = answer.confidence(q, r.evidence) if method == PIPELINE else None
-        off_topic = confidence is not None and self._off_topic(r)
+        off_topic = confidence is not None and self._off_topic(r, confidence)
         # A follow-up's own words are too few to say what it is about ("When was it renegotiated?"): no gate; nor
         # for a question that sets the papers side by side ("Which organisations are the authors of the two papers
         # affiliated with?"), which is about them by its own words.  A compound question is unanswered only when none
@@ -460,8 +460,8 @@ class Searcher:
         holders = [s for s in top if s.focus >= self.reading.stray_focus]
         # A question with a focus word the papers never use, whose focus the sentences hold only in words far from
         # what it asks ("the Korean word for friend": "faithful friends" beside "Korea"), holds none of it.
-        unheard = any(self.lexical.unknown(word) for word in w.focus)
-        if holders and not (unheard and max(s.meaning for s in holders) < self.reading.stray_holder_meaning):
+        if holders and not (max(s.meaning for s in holders) < self.reading.stray_holder_meaning
+                            and any(self.lexical.unknown(word) for word in w.focus)):
             return False
         near = top if own_meaning else [s for s in top if s.meaning >= self.reading.stray_meaning]
         if not near or not (self.reading.stray_topic_idf or own_meaning):
@@ -476,10 +476,11 @@ class Searcher:
         return not rows or not bool(
             (self.index.sentence_vectors[rows] @ self._encode(rest).english >= self.reading.stray_meaning).any())
 
-    def _off_topic(self, r: Retrieval) -> bool:
-        """Is the question about nothing the papers discuss, by the confidence score (a question about a paper's
-        record is on topic whatever it scores)?"""
-        confidence = answer.confidence(r.query, r.evidence)
+    def _off_topic(self, r: Retrieval, confidence: float | None = None) -> bool:
+        """Is the question about nothing the papers discuss, by the confidence score (worked out from ``r`` unless
+        given; a question about a paper's record is on topic whatever it scores)?"""
+        if confidence is None:
+            confidence = answer.confidence(r.query, r.evidence)
         return confidence is not None and confidence < self.settings.abstain_threshold and not r.on_record
 
     def _with_cited_notes(self, r: Retrieval, sentences: list[list[Sentence]], only: Collection[str] | None,

@@ -134,16 +134,16 @@ class Reading:
     # words are exempt.
     stray_focus: float = 0.4
     stray_meaning: float = 0.40
-    # ... and a question with a focus word the papers never use holds none of its focus where every sentence holding
-    # it is this far from it in meaning: "Is soju stronger than American beer?" shares "stronger" and "American"
-    # with the alliance's prose.  0.35: far-off heldout13 0.50 -> 0.67, gold near-topic 0.79 -> 0.81, no answerable
-    # question lost on any set; 0.40 loses one (heldout10), 0 is off
-    stray_holder_meaning: float = 0.35
     # ... judged, for that closeness in meaning, on the question without the words the corpus uses everywhere (IDF
     # below this: "Korea", "US"), which bring any sentence about the alliance near "Is it safe for US tourists to
     # travel to Korea?".  0.5: far-off abstentions heldout7 0.50 -> 0.75, heldout8 0.75 -> 1.00, heldout10 0.67 ->
     # 0.83, and one reworded question lost (heldout10, a slogan asked by a nickname); 1.0 loses one more, 0 is off
     stray_topic_idf: float = 0.5
+    # A question with a focus word the papers never use holds none of its focus where every sentence holding
+    # it is this far from it in meaning: "Is soju stronger than American beer?" shares "stronger" and "American"
+    # with the alliance's prose.  0.35: far-off heldout13 0.50 -> 0.67, gold near-topic 0.79 -> 0.81, no answerable
+    # question lost on any set; 0.40 loses one (heldout10), 0 is off
+    stray_holder_meaning: float = 0.35
     # the passages read whatever a client asks to see (k): the passage that answers best leads from among them, so
     # the answer does not depend on k (eval/heldout.jsonl at k=5 against k=10: hit@1 0.856 against 0.871)
     depth: int = 10
