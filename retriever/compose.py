@@ -15,7 +15,7 @@ from .answer import Sentence, best_span
 from .index import Index
 from .lexical import Lexical
 from .query import Query
-from .reading import BULLET, NOUNS, Wants, missing_focus
+from .reading import BULLET, NOUNS, WORD, Wants, missing_focus
 from .schema import AnswerSentence, ComposedAnswer
 from .tuning import READING, Reading
 
@@ -239,26 +239,88 @@ def text_of(quoted: Sequence[Quoted]) -> ComposedAnswer:
 
 
 def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_topic: bool,
-           missing_numbers: Sequence[str]) -> str:
-    """What the papers lack, in words, from the question's focus and what the nearest passages hold."""
+           missing_numbers: Sequence[str], question: str) -> str:
+    """What the papers lack, in words, from the question's focus and what the nearest passages hold.
+
+    Both sides are the question's own phrases (``phrases``): "The documents discuss US-Korea trade but give no
+    amount for “US-Korea trade deficit in 2023”" reads where a list of loose words ("US-Korea and trade ...
+    “deficit”") does not.
+    """
     absent = [word for word in missing_focus(w, passage_texts, lexical) if word not in missing_numbers]
     present = [word for word in w.focus if word not in absent and not word.isdigit()]
     if off_topic and q.personal and not absent:
         return ("These documents give no instructions or advice for this; the nearest passages below are only loosely "
                 "related.")
     if off_topic:
-        subject = f"“{' '.join(absent or w.focus)}”" if absent or w.focus else "this question"
+        subject = _either(phrases(question, absent or w.focus, w.focus)) if absent or w.focus else "this question"
         return f"These documents do not discuss {subject}; the nearest passages below are only loosely related."
-    about = _phrase(present) if present else "related topics"
-    if missing_numbers:
-        return (f"The documents discuss {about} but give nothing for {' and '.join(missing_numbers)}"
-                f"{' about ' + ' '.join(absent) if absent else ''}.")
+    about = _phrase(phrases(question, present, w.focus)) if present else "related topics"
+    # What the answer would be of: the question's phrases that hold a word (or number) the passages lack, with the
+    # focus words beside it ("US-Korea trade deficit in 2023"), or its whole focus when the passages hold every word
+    # and only the answer is missing; none when that says again what the passages discuss ("... for it").
+    lacking = set(absent) | set(missing_numbers)
+    focus = list(w.focus) + list(missing_numbers)
+    wanted = phrases(question, focus, focus, lacking) or phrases(question, focus, focus)
+    if " ".join(wanted) == about:
+        wanted = []
+    if missing_numbers:  # a year or figure the passages never name: that, and any word they lack beside it
+        return f"The documents discuss {about} but give nothing for {_quoted(phrases(question, list(lacking), focus))}."
     noun = NOUNS.get(w.kind, "answer")
     if w.exact and not absent and w.focus:  # "What exact percentage ...?" over "well above 2 percent"
         return f"The documents discuss {about} but give no exact {noun}, only a bound."
-    if not absent and not w.focus:
+    if not w.focus:
         return f"The documents give no {noun} that answers this question."
-    return f"The documents discuss {about} but give no {noun} for “{' '.join(absent or w.focus)}”."
+    return f"The documents discuss {about} but give no {noun} for {_quoted(wanted) if wanted else 'it'}."
+
+
+# A phrase runs on across at most ``PHRASE_GAP`` words in a row that are not its own ("share of US investment",
+# "troops are stationed in Korea"), but not across a focus word it leaves out ("company bought Philly Shipyard" is no
+# phrase of what the passages discuss when they lack "bought"), nor across these ("funding did the CHIPS Act
+# provide" is none)
+PHRASE_GAP = 2
+PHRASE_BREAKS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "do", "does", "did",
+                           "can", "could", "will", "would", "should", "may", "might", "must", "i", "you", "we", "they",
+                           "he", "she", "it", "me", "my", "our"})
+
+
+def phrases(question: str, words: Sequence[str], focus: Sequence[str], needed: Collection[str] = ()) -> list[str]:
+    """The stretches of ``question`` made of ``words`` and the few words between them, as it writes them ("South
+    Korean company", "Philly Shipyard"), in its order; with ``needed``, only those that hold one of them.
+
+    A stretch ends at punctuation ("In 2016, Korea" is two) and at a word of ``focus`` not among ``words``."""
+    own, others = set(words), set(focus) - set(words)
+    found = list(WORD.finditer(question))
+    out: list[str] = []
+    i = 0
+    while i < len(found):
+        if found[i].group() not in own:
+            i += 1
+            continue
+        last, j = i, i + 1
+        while (j < len(found) and j - last - 1 <= PHRASE_GAP and _joined(question, found[j - 1], found[j])
+               and found[j].group() not in others and found[j].group().lower() not in PHRASE_BREAKS):
+            if found[j].group() in own:
+                last = j
+            j += 1
+        if not needed or any(m.group() in needed for m in found[i:last + 1]):
+            out.append(question[found[i].start():found[last].end()])
+        i = last + 1
+    # a word the question does not write stands alone: a follow-up's focus read from the name it points at ("the
+    # second of them" -> "Derrick Morgan")
+    written = {m.group() for m in found}
+    return out + [word for word in dict.fromkeys(words) if word not in written and (not needed or word in needed)]
+
+
+def _joined(question: str, before: re.Match[str], after: re.Match[str]) -> bool:
+    return not question[before.end():after.start()].strip()
+
+
+def _quoted(parts: list[str]) -> str:
+    return _phrase([f"“{p}”" for p in parts])
+
+
+def _either(parts: list[str]) -> str:
+    return " or ".join(f"“{p}”" for p in parts)
 
 
 def _phrase(words: list[str]) -> str:

@@ -224,6 +224,8 @@ YEARS = r"(?:1[89]|20)\d\d"
 # so neither the year nor the word before it is a focus word a sentence must spell
 BEFORE_YEAR = re.compile(rf"\b(?:before|prior to|until|till|up to|earlier than)\s+({YEARS})\b", _I)
 AFTER_YEAR = re.compile(rf"\b(?:after|since|later than)\s+({YEARS})\b", _I)
+# A word of a question as the focus takes it: "Korea's", "non-NATO", "U.S." and "3SI" are one each
+WORD = re.compile(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]")
 _POSSESSIVE = re.compile(r"['’]s$", _I)
 # "where'd", "who've", "they're": a contraction's tail adds no subject to the word it follows
 _CONTRACTED = re.compile(r"['’](d|ve|re|ll|m)$", _I)
@@ -422,7 +424,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
     text = re.sub(_OF_WHOLE, " ", _BESIDES.sub(" ", AFTER_YEAR.sub(" ", BEFORE_YEAR.sub(" ", focus_text or question))),
                   flags=_I)
     # "What's" is "what": a contraction's "'s" makes no word a subject
-    words = [w for w in re.findall(r"[A-Za-z0-9][\w’'.–-]*[\w]|[A-Za-z0-9]", text)
+    words = [w for w in WORD.findall(text)
              if _POSSESSIVE.sub("", _CONTRACTED.sub("", w.lower())) not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w)
              and lexical.terms(_POSSESSIVE.sub("", w))]
     kind = kind_of(question)

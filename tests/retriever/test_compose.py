@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 
 from retriever.answer import Sentence
-from retriever.compose import (choose, key_sentences, lead, names_section, reason, text_of, under_heading,
-                               with_titles,
-                               with_notes)
+from retriever.compose import (choose, key_sentences, lead, names_section, phrases, reason, text_of, under_heading,
+                               with_notes, with_titles)
 from retriever.documents import Document, Section
 from retriever.index import Index
 from retriever.lexical import Lexical
@@ -353,13 +352,15 @@ def lexical() -> Lexical:
 
 def why(question: str, passages: list[str], lexical: Lexical, off_topic: bool = False,
         missing: tuple[str, ...] = ()) -> str:
-    return reason(parse(question, lexical), wants(question, lexical), passages, lexical, off_topic, list(missing))
+    return reason(parse(question, lexical), wants(question, lexical), passages, lexical, off_topic, list(missing),
+                  question)
 
 
 def test_reason_off_topic_names_what_the_papers_do_not_discuss(lexical):
     # no focus word is in the passages: all of them are what is missing
     assert why("How many submarines does Norway build?", ["Tariffs rose."], lexical, off_topic=True) == (
-        "These documents do not discuss “submarines Norway build”; the nearest passages below are only loosely related.")
+        "These documents do not discuss “submarines” or “Norway build”; the nearest passages below are only loosely "
+        "related.")
 
 
 def test_reason_off_topic_names_only_the_absent_words(lexical):
@@ -369,14 +370,15 @@ def test_reason_off_topic_names_only_the_absent_words(lexical):
 
 
 def test_reason_near_topic_says_which_kind_of_answer_is_missing(lexical):
-    # the passages speak of trade in 2023 but give no deficit: a money question lacks an amount
+    # the passages speak of trade in 2023 but give no deficit: a money question lacks an amount, of the question's
+    # phrase that holds the missing word
     assert why("What was the trade deficit in 2023?", ["The trade balance in 2023 was negative."], lexical) == (
-        "The documents discuss trade but give no amount for “deficit”.")
+        "The documents discuss trade but give no amount for “trade deficit in 2023”.")
 
 
-def test_reason_near_topic_names_every_present_word(lexical):
+def test_reason_near_topic_with_every_word_present_says_it_once(lexical):
     assert why("When did Korea invest in Georgia?", ["Korea invested in Georgia."], lexical) == (
-        "The documents discuss Korea, invest and Georgia but give no date or year for “Korea invest Georgia”.")
+        "The documents discuss Korea invest in Georgia but give no date or year for it.")
 
 
 def test_reason_for_a_request_for_instructions(lexical):
@@ -388,26 +390,64 @@ def test_reason_for_a_request_for_instructions(lexical):
 def test_reason_when_the_papers_give_only_a_bound(lexical):
     passages = ["Korea invests over 2 percent of its budget."]
     assert why("What exact percentage of its budget does Korea invest?", passages, lexical) == (
-        "The documents discuss budget, Korea and invest but give no exact percentage, only a bound.")
+        "The documents discuss budget and Korea invest but give no exact percentage, only a bound.")
 
 
 def test_reason_near_topic_with_no_focus_word_present(lexical):
     assert why("How many submarines does Norway build?", ["Tariffs rose."], lexical) == (
-        "The documents discuss related topics but give no figure for “submarines Norway build”.")
+        "The documents discuss related topics but give no figure for “submarines” and “Norway build”.")
 
 
 def test_reason_missing_number(lexical):
     # 2023 is nowhere in the top passages (it is in a later one, so no focus word is absent)
     passages = [A, "Exports to Georgia in 2023 were small."]
     assert why("How much did Korea invest in Georgia in 2023?", passages, lexical, missing=("2023",)) == (
-        "The documents discuss Korea, invest and Georgia but give nothing for 2023.")
+        "The documents discuss Korea invest in Georgia but give nothing for “2023”.")
 
 
 def test_reason_missing_numbers_are_joined(lexical):
     passages = [A, "Exports to Georgia in 2022 and 2023 were small."]
     assert why("How much did Korea invest in Georgia in 2022 and 2023?", passages, lexical,
                missing=("2022", "2023")) == (
-        "The documents discuss Korea, invest and Georgia but give nothing for 2022 and 2023.")
+        "The documents discuss Korea invest in Georgia but give nothing for “2022 and 2023”.")
+
+
+FOCUS = ("South", "Korean", "company", "bought", "Philly", "Shipyard")
+
+
+@pytest.mark.parametrize("words, needed, expected", [
+    # the question's words as it writes them, the small words between them kept
+    (FOCUS, (), ["South Korean company bought Philly Shipyard"]),
+    # a focus word left out ends a phrase: what the passages discuss is two things, not a clause
+    (("South", "Korean", "company", "Philly", "Shipyard"), (), ["South Korean company", "Philly Shipyard"]),
+    # only the phrases holding a needed word
+    (FOCUS, ("bought",), ["South Korean company bought Philly Shipyard"]),
+    (("South", "Korean", "company", "Philly", "Shipyard"), ("Philly",), ["Philly Shipyard"]),
+    ((), (), []),
+])
+def test_phrases_of_the_focus(words, needed, expected):
+    assert phrases("Which South Korean company bought Philly Shipyard?", words, FOCUS, needed) == expected
+
+
+def test_phrases_run_on_across_a_few_small_words_only():
+    question = "How many American troops are stationed in South Korea?"
+    focus = ("American", "troops", "stationed", "South", "Korea")
+    assert phrases(question, focus, focus) == ["American troops are stationed in South Korea"]
+    # "did" (like "how", "does", a pronoun) is no part of a phrase: "funding did the CHIPS Act provide" is two
+    focus = ("funding", "CHIPS", "Act", "provide")
+    assert phrases("How much funding did the CHIPS Act provide?", focus, focus) == ["funding", "CHIPS Act provide"]
+    # nor are three words in a row that are not its own
+    assert phrases("Korea and then again the US", ("Korea", "US"), ("Korea", "US")) == ["Korea", "US"]
+
+
+def test_phrases_keep_a_word_the_question_does_not_write():
+    # a follow-up read as the name it points at: "What position does the second of them hold?" -> "Derrick Morgan"
+    focus = ("position", "Derrick", "Morgan")
+    assert phrases("What position does the second of them hold?", focus, focus) == ["position", "Derrick", "Morgan"]
+
+
+def test_phrases_end_at_punctuation():
+    assert phrases("In 2016, Korea invested", ("2016", "Korea"), ("2016", "Korea")) == ["2016", "Korea"]
 
 
 # ---------------------------------------------------------------------------------- headings and endnotes quoted
