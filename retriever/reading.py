@@ -446,9 +446,10 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
 
 def counted(question: str) -> str | None:
     """What "how many" counts: the last word of the noun phrase after it ("How many American jobs have ...?":
-    "jobs"), unless it is a unit or the kind's own word ("billions", "times", "items")."""
+    "jobs"), unless it is a unit or the kind's own word ("billions", "items"), or the phrase opens with one: "How many
+    times larger was ...?" asks a ratio, and counts nothing."""
     m = _HOW_MANY.search(question)
-    if not m:
+    if not m or m.group("rest").split()[0].lower() in _UNITS:
         return None
     words = []
     for word in m.group("rest").split():

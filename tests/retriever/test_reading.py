@@ -312,6 +312,8 @@ def test_holds_an_addition():
     ("how many RDP agreements does the pentagon have", "agreements"),
     ("3SI: how many member nations?", "nations"),
     ("How many billions did Korea promise?", None),  # a unit, not what is counted
+    # a ratio counts nothing: "9.3 times the level directed to China" answers it without the word "larger"
+    ("How many times larger was Korea's investment in the US than in China?", None),
     ("how many items are on the list", None),  # the kind's own word
     ("How many people speak Korean worldwide?", "people"),  # no focus elsewhere, but what is counted here
     ("How many Korean people live in the US?", "people"),
