@@ -85,6 +85,16 @@ _WHATS = re.compile(r"\b(what|who|where|when|how)(?:['’]s|s)(?=\s)", _I)
 # "When the authors discuss X, what ...?", "If tariffs rise, how ...?": a clause before the one that asks.
 _SCENE = re.compile(r"^\s*(when|whenever|if|while|once|as|after|before|given)\b[^,?]*,\s*(?=(what|which|who|whom|whose|"
                     r"how|where|when|why|is|are|was|were|does|do|did|can|could|should|would|will)\b)", _I)
+# "I'm writing a memo on tariffs — what rate does KIEP give?", "KORUS FTA: when was it upgraded?": a clause that asks
+# nothing itself, then a dash, colon, semicolon or full stop, then the clause that asks (a question word, or an
+# auxiliary that opens a yes/no question)
+_ASKS = (r"(what|which|who|whom|whose|how|where|when|why|in what|is|are|was|were|does|do|did|can|could|should|would|"
+         r"will|has|have)\b")
+_PREAMBLE = re.compile(r"^(?!\s*" + _ASKS + r")[^?]*?(\s[—–-]+\s|[—–:;]\s*|\.\s+)(?=" + _ASKS + ")", _I)
+# Such a clause about the asker ("I'm writing a memo on tariffs", "for our strategy team") says what they are doing,
+# and its words are no part of what the answer is about, unless the clause that asks points back at it
+_ASKER = re.compile(r"\b(i|i['’]m|i['’]ve|i['’]d|my|me|mine|we|we['’]re|our)\b", _I)
+_POINTS_BACK = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|him|his|she|her|there|then)\b", _I)
 # "the TSMC founder cited in the KIEP commentary", "the summit mentioned in the brief": where the question found its
 # subject, not a question about sources (unless it asks which report or outlet: "Which study is cited in the brief?")
 _WHICH_SOURCE = re.compile(r"^\s*(which|what) ([\w-]+ )?(reports?|outlets?|newspapers?|stud(y|ies)|sources?|articles?|"
@@ -381,11 +391,27 @@ class Wants:
         return tuple(word for word in self.focus if any(c.isupper() for c in word))
 
 
+def asking(question: str) -> str:
+    """The clause of ``question`` that asks, without a clause before it that sets the scene ("For my essay on
+    tariffs: what rate ...?" asks "what rate ...?")."""
+    return _PREAMBLE.sub("", question)
+
+
+def own_focus(question: str) -> str:
+    """The part of ``question`` whose words are what the answer is about: the clause that asks, when the one
+    before it is about the asker ("I'm writing a memo on tariffs: ...") and it does not point back at it; the whole
+    question otherwise ("3SI: how many member nations?", "KORUS FTA: when was it upgraded?")."""
+    asked = asking(question)
+    scene = question[: len(question) - len(asked)]
+    return asked if _ASKER.search(scene) and not _POINTS_BACK.search(asked) else question
+
+
 def kind_of(question: str) -> str:
     """The kind of answer a question asks for, from its wording alone ("under which section heading ..." asks for
     a title whatever else it asks about).  A clause that only sets the scene ("When the authors discuss energy
-    trade, what ...?") is not the question: it is read from the clause that asks."""
-    question = _SCENE.sub("", _WHATS.sub(r"\1 is", question))
+    trade, what ...?", "I'm writing a memo on tariffs: when ...?") is not the question: it is read from the clause
+    that asks."""
+    question = _SCENE.sub("", _WHATS.sub(r"\1 is", asking(question)))
     if not _WHICH_SOURCE.search(question):
         question = _IN_PAPER.sub(" ", question)
     kind = next((kind for matches, kind in _KINDS if matches(question)), "other")
@@ -421,8 +447,8 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
     among (a paper's name says where to look, not what the answer is about).
     """
     # "Relative to the size of its economy" says the answer is a share of a whole, not what it is a share of
-    text = re.sub(_OF_WHOLE, " ", _BESIDES.sub(" ", AFTER_YEAR.sub(" ", BEFORE_YEAR.sub(" ", focus_text or question))),
-                  flags=_I)
+    text = re.sub(_OF_WHOLE, " ", _BESIDES.sub(" ", AFTER_YEAR.sub(" ", BEFORE_YEAR.sub(" ", own_focus(
+        focus_text or question)))), flags=_I)
     # "What's" is "what": a contraction's "'s" makes no word a subject
     words = [w for w in WORD.findall(text)
              if _POSSESSIVE.sub("", _CONTRACTED.sub("", w.lower())) not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w)

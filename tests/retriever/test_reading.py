@@ -10,10 +10,10 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, announces, capitals_in, cites, counted, defines, doer,
-                               expansion_asked,
+from retriever.reading import (NOUNS, SHAPED, acronyms, announces, asking, capitals_in, cites, counted, defines,
+                               doer, expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to, only_bounded,
-                               opens_personal,
+                               opens_personal, own_focus,
                                parts, proper_cases, spell_out, spelled_out_at, stood_for, titles_a_list_item,
                                truecase,
                                wants, with_aliases, with_metonyms, without_words)
@@ -407,6 +407,41 @@ def test_wants_focus_drops_question_and_kind_words_and_keeps_the_subject_in_orde
     assert w.focus == ("Korea", "invest", "Georgia", "2024")
     assert w.focus_terms == ("korea", "invest", "georgia", "2024")  # stemmed, for overlap
     assert w.compare is False and w.shaped
+
+
+@pytest.mark.parametrize(("question", "asked"), [
+    ("I'm writing a memo on tariffs — what rate does KIEP give?", "what rate does KIEP give?"),
+    ("For my essay on investment: how much did Korea invest in 2024?", "how much did Korea invest in 2024?"),
+    ("Prepping a briefing. When was KORUS signed?", "When was KORUS signed?"),
+    ("Quick one for a story - who wrote the brief?", "who wrote the brief?"),
+    ("3SI: how many member nations?", "how many member nations?"),
+    # a clause that asks itself is no preamble: a compound question keeps both
+    ("How do the papers differ — what does Heritage push?", "How do the papers differ — what does Heritage push?"),
+    # nor is a hyphen within a word, a comma, or a clause not followed by one that asks
+    ("What is the US-Korea trade deficit?", "What is the US-Korea trade deficit?"),
+    ("In 2016, how much did Korea invest in China?", "In 2016, how much did Korea invest in China?"),
+    ("Tariffs: a threat to the alliance?", "Tariffs: a threat to the alliance?"),
+])
+def test_asking_is_the_clause_that_asks(question, asked):
+    assert asking(question) == asked
+
+
+@pytest.mark.parametrize(("question", "own"), [
+    # a clause about the asker says what they are doing, not what the answer is about
+    ("I'm writing a memo on tariffs — what rate does KIEP give?", "what rate does KIEP give?"),
+    ("For our strategy team: how much did Korea invest in 2024?", "how much did Korea invest in 2024?"),
+    # ... unless the clause that asks points back at it
+    ("I'm curious about KORUS: when was it signed?", "I'm curious about KORUS: when was it signed?"),
+    # a topic before a colon is what the answer is about
+    ("3SI: how many member nations?", "3SI: how many member nations?"),
+])
+def test_own_focus_leaves_out_a_clause_about_the_asker(question, own):
+    assert own_focus(question) == own
+
+
+def test_wants_reads_kind_and_focus_after_a_preamble(lexical):
+    w = wants("I'm drafting a memo for my boss — when did Korea invest in Georgia?", lexical)
+    assert (w.kind, w.focus) == ("date", ("Korea", "invest", "Georgia"))
 
 
 def test_wants_focus_of_a_quantity_noun(lexical):
