@@ -254,14 +254,15 @@ def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_t
     if off_topic:
         subject = _either(phrases(question, absent or w.focus, w.focus)) if absent or w.focus else "this question"
         return f"These documents do not discuss {subject}; the nearest passages below are only loosely related."
-    about = _phrase(phrases(question, present, w.focus)) if present else "related topics"
+    discussed = phrases(question, present, w.focus)
+    about = _phrase(discussed) if present else "related topics"
     # What the answer would be of: the question's phrases that hold a word (or number) the passages lack, with the
     # focus words beside it ("US-Korea trade deficit in 2023"), or its whole focus when the passages hold every word
     # and only the answer is missing; none when that says again what the passages discuss ("... for it").
     lacking = set(absent) | set(missing_numbers)
     focus = list(w.focus) + list(missing_numbers)
     wanted = phrases(question, focus, focus, lacking) or phrases(question, focus, focus)
-    if " ".join(wanted) == about:
+    if wanted == discussed:
         wanted = []
     if missing_numbers:  # a year or figure the passages never name: that, and any word they lack beside it
         return f"The documents discuss {about} but give nothing for {_quoted(phrases(question, list(lacking), focus))}."

@@ -15,6 +15,7 @@ PyPI are re-uploads by third parties), and these kinds are mostly shapes (``$14.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -378,7 +379,8 @@ class Wants:
     exact: bool = False  # it asks for a figure exactly ("What exact percentage ...?"): "well above 2 percent" is none
     # the noun a name question asks for ("Which American shipyard ...?": "shipyard"), which may be part of the name
     noun: str | None = None
-    # what a count is of ("How many American jobs ...?": "jobs"): a figure of something else is no answer
+    # what a count, rate or share is of ("How many American jobs ...?": "jobs"; "What tariff rate does the US apply
+    # to Korean cars?": "cars"): a figure of something else is no answer
     counted: str | None = None
 
     @property
@@ -466,8 +468,36 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
         exact=kind in FIGURES and bool(_EXACT.search(question)),
         noun=next((m.group("noun") for pattern in (_ORGANISATION, _PLACE) if kind in NAMES
                    for m in [pattern.search(question)] if m and m.group("noun")), None),
-        counted=counted(question) if kind == "number" else None,
+        counted=(counted(question) if kind == "number" else None) or (
+            measured(question) if kind in FIGURES else None),
     )
+
+
+# "What tariff rate does the US apply to Korean cars?", "the share of Korea's exports": the noun phrase a rate, share
+# or level is of, or a levy is put on
+_MEASURED = re.compile(r"\b(rates?|tariffs?|duty|duties|levy|levies|shares?|percentages?|proportions?|fractions?|"
+                       r"levels?)\s+(on|of|for)\s+(?P<rest>[\w.’'-]+(?: [\w.’'-]+){0,3})|\b(appl(y|ies|ied)|"
+                       r"charg(e|es|ed|ing)|impos(e|es|ed|ing)|lev(y|ies|ied)|slap(s|ped)?|put|puts)\s+(on|to)\s+"
+                       r"(?P<put>[\w.’'-]+(?: [\w.’'-]+){0,3})", _I)
+
+
+def measured(question: str) -> str | None:
+    """What a rate, share or levy the question asks for is of: the last word of the noun phrase after "rate on",
+    "share of", "apply to" ("What tariff rate does the US apply to Korean cars?": "cars").  A figure of something
+    else does not answer it: 10.3 percent on "Korean industrial supplies and materials" is no rate on cars.  A share
+    of a whole ("as a share of its economy") and one of what the question named before ("what fraction of its US
+    equivalent") name no new thing."""
+    m = _MEASURED.search(re.sub(_OF_WHOLE, " ", question, flags=_I))
+    if not m:
+        return None
+    words = (m.group("rest") or m.group("put")).split()
+    if words[0].lower() in ("its", "their", "his", "her", "that", "this", "those", "these", "it"):
+        return None
+    if words[0].lower() in ("the", "a", "an"):
+        words = words[1:]
+    phrase = list(itertools.takewhile(lambda word: _POSSESSIVE.sub("", word.lower()) not in _NOT_FOCUS, words))
+    head = phrase[-1] if phrase else None
+    return head if head and head.lower() not in _UNITS and not _A_NUMBER.fullmatch(head) else None
 
 
 def counted(question: str) -> str | None:

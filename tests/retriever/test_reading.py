@@ -12,7 +12,8 @@ import pytest
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, announces, asking, capitals_in, cites, counted, defines,
                                doer, expansion_asked,
-                               focus_share, holds, kind_of, lower_case_words, missing_focus, only_done_to, only_bounded,
+                               focus_share, holds, kind_of, lower_case_words, measured, missing_focus, only_done_to,
+                               only_bounded,
                                opens_personal, own_focus,
                                parts, proper_cases, spell_out, spelled_out_at, stood_for, titles_a_list_item,
                                truecase,
@@ -320,6 +321,27 @@ def test_holds_an_addition():
 ])
 def test_counted_is_what_how_many_counts(question, noun):
     assert counted(question) == noun
+
+
+@pytest.mark.parametrize(("question", "noun"), [
+    ("What tariff rate does the US apply to Korean automobiles?", "automobiles"),
+    ("what's the tariff the us slapped on korean cars this year?", "cars"),
+    ("What was the effective US tariff rate on Korean consumer goods as of July 2025?", "goods"),
+    ("What percentage of Korea's exports go to the US?", "exports"),
+    ("What share of the project cost did the cash grant cover?", "cost"),
+    # a share of a whole, or of what the question named before, names no new thing
+    ("How does Korea's defense budget stack up, as a share of its economy, against the benchmark?", None),
+    ("In 2016, Korea's investment in China equalled what fraction of its US equivalent?", None),
+    ("What level could average US import duties climb to?", None),  # no "of", "on" or "to" after the figure's noun
+])
+def test_measured_is_what_a_rate_or_share_is_of(question, noun):
+    assert measured(question) == noun
+
+
+def test_wants_counts_what_a_rate_is_of(lexical):
+    # "10.3 percent on Korean industrial supplies" is no rate on cars: a sentence must name them to answer
+    assert wants("What tariff rate does the US apply to Korean cars?", lexical).counted == "cars"
+    assert wants("Who sets the tariff rate on cars?", lexical).counted is None  # a name, not a figure
 
 
 @pytest.mark.parametrize(("text", "expected"), [
