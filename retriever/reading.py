@@ -213,6 +213,14 @@ _THEM = re.compile(r"\b(they|them|each other|one another|papers|documents|report
                    r"articles|studies|texts|publications|authors|think[- ]tanks|institutes|institutions)\b", _I)
 # Question shapes in the order tried: the first that matches decides the kind ("amount": money or a plain number,
 # by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
+# A query typed as keywords ("korus ratification date", "3SI member count") says what it asks for by a kind's noun at
+# its start or end, with no question word anywhere
+_KEYWORDS = r"^(?!.*\b(what|which|who|whom|whose|when|where|why|how)\b)(?!\s*(is|are|was|were|does|do|did|can|could|" \
+            r"should|would|will|has|have)\b)"
+_KEYWORD_DATE = re.compile(_KEYWORDS + r"(\s*(date|year)\b|.*\b(date|year)s?\s*\??\s*$)", _I)
+_KEYWORD_AMOUNT = re.compile(_KEYWORDS + r"(\s*(amount|price|cost|value|sum)\b|.*\b(amount|price|cost|value|sum|total)"
+                             r"\s*\??\s*$)", _I)
+_KEYWORD_COUNT = re.compile(_KEYWORDS + r"(\s*(number|count) of\b|.*\b(number|count|how many)\s*\??\s*$)", _I)
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"),
     (_IMAGE.search, "image"), (_EFFECT.search, "effect"),
@@ -226,6 +234,7 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (lambda q: _AGENT.search(q) and not _NOT_A_NAME.search(q), "agent"),
     (lambda q: _PERSON.search(q) and not _NOT_A_NAME.search(q), "person"), (_LIST.search, "list"),
     (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),
+    (_KEYWORD_DATE.search, "date"), (_KEYWORD_AMOUNT.search, "amount"), (_KEYWORD_COUNT.search, "number"),
 )
 # A decade ("the 2000s", "the mid-2010s") is no focus word: "2010s" is in no text that says "2015", and
 # ``query.number_match`` matches it by any year in it.  A year or a figure stays: a sentence that names it is about it.

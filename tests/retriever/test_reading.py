@@ -145,6 +145,16 @@ def test_idf_values_these_figures_assume(lexical):
     ("If tariffs keep rising, how many firms might leave?", "number"),
     ("When, according to the brief, did the treaty take effect?", "date"),
     ("Tell me about shipbuilding.", "other"),
+    # a query typed as keywords says its kind by a noun at its start or end
+    ("korus ratification date", "date"),
+    ("date the rdp deal got signed", "date"),
+    ("3SI launch year", "date"),
+    ("samsung texas investment amount", "money"),
+    ("hanwha shipyard purchase price", "money"),
+    ("3SI member count", "number"),
+    ("korea greenfield investment 2024", "other"),  # no kind's noun
+    ("Which year's figure is the amount?", "date"),  # a question word: read as a question, not as keywords
+    ("us-korea defense cooperation", "other"),  # no kind's noun
     # a source: what a claim cites, where it was reported; a count "according to the endnotes" stays a count
     ("Which outlet is cited for the chip cost estimate?", "source"),
     ("Where was his estimate reported?", "source"),
