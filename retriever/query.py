@@ -41,9 +41,13 @@ _ATTRIBUTION = re.compile(
     r"( view| eyes| opinion| account)?|\b(the|its|their) ([\w’'-]+ ){0,3}(authors?|writers?|researchers?|analysts?) "
     r"(argue|say|think|fear|use|describe|see|reckon|credit|claim|suggest|propose|recommend|believe|warn|worry|"
     r"expect|call|want|urge|point|note|write|envision|consider|view|flag|cite|mention|stress)\w*\b", re.IGNORECASE)
-# A request for the asker's own instructions or advice: "How do I ...?", "Should I ...?", "Where can I ...?"
+# A request for the asker's own instructions or advice: "How do I ...?", "Should I ...?", "Where can I ...?", and for
+# the everyday help no policy paper gives: how to say a thing, a word in a language, a recipe, when to visit.  (Not
+# "how do you ...?" nor "the best way to ...": "how do you fix the uncertainty investors face" asks what a paper says.)
 _PERSONAL = re.compile(r"^\W*(how (do|can|should|could|would) i|where (can|do|should|could) i|what should i|"
-                       r"(can|should|could|may) i)\b", re.IGNORECASE)
+                       r"(can|should|could|may) i)\b|\bhow (do|would|can) (you|i|we) say\b|\b(korean|english) (word|phrase)"
+                       r"s? for\b|\brecipes?\b|\bbest (time|months?|season) (of (the )?year )?to (visit|go|travel|see)\b",
+                       re.IGNORECASE)
 _ASKS_SOURCES = re.compile(r"\b(cit\w*|sources?|references?|endnotes?|footnotes?|reported|reports?|articles?|"
                            r"outlets?|data|published|publications?|accessed|urls?|links?|(come|comes|came) from)\b|"
                            r"출처|인용|각주|미주|자료|보도",

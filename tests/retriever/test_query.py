@@ -176,6 +176,14 @@ def test_names_author(lexical, question, named):
     ("where can i buy cheap flights to Seoul?", True),
     ("How can Korea and the US deepen their ties?", False),  # a question about the papers' subject
     ("How do investors see the alliance?", False),
+    # everyday help no policy paper gives
+    ("What is the Korean word for friend?", True),
+    ("how would you say alliance in Korean", True),
+    ("Can you give me a simple kimchi jjigae recipe?", True),
+    ("When's the best time of year to visit Seoul?", True),
+    # ... but a question put impersonally asks what a paper says
+    ("how do you fix the uncertainty investors face", False),
+    ("What is the best way to attract investment?", False),
 ])
 def test_personal(lexical, question, personal):
     assert parse(question, lexical).personal is personal
