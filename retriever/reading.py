@@ -63,7 +63,8 @@ _SUMMARY = re.compile(r"\b(summar\w*|main (points?|ideas?|arguments?|messages?|f
 _HEADING = re.compile(r"\b(section )?(heading|headline|subheading|section title)s?\b|\bunder which section\b|"
                       r"\bwhich section\b|제목|소제목", _I)
 _REASON = re.compile(r"^\s*(why\b|how come\b)|\bwhat (is|was|are|were) the (reasons?|causes?|motives?|rationale)\b|"
-                     r"\bfor what (reason|purpose)\b|"
+                     r"\bfor what (reason|purpose)\b|\bwhat (is|was|are|were) the (purpose|aims?|goals?|objectives?)\b|"
+                     r"\b(meant|intended|designed|supposed) to (do|accomplish|achieve|serve)\b|"
                      r"\bwhat( [\w-]+){0,2} (led|caused|drove|prompted|triggered|sparked|spurred|made)\b|왜|이유|원인", _I)
 # "What driving image does the author use for ...?": a figure of speech, which a sentence that likens one thing to
 # another holds ("the tariff regime resembles pressing both the accelerator and the brake")
@@ -196,7 +197,8 @@ _RECOMMEND = re.compile(r"recommend|propos|should|policy|action|agenda|\burg(e|e
 # says nothing of the second, and the focus mixes both.
 _COMPOUND_JOIN = re.compile(r"[,;]?\s+and\s+(?=(what|which|who|whom|whose|when|where|why|how)\b)", _I)
 _COMPOUND = re.compile(_COMPOUND_JOIN.pattern + r"|\?\s*\S[^?]*\?", _I)
-_YESNO = re.compile(r"^\s*(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b", _I)
+_YESNO = re.compile(r"^\s*((and|but|so|or|also) )?(is|are|does|do|did|can|could|will|would|should|has|have|was|were)\b",
+                    _I)
 # A comparison of the papers names them together ("both papers", "the two briefs", "each report") or sets them against
 # each other with a comparing word and the papers (in the plural, or each named), or a pronoun standing for them,
 # beside it ("How do they differ?").
@@ -330,6 +332,7 @@ _FINITE = re.compile(r"\b(is|are|was|were|has|have|had|will|would|can|could|may|
 # ... or names what set it off ("after 2016, when tensions over the deployment of ... strained relations")
 _BECAUSE = re.compile(r"\b(because|since|as a result|due to|owing to|thanks to|driven (largely )?by|caus(e|es|ed|ing)|"
                       r"led to|leads? to|result(s|ed)? (in|from)|stem(s|med)? from|so that|in order to|given|amid|"
+                      r"aim(s|ed)? (at|to)|(meant|intended|designed) to|seek(s)? to|"
                       r"therefore|thus|hence|in (response|reaction) to|in the wake of|"
                       r"(trigger|prompt|spark|spurr?|fuel)(s|ed)?|(tensions?|disputes?|frictions?|conflicts?|rows?|"
                       r"clash(es)?) (over|about|with)|strain(s|ed)?)\b", _I)

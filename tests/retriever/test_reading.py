@@ -108,6 +108,11 @@ def test_idf_values_these_figures_assume(lexical):
     ("List the measures the paper proposes.", "proposal"),  # a list of what it prescribes
     ("Which sectors does the agreement cover?", "list"),
     ("Why did Korea invest in the United States?", "reason"),
+    # a purpose is a reason too, and a sentence that says what a thing aims at gives it
+    ("What are those agreements meant to accomplish?", "reason"),
+    ("What is the purpose of the initiative?", "reason"),
+    # a yes/no question that goes on from the last one ("And do they ...?") asks yes or no, not what the last asked
+    ("And do they need to be approved by Congress?", "yesno"),
     ("What was the reason for the deficit?", "reason"),
     ("What is MASGA?", "definition"),
     ("What does CHIPS stand for?", "definition"),
@@ -286,6 +291,7 @@ def test_holds_is_true_for_unshaped_kinds(kind):
     ("Trust eroded because of retaliatory measures.", True),
     ("The pattern diverged after 2016, when tensions over the deployment strained relations.", True),  # what set it off
     ("The retaliation was prompted by the deployment.", True),
+    ("RDP agreements aim at reducing defense trade barriers.", True),  # a purpose
     ("The trade deficit stood at 10.3 percent in 2025.", False),
 ])
 def test_holds_a_reason(text, expected):
