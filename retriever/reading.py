@@ -29,7 +29,7 @@ SHAPED = ("money", "percent", "number", "date", "person", "agent", "organisation
 NAMES = ("person", "agent", "organisation", "place")
 FIGURES = ("money", "percent", "number")
 # Kinds without a shape whose answer a sentence still shows by its wording: they score, but never gate
-TESTED = ("reason", "image", "effect", "example", "addition", "proposal")
+TESTED = ("reason", "image", "effect", "example", "addition", "proposal", "list")
 NOUNS = {  # what the abstention reason says is missing
     "money": "amount", "percent": "percentage", "number": "figure", "date": "date or year", "person": "name",
     "agent": "name", "organisation": "organisation", "place": "place",
@@ -184,7 +184,8 @@ _PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.
                     r"(?P<noun>countr\w*|states?|cit(y|ies)|regions?|nations?|places?|locations?|provinces?|"
                     r"continents?)\b|어디|어느 나라", _I)
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
-                   r"steps?|measures?|policies|tasks?|initiatives?))\b", _I)
+                   r"steps?|measures?|policies|tasks?|initiatives?))\b|\b(what|which) ([\w-]+ )?(steps|measures|actions|"
+                   r"reprisals|sanctions|penalties|restrictions|moves|things)\b", _I)
 # "What is X?" asks what X is, but "What was it like before 2016?" names no X: it asks the last question again.
 _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|those|these)\b)(an? |the )?[\w–-]+"
                          r"( [\w–-]+){0,3}\s*[?.!]?\s*$|\bdefin\w*\b|"
@@ -354,7 +355,10 @@ _INSTANCE = re.compile(r"\b(for (example|instance)|such as|e\.g\.|a case in poin
 _LIKENS = re.compile(r"\b(resembl\w*|akin to|as if|as though|like (a|an)|likened|analogous|reminiscent|"
                      r"metaphor\w*|the equivalent of)\b|^\W*like\b", _I)
 # The wording that shows each of the TESTED kinds in a sentence
-_WORDING = {"reason": _BECAUSE, "image": _LIKENS, "effect": _LEADS_TO, "example": _INSTANCE, "addition": _ADDS,
+# A sentence that names several things: "measures, including bans on group tours, restrictions on chartered flights
+# and cruises, and prohibitions on ...", "such as shipbuilding, nuclear energy, pharmaceuticals, and AI"
+_ENUMERATES = re.compile(r"\b(including|such as|namely|among them)\b|,[^,.;]+,[^,.;]+,?\s(and|or)\b", _I)
+_WORDING = {"list": _ENUMERATES, "reason": _BECAUSE, "image": _LIKENS, "effect": _LEADS_TO, "example": _INSTANCE, "addition": _ADDS,
             "proposal": _PRESCRIBES}
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
 _NAME_RUN = re.compile(rf"(?<![.!?] )(?<!^)\b{_CAPITALISED}(?: (?:of |for |and |the |de |van )?{_CAPITALISED})*")
