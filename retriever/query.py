@@ -45,9 +45,9 @@ _ATTRIBUTION = re.compile(
 # the everyday help no policy paper gives: how to say a thing, a word in a language, a recipe, when to visit.  (Not
 # "how do you ...?" nor "the best way to ...": "how do you fix the uncertainty investors face" asks what a paper says.)
 _PERSONAL = re.compile(r"^\W*(how (do|can|should|could|would) i|where (can|do|should|could) i|what should i|"
-                       r"(can|should|could|may) i)\b|\bhow (do|would|can) (you|i|we) say\b|\b(korean|english) (word|phrase)"
-                       r"s? for\b|\brecipes?\b|\bbest (time|months?|season) (of (the )?year )?to (visit|go|travel|see)\b",
-                       re.IGNORECASE)
+                       r"(can|should|could|may) i)\b|\bhow (do|would|can) (you|i|we) say\b|"
+                       r"\b(korean|english) (word|phrase)s? for\b|\brecipes?\b|"
+                       r"\bbest (time|months?|season) (of (the )?year )?to (visit|go|travel|see)\b", re.IGNORECASE)
 _ASKS_SOURCES = re.compile(r"\b(cit\w*|sources?|references?|endnotes?|footnotes?|reported|reports?|articles?|"
                            r"outlets?|data|published|publications?|accessed|urls?|links?|(come|comes|came) from)\b|"
                            r"출처|인용|각주|미주|자료|보도",

@@ -184,8 +184,8 @@ _PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.
                     r"(?P<noun>countr\w*|states?|cit(y|ies)|regions?|nations?|places?|locations?|provinces?|"
                     r"continents?)\b|어디|어느 나라", _I)
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
-                   r"steps?|measures?|policies|tasks?|initiatives?))\b|\b(what|which) ([\w-]+ )?(steps|measures|actions|"
-                   r"reprisals|sanctions|penalties|restrictions|moves|things)\b", _I)
+                   r"steps?|measures?|policies|tasks?|initiatives?))\b|\b(what|which) ([\w-]+ )?(steps|measures|"
+                   r"actions|reprisals|sanctions|penalties|restrictions|moves|things)\b", _I)
 # "What is X?" asks what X is, but "What was it like before 2016?" names no X: it asks the last question again.
 _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|those|these)\b)(an? |the )?[\w–-]+"
                          r"( [\w–-]+){0,3}\s*[?.!]?\s*$|\bdefin\w*\b|"
@@ -214,8 +214,6 @@ _CONTRAST = re.compile(r"\b(compar\w*|differ\w*|contrast\w*|versus|vs\.?|in comm
                        r"similar\w*|alike)\b", _I)
 _THEM = re.compile(r"\b(they|them|each other|one another|papers|documents|reports|briefs|pieces|sources|commentaries|"
                    r"articles|studies|texts|publications|authors|think[- ]tanks|institutes|institutions)\b", _I)
-# Question shapes in the order tried: the first that matches decides the kind ("amount": money or a plain number,
-# by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
 # A query typed as keywords ("korus ratification date", "3SI member count") says what it asks for by a kind's noun at
 # its start or end, with no question word anywhere
 _KEYWORDS = r"^(?!.*\b(what|which|who|whom|whose|when|where|why|how)\b)(?!\s*(is|are|was|were|does|do|did|can|could|" \
@@ -224,6 +222,8 @@ _KEYWORD_DATE = re.compile(_KEYWORDS + r"(\s*(date|year)\b|.*\b(date|year)s?\s*\
 _KEYWORD_AMOUNT = re.compile(_KEYWORDS + r"(\s*(amount|price|cost|value|sum)\b|.*\b(amount|price|cost|value|sum|total)"
                              r"\s*\??\s*$)", _I)
 _KEYWORD_COUNT = re.compile(_KEYWORDS + r"(\s*(number|count) of\b|.*\b(number|count|how many)\s*\??\s*$)", _I)
+# Question shapes in the order tried: the first that matches decides the kind ("amount": money or a plain number,
+# by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (_HEADING.search, "heading"), (_SUMMARY.search, "summary"), (_REASON.search, "reason"),
     (_IMAGE.search, "image"), (_EFFECT.search, "effect"),
@@ -354,12 +354,12 @@ _ADDS = re.compile(r"\b(also|as well|in addition|additionally|besides|beyond|mor
 _INSTANCE = re.compile(r"\b(for (example|instance)|such as|e\.g\.|a case in point|exemplif\w*|illustrat\w*)\b", _I)
 _LIKENS = re.compile(r"\b(resembl\w*|akin to|as if|as though|like (a|an)|likened|analogous|reminiscent|"
                      r"metaphor\w*|the equivalent of)\b|^\W*like\b", _I)
-# The wording that shows each of the TESTED kinds in a sentence
 # A sentence that names several things: "measures, including bans on group tours, restrictions on chartered flights
 # and cruises, and prohibitions on ...", "such as shipbuilding, nuclear energy, pharmaceuticals, and AI"
 _ENUMERATES = re.compile(r"\b(including|such as|namely|among them)\b|,[^,.;]+,[^,.;]+,?\s(and|or)\b", _I)
-_WORDING = {"list": _ENUMERATES, "reason": _BECAUSE, "image": _LIKENS, "effect": _LEADS_TO, "example": _INSTANCE, "addition": _ADDS,
-            "proposal": _PRESCRIBES}
+# The wording that shows each of the TESTED kinds in a sentence
+_WORDING = {"reason": _BECAUSE, "image": _LIKENS, "effect": _LEADS_TO, "example": _INSTANCE, "addition": _ADDS,
+            "proposal": _PRESCRIBES, "list": _ENUMERATES}
 _CAPITALISED = r"[A-Z][a-zA-Z’'&.-]+"
 _NAME_RUN = re.compile(rf"(?<![.!?] )(?<!^)\b{_CAPITALISED}(?: (?:of |for |and |the |de |van )?{_CAPITALISED})*")
 _TITLE = re.compile(r"\b(President|Secretary|Minister|Ambassador|Senator|Chairman|CEO|Dr|Mr|Ms|Mrs|Professor|"

@@ -426,8 +426,7 @@ class Searcher:
             missing = query.missing_numbers(q, (p.text for p in cited[:3]))
             # (a question read with a conversation it does not lean on by its words names only its own papers)
             far = off_topic and not missing and not (r.named if r.leaned else q.sources)
-            why = r.unstated or compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing,
-                                                          question)
+            why = r.unstated or compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing, question)
         elif cited:
             def quote() -> list[compose.Quoted]:
                 if r.gist:
