@@ -185,7 +185,11 @@ _PLACE = re.compile(r"^\s*(and |or |but )?where\b|\b(what|which) ((?-i:[A-Z][\w.
                     r"continents?)\b|어디|어느 나라", _I)
 _LIST = re.compile(r"\b(list|name (the|some|all)|what (are|were) the|which (sectors?|industr\w*|areas?|fields?|"
                    r"steps?|measures?|policies|tasks?|initiatives?))\b|\b(what|which) ([\w-]+ )?(steps|measures|"
-                   r"actions|reprisals|sanctions|penalties|restrictions|moves|things)\b", _I)
+                   r"actions|reprisals|sanctions|penalties|restrictions|moves|things)\b|"
+                   # what someone did in answer to something: the several things done ("what did Beijing do to
+                   # punish Korea", "how did China retaliate")
+                   r"\b(what did ([\w.’'-]+ ){1,3}do (to|about|against|in (response|retaliation))|how did ([\w.’'-]+ )"
+                   r"{1,3}(punish|retaliate|respond|react|hit back|get back))\b", _I)
 # "What is X?" asks what X is, but "What was it like before 2016?" names no X: it asks the last question again.
 _DEFINITION = re.compile(r"^\s*what (is|are|was|were) (?!(it|that|this|they|those|these)\b)(an? |the )?[\w–-]+"
                          r"( [\w–-]+){0,3}\s*[?.!]?\s*$|\bdefin\w*\b|"

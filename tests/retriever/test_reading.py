@@ -111,6 +111,9 @@ def test_idf_values_these_figures_assume(lexical):
     # "what steps did China take" asks for several things, as "which measures" does
     ("What retaliatory steps did China take against Korea after 2016?", "list"),
     ("What economic reprisals did China take?", "list"),
+    ("what did beijing do to punish korea after thaad", "list"),  # what was done in answer to something
+    ("how did china punish korea economically", "list"),
+    ("What did the author do before KIEP?", "other"),  # a career, not things done in answer to something
     # a purpose is a reason too, and a sentence that says what a thing aims at gives it
     ("What are those agreements meant to accomplish?", "reason"),
     ("What is the purpose of the initiative?", "reason"),
