@@ -21,9 +21,11 @@ from .schema import Turn
 _I = re.IGNORECASE
 # Korean demonstratives stand as words of their own: "그것은", "이것이", "그들" (it, this, they) whatever particle
 # follows, and "그", "이", "저" (that, this) only before a space, as in "그 논문".  Inside a word "이" is most often the
-# subject particle ("미국이"), which leans on nothing.
+# subject particle ("미국이"), which leans on nothing.  A question may point at the conversation without a pronoun:
+# "How much money are we talking about?", "the figure you mentioned".
 _LEANS = re.compile(r"\b(it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|there|then|such|"
                     r"same|former|latter)\b|^\s*(and|also|but|so|or|what about|how about|what else)\b|"
+                    r"\b(are|were) we talking about\b|\byou (just )?(said|mentioned|quoted|cited)\b|"
                     r"(?<![\uac00-\ud7a3])(그것|이것|저것|그들|거기|저자는|(그|이|저)(?=\s))", _I)
 # "the paper" leans on the conversation only when the question does not say which paper
 _DOCUMENT = re.compile(r"\b(the|this|that) (paper|brief|report|commentary|article|piece|document|study|author|"

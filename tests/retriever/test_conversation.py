@@ -56,6 +56,8 @@ def lexical() -> Lexical:
     "What did he estimate that chips would cost?",  # "that" opens a clause, but "he" still points back
     "What's the first one's job title?",  # a name of the last answer, by its place
     "Where does the second author work?",
+    "How much money are we talking about, and for which year?",  # what the conversation is about, without a pronoun
+    "Where is the figure you mentioned from?",
 ])
 def test_leans_on_history(lexical, question):
     assert leans_on_history(question, lexical, names_a_source=False)
