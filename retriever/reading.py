@@ -15,7 +15,6 @@ PyPI are re-uploads by third parties), and these kinds are mostly shapes (``$14.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -513,11 +512,7 @@ def measured(question: str) -> str | None:
     words = (m.group("rest") or m.group("put")).split()
     if words[0].lower() in ("its", "their", "his", "her", "that", "this", "those", "these", "it"):
         return None
-    if words[0].lower() in ("the", "a", "an"):
-        words = words[1:]
-    phrase = list(itertools.takewhile(lambda word: _POSSESSIVE.sub("", word.lower()) not in _NOT_FOCUS, words))
-    head = phrase[-1] if phrase else None
-    return head if head and head.lower() not in _UNITS and not _A_NUMBER.fullmatch(head) else None
+    return _head(words[1:] if words[0].lower() in ("the", "a", "an") else words)
 
 
 def counted(question: str) -> str | None:
@@ -527,17 +522,24 @@ def counted(question: str) -> str | None:
     m = _HOW_MANY.search(question)
     if not m or m.group("rest").split()[0].lower() in _UNITS:
         return None
-    words = []
-    for word in m.group("rest").split():
+    return _head(m.group("rest").split())
+
+
+def _head(words: list[str]) -> str | None:
+    """The last word of the noun phrase ``words`` open with ("American jobs have ...": "jobs"), which ends at the
+    first word that is no focus word; None when that is a unit or a number ("billions", "2020s")."""
+    phrase: list[str] = []
+    for word in words:
+        bare = _POSSESSIVE.sub("", word.lower())
         # "people" is no focus elsewhere ("Which people ...?" asks a name), but "How many people ...?" counts them: a
         # sentence that does is about people ("How many people speak Korean?" is not answered by "2 percent")
-        if word.lower() in _NOT_FOCUS and word.lower() != "people":
+        if bare in _NOT_FOCUS and bare != "people":
             break
-        words.append(word)
-        if word.lower() == "people":
+        phrase.append(word)
+        if bare == "people":
             break
-    head = words[-1] if words else None
-    return head if head and head.lower() not in _UNITS else None
+    head = phrase[-1] if phrase else None
+    return head if head and head.lower() not in _UNITS and not _A_NUMBER.fullmatch(head) else None
 
 
 def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:
