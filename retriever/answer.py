@@ -208,6 +208,10 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     rare_names = [t for word in names if word not in w.measured_against for t in lexical.terms(word)
                   if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
     capitals = reading.capitals_in(w.focus)  # "Seoul" in a question is Korea in the papers
+    # A focus word's synonyms tie a figure or name to it ("import duties" and "tariff rates"), but do not score: the
+    # sentence in the question's own words still ranks first.  (Scoring by them too moved the answer of ten
+    # questions of fifteen sets off a right sentence for eleven it moved onto one.)
+    others = reading.alternatives(w, lexical, r.synonyms)
     # A recommendation's title answers what is recommended (and is a heading); anything else is said under it.
     titled = w.kind not in ("heading", "summary") and not w.recommends
     out = []
@@ -230,11 +234,13 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
             if holds and w.exact:  # "What exact percentage ...?" is not answered by "well above 2 percent"
                 holds = not reading.only_bounded(w.kind, text)
         focus = reading.focus_share(w, window, lexical)
+        reworded_focus = reading.focus_share(w, window, lexical, others) if others else focus
         if carried[i]:  # "He earned ...": the names it stands for count as said
             window += " " + carried[i]
             # ... by this sentence, not by the one before it with them: after "He earned his Ph.D. ...", "Before
             # joining KIEP, he served ..." does not say where he got his PhD
             focus = max(focus, reading.focus_share(w, f"{text} {carried[i]}", lexical))
+            reworded_focus = max(reworded_focus, reading.focus_share(w, f"{text} {carried[i]}", lexical, others))
         score += r.kind * holds + r.focus * focus + r.novelty * lexical.novelty(q.terms, text)
         if titled and reading.titles_a_list_item(text) or reading.announces(text):  # names, does not say
             score -= r.list_title
@@ -248,7 +254,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         # question about 2023.
         tie = r.name_focus_tie if w.kind in reading.NAMES else r.focus_tie
         reworded = not crossing and float(sims[i]) >= r.meaning_tie
-        tied = ((focus >= tie or reworded) and number_match(q, window) == (1.0 if q.numbers else 0.0)
+        tied = ((reworded_focus >= tie or reworded) and number_match(q, window) == (1.0 if q.numbers else 0.0)
                 and all(lexical.overlap([t], window) for t in rare_names)
                 and (not w.counted or lexical.overlap(lexical.terms(w.counted), window) > 0)
                 and not (w.doer and reading.only_done_to(w.doer, window)))

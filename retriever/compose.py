@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from .answer import Sentence, best_span
 from .index import Index
@@ -239,14 +239,15 @@ def text_of(quoted: Sequence[Quoted]) -> ComposedAnswer:
 
 
 def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_topic: bool,
-           missing_numbers: Sequence[str], question: str) -> str:
+           missing_numbers: Sequence[str], question: str,
+           alternatives: Mapping[str, frozenset[str]] | None = None) -> str:
     """What the papers lack, in words, from the question's focus and what the nearest passages hold.
 
     Both sides are the question's own phrases (``phrases``): "The documents discuss US-Korea trade but give no
     amount for “US-Korea trade deficit in 2023”" reads where a list of loose words ("US-Korea and trade ...
-    “deficit”") does not.
+    “deficit”") does not.  A focus word whose synonym the passages hold (``alternatives``) is one they discuss.
     """
-    absent = [word for word in missing_focus(w, passage_texts, lexical) if word not in missing_numbers]
+    absent = [word for word in missing_focus(w, passage_texts, lexical, alternatives) if word not in missing_numbers]
     present = [word for word in w.focus if word not in absent and not word.isdigit()]
     if off_topic and q.personal and not absent:
         return ("These documents give no instructions or advice for this; the nearest passages below are only loosely "

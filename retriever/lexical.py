@@ -12,6 +12,7 @@ import bisect
 import functools
 import math
 import re
+from collections.abc import Mapping
 from operator import itemgetter
 
 import numpy as np
@@ -109,15 +110,18 @@ class Lexical:
             return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
         return np.asarray(self.bm25.get_scores(terms), dtype=np.float32)
 
-    def overlap(self, query_terms: list[str], text: str) -> float:
+    def overlap(self, query_terms: list[str], text: str,
+                alternatives: Mapping[str, frozenset[str]] | None = None) -> float:
         """IDF-weighted share of the question's terms that appear in ``text`` (0..1), or a word of their family
-        (``KIN``)."""
+        (``KIN``), or one of the terms ``alternatives`` gives for it (a synonym)."""
         if not query_terms:
             return 0.0
         present, extended = self._kin(text)
         weights = [self.idf.get(t, self.max_idf) for t in query_terms]
+        others = alternatives or {}
         return sum(w for t, w in zip(query_terms, weights)
-                   if t in extended or any(t[:n] in present for n in range(KIN, len(t)))) / sum(weights)
+                   if t in extended or any(t[:n] in present for n in range(KIN, len(t)))
+                   or not others.get(t, frozenset()).isdisjoint(present)) / sum(weights)
 
     def novelty(self, query_terms: list[str], text: str) -> float:
         """IDF-weighted share of ``text``'s terms that the question does not use (0..1; 0 for a text of none).

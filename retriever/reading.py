@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
+from . import synonyms
 from .lexical import Lexical
 
 # Kinds whose answer has a shape a sentence either holds or not: these can say "the papers give no such answer".
@@ -850,12 +851,33 @@ def opens_personal(text: str) -> bool:
     return _opening_pronoun(text) in _PERSONAL
 
 
-def focus_share(w: Wants, text: str, lexical: Lexical) -> float:
-    """IDF-weighted share of the focus in ``text`` (1 when the question has no focus words)."""
-    return lexical.overlap(list(w.focus_terms), text) if w.focus_terms else 1.0
+def focus_share(w: Wants, text: str, lexical: Lexical, alternatives: Mapping[str, frozenset[str]] | None = None
+                ) -> float:
+    """IDF-weighted share of the focus in ``text`` (1 when the question has no focus words), a focus term counting
+    as there when one of its ``alternatives`` is (``alternatives``)."""
+    return lexical.overlap(list(w.focus_terms), text, alternatives) if w.focus_terms else 1.0
 
 
-def missing_focus(w: Wants, texts: list[str], lexical: Lexical) -> list[str]:
-    """The focus words none of ``texts`` uses: what the papers do not talk about."""
+def alternatives(w: Wants, lexical: Lexical, senses: int) -> dict[str, frozenset[str]]:
+    """The terms the papers use for each focus term in other words: its WordNet synonyms in its first ``senses``
+    senses ("duties": "tariff"; "atomic": "nuclear").  A name has none: "Seoul" is not "capital"."""
+    found: dict[str, frozenset[str]] = {}
+    for word in w.focus:
+        if any(c.isupper() for c in word):
+            continue
+        others = frozenset(t for other in synonyms.synonyms(_POSSESSIVE.sub("", word.lower()), senses)
+                           for t in lexical.terms(other) if t in lexical.idf)
+        for term in lexical.terms(word):
+            if others - {term}:
+                found[term] = found.get(term, frozenset()) | (others - {term})
+    return found
+
+
+def missing_focus(w: Wants, texts: list[str], lexical: Lexical,
+                  alternatives: Mapping[str, frozenset[str]] | None = None) -> list[str]:
+    """The focus words none of ``texts`` uses, nor a synonym of (``alternatives``): what the papers do not talk
+    about."""
     present = {t for text in texts for t in lexical.terms(text)}
-    return [word for word in w.focus if not set(lexical.terms(word)) <= present]
+    return [word for word in w.focus
+            if not all(t in present or (alternatives or {}).get(t, frozenset()) & present
+                       for t in lexical.terms(word))]

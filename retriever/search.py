@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import answer, catalogue, compose, conversation, informal, korean, query, rank, reading
+from . import answer, catalogue, compose, conversation, informal, korean, query, rank, reading, synonyms
 from .answer import Sentence
 from .config import PIPELINE, RETRIEVERS, SHOWN_PASSAGES, Settings
 from .encoders import load_encoder, load_query_encoder
@@ -133,10 +133,12 @@ class Searcher:
         return twin
 
     def warm(self) -> None:
-        """One encode per model at start-up, so the first real question is not the slow one."""
+        """One encode per model at start-up, and WordNet read, so the first real question is not the slow one."""
         self.encoder.encode_with_tokens(["warm-up"])
         if self.multilingual_encoder is not None:
             self.multilingual_encoder.encode_queries(["warm-up"])
+        if self.reading.synonyms:
+            synonyms.wordnet()
 
     def as_written(self, question: str) -> str:
         """The question as the papers would write it: shorthand written out ("in 23" is 2023), names in their case
@@ -426,7 +428,8 @@ class Searcher:
             missing = query.missing_numbers(q, (p.text for p in cited[:3]))
             # (a question read with a conversation it does not lean on by its words names only its own papers)
             far = off_topic and not missing and not (r.named if r.leaned else q.sources)
-            why = r.unstated or compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing, question)
+            why = r.unstated or compose.reason(q, w, [p.text for p in cited], self.lexical, far, missing, question,
+                                               reading.alternatives(w, self.lexical, self.reading.synonyms))
         elif cited:
             def quote() -> list[compose.Quoted]:
                 if r.gist:

@@ -10,7 +10,8 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, announces, asking, capitals_in, cites, counted, defines,
+from retriever.reading import (NOUNS, SHAPED, acronyms, alternatives, announces, asking, capitals_in, cites, counted,
+                               defines,
                                doer, expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, measured, missing_focus, only_done_to,
                                only_bounded,
@@ -918,3 +919,42 @@ SPELLED = ["Data on new foreign direct investment in the United States.", "The I
 ])
 def test_spell_out_puts_an_acronym_the_corpus_never_writes_in_its_words(question, expected):
     assert spell_out(question, SPELLED, Lexical(SPELLED)) == expected
+
+
+# ------------------------------------------------------------------------------------------------- synonyms
+
+
+@pytest.fixture(scope="module")
+def papers() -> Lexical:
+    # every word in one of three texts: idf ln(1 + 2.5 / 1.5) = ln(8/3); a word in none weighs ln 8
+    return Lexical(["US tariff rates rose.", "Korea invested in Seoul.", "Nuclear plants export."])
+
+
+def test_alternatives_are_synonyms_the_papers_use(papers):
+    w = wants("What level could US import duties reach?", papers)
+    assert w.focus_terms == ("us", "import", "duti", "reach")
+    # "duty" is a tariff in WordNet; "import" and "reach" have no synonym the texts use
+    assert alternatives(w, papers, 3) == {"duti": frozenset({"tariff"})}
+    assert alternatives(w, papers, 0) == {}
+    atomic = wants("Who sells atomic power stations?", papers)
+    assert alternatives(atomic, papers, 3) == {"atom": frozenset({"nuclear"})}
+
+
+def test_a_name_has_no_alternatives(papers):
+    # "Seoul" is a capital in WordNet, but the question names the city
+    assert alternatives(wants("How much did Seoul invest?", papers), papers, 3) == {}
+
+
+def test_focus_share_counts_a_synonym_for_its_word(papers):
+    w = wants("What level could US import duties reach?", papers)
+    known, unknown = math.log(8 / 3), math.log(8)
+    total = known + 3 * unknown  # "us" in one text; "import", "duti", "reach" in none
+    assert focus_share(w, "US tariff rates rose.", papers) == pytest.approx(known / total)
+    assert focus_share(w, "US tariff rates rose.", papers, alternatives(w, papers, 3)) == pytest.approx(
+        (known + unknown) / total)  # "duties" weighs as much as ever: its synonym stands in for it
+
+
+def test_missing_focus_with_a_synonym_present(papers):
+    w = wants("What level could US import duties reach?", papers)
+    assert missing_focus(w, ["US tariff rates rose."], papers) == ["import", "duties", "reach"]
+    assert missing_focus(w, ["US tariff rates rose."], papers, alternatives(w, papers, 3)) == ["import", "reach"]

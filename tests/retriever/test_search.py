@@ -492,3 +492,21 @@ def test_a_follow_up_with_little_of_its_own_is_read_with_the_conversation_only(s
                Turn(role="assistant", content="They are trade agreements for direct government procurement. [1]")]
     answer = searcher.ask("How many of them exist so far?", k=5, history=history)
     assert any("28 RDP agreements" in p.text for p in answer.passages)
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("In the global atomic energy trade, who are the rivals?", "Russia and China"),  # atomic: nuclear
+    ("What level might typical US import duties reach?", "20 percent"),  # duties: tariff
+])
+def test_a_focus_word_in_other_words_ties_the_answer_by_its_synonym(searcher, question, said):
+    # the papers write "nuclear" and "tariff"; without WordNet's synonyms the question's own word is missing beside
+    # every figure or name, and the service abstains
+    answer = searcher.ask(question, k=3)
+    assert not answer.abstained and said in answer.answer.text
+    plain = searcher.with_reading(dataclasses.replace(READING, synonyms=0)).ask(question, k=3)
+    assert plain.abstained and plain.answer is None
+
+
+def test_a_synonym_does_not_answer_what_the_papers_do_not_give(searcher):
+    # "atomic" is "nuclear", but no sentence counts the reactors Korea has built
+    assert searcher.ask("How many atomic reactors has Korea built abroad?", k=3).abstained
