@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import answer, catalogue, compose, conversation, informal, korean, query, rank, reading, synonyms
+from . import answer, catalogue, compose, conversation, informal, korean, query, rank, reading, spelling, synonyms
 from .answer import Sentence
 from .config import PIPELINE, RETRIEVERS, SHOWN_PASSAGES, Settings
 from .encoders import load_encoder, load_query_encoder
@@ -106,6 +106,9 @@ class Searcher:
         self.author_names = sorted({a for d in index.documents.values() for a in d.authors if len(a.split()) > 1})
         self.common_words = lower_case_words(list(self.texts.values()))
         self.cases = proper_cases(list(self.texts.values()), self.common_words)
+        # (a word whose stem the papers use is theirs: "recalibrated" for "recalibrate")
+        self.speller = spelling.Speller(self.texts.values(), lambda word: synonyms.is_word(word) or all(
+            t in self.lexical.idf for t in self.lexical.terms(word)))
         self.sentence_rows = {(d, a): row for row, (d, a, _) in enumerate(index.sentence_spans)}
         starts: dict[str, list[int]] = {}
         for doc_id, start, _ in index.sentence_spans:
@@ -137,14 +140,14 @@ class Searcher:
         self.encoder.encode_with_tokens(["warm-up"])
         if self.multilingual_encoder is not None:
             self.multilingual_encoder.encode_queries(["warm-up"])
-        if self.reading.synonyms:
-            synonyms.wordnet()
+        synonyms.wordnet()  # for synonyms and for telling a word from a slip
 
     def as_written(self, question: str) -> str:
-        """The question as the papers would write it: shorthand written out ("in 23" is 2023), names in their case
-        ("kiep" -> "KIEP"), an acronym they never use in their words ("FDI" -> "foreign direct investment")."""
-        return reading.spell_out(reading.truecase(informal.written_out(question), self.cases), self.texts.values(),
-                                 self.lexical)
+        """The question as the papers would write it: shorthand written out ("in 23" is 2023), slips corrected
+        ("investmnet"), names in their case ("kiep" -> "KIEP"), an acronym they never use in their words ("FDI" ->
+        "foreign direct investment")."""
+        return reading.spell_out(reading.truecase(self.speller.correct(informal.written_out(question)), self.cases),
+                                 self.texts.values(), self.lexical)
 
     def parse(self, question: str, name_sources: bool = False) -> Query:
         """The question as the retrievers read it; with ``name_sources``, a named publisher becomes a preference."""

@@ -102,6 +102,11 @@ def wordnet() -> WordNet:
     return WordNet(root)
 
 
+def is_word(word: str) -> bool:
+    """Does WordNet list ``word`` (in any part of speech, in any inflection)?"""
+    return any(wordnet().lemmas(word.lower(), pos) for pos in _POS)
+
+
 @functools.lru_cache(maxsize=4096)
 def synonyms(word: str, senses: int) -> tuple[str, ...]:
     """``word``'s synonyms in its first ``senses`` senses (``WordNet.synonyms``)."""

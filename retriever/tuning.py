@@ -184,6 +184,19 @@ class Reading:
         return dataclasses.replace(self, **{term: type(getattr(self, term))(0)})  # 0 senses is an int
 
 
+@dataclass(frozen=True)
+class Typo:
+    """When a word of a question is a slip for a word of the papers (``retriever.spelling``)."""
+
+    shortest: int = 4  # shorter words are left as typed: "tax" is one edit from "tan", "wax", "tar"
+    edits: int = 1  # a word that neither the papers nor WordNet know is this many edits from the word meant ...
+    long_word: int = 6  # ... or, from this many letters on ("tarrif" is two from "tariff"),
+    long_edits: int = 2  # this many (8 letters against 6: the same outcomes on every question set)
+
+
+TYPO = Typo()
+
+
 READING_TERMS = ("kind", "focus", "novelty", "answering", "list_title", "said", "follows", "gate", "lead", "synonyms")
 READING = Reading()
 

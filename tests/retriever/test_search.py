@@ -510,3 +510,10 @@ def test_a_focus_word_in_other_words_ties_the_answer_by_its_synonym(searcher, qu
 def test_a_synonym_does_not_answer_what_the_papers_do_not_give(searcher):
     # "atomic" is "nuclear", but no sentence counts the reactors Korea has built
     assert searcher.ask("How many atomic reactors has Korea built abroad?", k=3).abstained
+
+
+def test_a_slip_of_the_keyboard_is_read_as_the_papers_word(searcher):
+    typed = "how much greenfeild investmnet did korea make in the us in 2024"
+    assert "how much greenfield investment did" in searcher.as_written(typed)
+    answer = searcher.ask(typed, k=3)
+    assert not answer.abstained and "$14.8 billion" in answer.answer.text
