@@ -256,7 +256,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         reworded = not crossing and float(sims[i]) >= r.meaning_tie
         tied = ((reworded_focus >= tie or reworded) and number_match(q, window) == (1.0 if q.numbers else 0.0)
                 and all(lexical.overlap([t], window) for t in rare_names)
-                and (not w.counted or lexical.overlap(lexical.terms(w.counted), window) > 0)
+                and (not w.counted or (reading.counts(w.counted, window, lexical) if w.how_many
+                                       else lexical.overlap(lexical.terms(w.counted), window) > 0))
                 and not (w.doer and reading.only_done_to(w.doer, window)))
         # A reason (an image, an effect) is what such a question asks for: a sentence that restates its subject
         # without one ("This commentary began with 2016 when ... diverged.") does not answer "What triggered the split

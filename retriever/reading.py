@@ -402,6 +402,7 @@ class Wants:
     # what a count, rate or share is of ("How many American jobs ...?": "jobs"; "What tariff rate does the US apply
     # to Korean cars?": "cars"): a figure of something else is no answer
     counted: str | None = None
+    how_many: bool = False  # ``counted`` is what the question asks the number of ("How many jobs ...?")
 
     @property
     def shaped(self) -> bool:
@@ -490,6 +491,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
                    for m in [pattern.search(question)] if m and m.group("noun")), None),
         counted=(counted(question) if kind == "number" else None) or (
             measured(question) if kind in FIGURES else None),
+        how_many=kind == "number" and counted(question) is not None,
     )
 
 
@@ -541,6 +543,19 @@ def _head(words: list[str]) -> str | None:
             break
     head = phrase[-1] if phrase else None
     return head if head and head.lower() not in _UNITS and not _A_NUMBER.fullmatch(head) else None
+
+
+_COUNT_REACH = 3  # words between a count and what it counts: "12 nations", "more than 150 Korean companies"
+
+
+def counts(noun: str, text: str, lexical: Lexical) -> bool:
+    """Does ``text`` count ``noun``: a number (no sum, share or year) with the noun within a few words after it?
+    "How many South Korean companies made commitments?" is not answered by "South Korean companies committing more
+    than $20 billion": a sum beside the companies counts none of them."""
+    plain = _YEAR.sub(" ", _PERCENT_SHAPE.sub(" ", _MONEY_SHAPE.sub(" ", _NOT_A_FIGURE.sub(" ", text))))
+    wanted = lexical.terms(noun)
+    return any(lexical.overlap(wanted, " ".join(plain[m.end():].split()[:_COUNT_REACH + 1])) > 0
+               for m in _NUMBER_SHAPE.finditer(plain))
 
 
 def holds(kind: str, text: str, common: frozenset[str] = frozenset()) -> bool:

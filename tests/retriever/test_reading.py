@@ -11,7 +11,7 @@ import pytest
 
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, alternatives, announces, asking, capitals_in, cites, counted,
-                               defines,
+                               counts, defines,
                                doer, expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, measured, missing_focus, only_done_to,
                                only_bounded,
@@ -373,6 +373,25 @@ def test_wants_counts_what_a_rate_is_of(lexical):
     # "10.3 percent on Korean industrial supplies" is no rate on cars: a sentence must name them to answer
     assert wants("What tariff rate does the US apply to Korean cars?", lexical).counted == "cars"
     assert wants("Who sets the tariff rate on cars?", lexical).counted is None  # a name, not a figure
+    assert not wants("What tariff rate does the US apply to Korean cars?", lexical).how_many
+
+
+def test_wants_how_many(lexical):
+    w = wants("How many Korean companies have invested?", lexical)
+    assert w.counted == "companies" and w.how_many
+
+
+@pytest.mark.parametrize(("noun", "text", "expected"), [
+    ("nations", "The 12 nations are Austria, Bulgaria and Croatia.", True),
+    ("companies", "More than 150 Korean companies invested.", True),  # up to three words between
+    ("companies", "twelve of the big Korean member companies", False),  # four
+    ("companies", "Korean companies committed more than $20 billion.", False),  # a sum counts no companies
+    ("companies", "Korean companies took 38 percent of it.", False),  # nor does a share
+    ("companies", "In 2023 companies invested.", False),  # nor a year
+    ("companies", "Companies invested; 12 nations joined.", False),  # a count of something else
+])
+def test_counts(lexical, noun, text, expected):
+    assert counts(noun, text, lexical) is expected
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -179,6 +179,9 @@ def test_a_count_of_something_the_papers_never_count_abstains(searcher):
     # the papers count dollars and times, never jobs; a count of agreements they give is answered
     assert searcher.ask("How many American jobs have Korean greenfield investments created?", k=3).abstained
     assert not searcher.ask("How many RDP agreements does the Pentagon have with other countries?", k=3).abstained
+    # a sum beside the companies counts none of them ("South Korean companies committing more than $20 billion")
+    assert searcher.ask("How many South Korean companies committed money to US projects in 2023?", k=3).abstained
+    assert "12 nations" in searcher.ask("How many nations make up the Three Seas Initiative?", k=3).answer.text
 
 
 def test_on_topic_questions_do_not_abstain(searcher):
