@@ -110,7 +110,7 @@ class Sentence:
     text: str
     score: float  # how well it answers: meaning, words, numbers, and the kind of answer it holds about the focus
     answers: bool  # it holds an answer of the kind asked for, beside enough of the focus
-    focus: float = 0.0  # the share of the question's focus it holds (with the sentence before it)
+    focus: float = 0.0  # the share of the question's focus it holds (with the sentence before it), synonyms counted
     meaning: float = 0.0  # the English model's cosine between it and the question
 
 
@@ -208,9 +208,10 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     rare_names = [t for word in names if word not in w.measured_against for t in lexical.terms(word)
                   if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
     capitals = reading.capitals_in(w.focus)  # "Seoul" in a question is Korea in the papers
-    # A focus word's synonyms tie a figure or name to it ("import duties" and "tariff rates"), but do not score: the
-    # sentence in the question's own words still ranks first.  (Scoring by them too moved the answer of ten
-    # questions of fifteen sets off a right sentence for eleven it moved onto one.)
+    # A focus word's synonyms tie a figure or name to it ("import duties" and "tariff rates"), and count as holding
+    # the focus for the stray gate, but do not score: the sentence in the question's own words still ranks first.
+    # (Scoring by them too moved the answer of ten questions of fifteen sets off a right sentence for eleven it moved
+    # onto one.)
     others = reading.alternatives(w, lexical, r.synonyms)
     # A recommendation's title answers what is recommended (and is a heading); anything else is said under it.
     titled = w.kind not in ("heading", "summary") and not w.recommends
@@ -264,7 +265,7 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
         # in 2016?"
         out.append(Sentence(doc.doc_id, spans[i][1], spans[i][2], text, score,
                             long_enough and (holds or not (w.shaped or w.kind in reading.TESTED)) and tied,
-                            focus, float(sims[i])))
+                            reworded_focus, float(sims[i])))
     return out
 
 
