@@ -278,11 +278,11 @@ def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_t
 # A phrase runs on across at most ``PHRASE_GAP`` words in a row that are not its own ("share of US investment",
 # "troops are stationed in Korea"), but not across a focus word it leaves out ("company bought Philly Shipyard" is no
 # phrase of what the passages discuss when they lack "bought"), nor across these ("funding did the CHIPS Act
-# provide" is none)
+# provide" is none, nor "atomic reactors has Korea")
 PHRASE_GAP = 2
 PHRASE_BREAKS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "do", "does", "did",
-                           "can", "could", "will", "would", "should", "may", "might", "must", "i", "you", "we", "they",
-                           "he", "she", "it", "me", "my", "our"})
+                           "can", "could", "will", "would", "should", "may", "might", "must", "has", "have", "had",
+                           "i", "you", "we", "they", "he", "she", "it", "me", "my", "our"})
 
 
 def phrases(question: str, words: Sequence[str], focus: Sequence[str], needed: Collection[str] = ()) -> list[str]:

@@ -436,6 +436,8 @@ def test_phrases_run_on_across_a_few_small_words_only():
     # "did" (like "how", "does", a pronoun) is no part of a phrase: "funding did the CHIPS Act provide" is two
     focus = ("funding", "CHIPS", "Act", "provide")
     assert phrases("How much funding did the CHIPS Act provide?", focus, focus) == ["funding", "CHIPS Act provide"]
+    focus = ("atomic", "reactors", "Korea", "built")  # nor is "has": "atomic reactors has Korea built" is two
+    assert phrases("How many atomic reactors has Korea built?", focus, focus) == ["atomic reactors", "Korea built"]
     # nor are three words in a row that are not its own
     assert phrases("Korea and then again the US", ("Korea", "US"), ("Korea", "US")) == ["Korea", "US"]
 
