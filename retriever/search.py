@@ -23,7 +23,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import answer, catalogue, compose, conversation, informal, korean, query, rank, reading, spelling, synonyms
+from . import (answer, catalogue, compose, conversation, informal, korean, query, rank, reading, spelling, spoken,
+               synonyms)
 from .answer import Sentence
 from .config import PIPELINE, RETRIEVERS, SHOWN_PASSAGES, Settings
 from .encoders import load_encoder, load_query_encoder
@@ -143,11 +144,12 @@ class Searcher:
         synonyms.wordnet()  # for synonyms and for telling a word from a slip
 
     def as_written(self, question: str) -> str:
-        """The question as the papers would write it: shorthand written out ("in 23" is 2023), slips corrected
-        ("investmnet"), names in their case ("kiep" -> "KIEP"), an acronym they never use in their words ("FDI" ->
-        "foreign direct investment")."""
-        return reading.spell_out(reading.truecase(self.speller.correct(informal.written_out(question)), self.cases),
-                                 self.texts.values(), self.lexical)
+        """The question as the papers would write it: years and figures said in words in digits ("twenty twenty
+        four" is 2024), shorthand written out ("in 23" is 2023), slips corrected ("investmnet"), names in their case
+        ("kiep" -> "KIEP"), an acronym they never use in their words ("FDI" -> "foreign direct investment")."""
+        written = informal.written_out(spoken.in_digits(question))
+        return reading.spell_out(reading.truecase(self.speller.correct(written), self.cases), self.texts.values(),
+                                 self.lexical)
 
     def parse(self, question: str, name_sources: bool = False) -> Query:
         """The question as the retrievers read it; with ``name_sources``, a named publisher becomes a preference."""

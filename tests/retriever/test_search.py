@@ -359,6 +359,16 @@ def test_a_question_in_chat_speak_is_read_as_written_out(searcher):
     assert answer.question == "how much did korea put into us greenfield in 24"  # the question as typed
 
 
+def test_a_year_said_aloud_is_read_in_digits(searcher):
+    # a dictated question: "twenty twenty four" is the year 2024, not the words "twenty" and "four" (before, the
+    # 2000-2015 average answered it)
+    said = "how much did korean companies invest in greenfield projects in the us in twenty twenty four"
+    assert searcher.as_written(said).endswith("in the us in 2024")
+    answer = searcher.ask(said, k=3)
+    assert not answer.abstained and "$14.8 billion" in answer.answer.text
+    assert answer.question == said  # the question as asked
+
+
 def test_a_question_about_nothing_the_papers_say_alone_is_read_with_its_conversation(searcher):
     history = [Turn(role="user", content="What did China do after the THAAD deployment?"),
                Turn(role="assistant", content="China’s retaliatory economic measures, including bans on group "
