@@ -147,9 +147,13 @@ class Searcher:
         """The question as the papers would write it: years and figures said in words in digits ("twenty twenty
         four" is 2024), shorthand written out ("in 23" is 2023), slips corrected ("investmnet"), names in their case
         ("kiep" -> "KIEP"), an acronym they never use in their words ("FDI" -> "foreign direct investment")."""
-        written = informal.written_out(spoken.in_digits(question))
-        return reading.spell_out(reading.truecase(self.speller.correct(written), self.cases), self.texts.values(),
-                                 self.lexical)
+        written = self.speller.correct(informal.written_out(spoken.in_digits(question)))
+        # An acronym typed in lower case that the papers do not spell out is a name they never mention ("usd to krw
+        # rate today"), in capitals as names are read; one they do spell out is read in their words ("fdi").
+        for code in self.speller.codes(written):
+            if reading.spell_out(code.upper(), self.texts.values(), self.lexical) == code.upper():
+                written = re.sub(rf"(?<![\w’'-]){code}(?![\w’'-])", code.upper(), written)
+        return reading.spell_out(reading.truecase(written, self.cases), self.texts.values(), self.lexical)
 
     def parse(self, question: str, name_sources: bool = False) -> Query:
         """The question as the retrievers read it; with ``name_sources``, a named publisher becomes a preference."""

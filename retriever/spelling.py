@@ -24,7 +24,9 @@ _WORD = re.compile(r"(?<![\w’'-])[A-Za-z][a-z]+(?![\w’'-])")  # a plain word
 # WordNet lists only nouns, verbs, adjectives and adverbs: the other words of English are known by this list (with
 # bm25s's stopwords), and a word typed without its apostrophe by the word it shortens ("whats", "doesnt", "others")
 _CLOSED = frozenset(STOPWORDS_EN_PLUS) | {"else", "whose", "whom", "whoever", "whatever", "whichever", "upon", "via",
-                                         "amongst", "whilst", "unto", "yes", "yeah", "nah", "okay", "thanks", "hello"}
+                                         "amongst", "whilst", "unto", "yes", "yeah", "nah", "okay", "thanks", "hello",
+                                         "per", "versus", "tldr", "imo", "imho", "btw", "fyi", "asap", "eli5", "idk",
+                                         "lol", "omg", "pls", "plz", "thx", "ok"}  # (and chat's words)
 _WITHOUT_APOSTROPHE = re.compile(r"(s|nt|t|re|ve|ll|d)$")
 
 
@@ -81,6 +83,13 @@ class Speller:
             return None
         meant = near[0][2]
         return meant.capitalize() if word[0].isupper() else meant
+
+    def codes(self, question: str) -> list[str]:
+        """The words of ``question`` typed in lower case, of three to ``TYPO.acronym`` letters, that are no word of
+        English nor of the papers, nor a slip for one: acronyms and codes typed as they are said ("usd to krw rate",
+        "the next bts tour", "greenfield fdi").  Two letters are too few to tell ("tl;dr", "pc")."""
+        return [m.group() for m in _WORD.finditer(question) if m.group().islower()
+                and 3 <= len(m.group()) <= TYPO.acronym and not self._word(m.group()) and not self.corrected(m.group())]
 
     def correct(self, question: str) -> str:
         """The question with each slip replaced by the papers' word (``corrected``); otherwise as typed."""

@@ -193,6 +193,10 @@ class Typo:
     edits: int = 1  # a word that neither the papers nor WordNet know is this many edits from the word meant ...
     long_word: int = 6  # ... or, from this many letters on ("tarrif" is two from "tariff"),
     long_edits: int = 2  # this many (8 letters against 6: the same outcomes on every question set)
+    # A word typed in lower case that is no word nor a slip is an acronym up to this many letters ("fdi", "usd"): the
+    # papers' have three to five (RDP, KORUS, 3SI).  Longer ones are more often slips too far from any word
+    # ("accordng") or words WordNet 3.0 predates ("frontline"), which would read as names the papers never mention
+    acronym: int = 5
 
 
 TYPO = Typo()

@@ -369,6 +369,13 @@ def test_a_year_said_aloud_is_read_in_digits(searcher):
     assert answer.question == said  # the question as asked
 
 
+def test_an_acronym_typed_in_lower_case_is_read_as_a_name(searcher):
+    # one the papers never spell out is a name they never mention; one they do is left to be read in their words
+    assert searcher.as_written("eur to krw rate today") == "EUR to KRW rate today"
+    assert searcher.ask("eur to krw rate today", k=3).abstained
+    assert "greenfield fdi" in searcher.as_written("korea's greenfield fdi in the us in 2024")
+
+
 def test_a_question_about_nothing_the_papers_say_alone_is_read_with_its_conversation(searcher):
     history = [Turn(role="user", content="What did China do after the THAAD deployment?"),
                Turn(role="assistant", content="China’s retaliatory economic measures, including bans on group "

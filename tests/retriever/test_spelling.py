@@ -55,3 +55,12 @@ def test_two_words_as_near_are_left_alone():
     two = Speller(["a boat and a bold plan"], lambda word: False)
     assert two.correct("the bolt") == "the bolt"
     assert Speller(["a boat plan"], lambda word: False).correct("the bolt") == "the boat"
+
+
+def test_a_code_is_a_short_lower_case_word_that_is_no_word(speller):
+    # "krw" and "fdi" are no word nor slip: codes; "plant", "kimchi", "tldr" are words (English, chat); "tl" and
+    # "dr" are too short to tell; "tarif" is a slip; a capitalised "KRW" is a name already
+    assert speller.codes("the krw rate and fdi in plants") == ["krw", "fdi"]
+    assert speller.codes("tldr: tl;dr of the kimchi plant tarif") == []
+    assert speller.codes("KRW to USD") == []
+    assert len("jjigae") > TYPO.acronym and speller.codes("kimchi jjigae") == []  # longer: a word, not a code
