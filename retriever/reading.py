@@ -530,13 +530,18 @@ def counted(question: str) -> str | None:
 
 def _head(words: list[str]) -> str | None:
     """The last word of the noun phrase ``words`` open with ("American jobs have ...": "jobs"), which ends at the
-    first word that is no focus word; None when that is a unit or a number ("billions", "2020s")."""
+    first word that is no focus word, or at a verb after its noun ("nations belong to ...": "nations"); None when
+    that is a unit or a number ("billions", "2020s")."""
     phrase: list[str] = []
     for word in words:
         bare = _POSSESSIVE.sub("", word.lower())
         # "people" is no focus elsewhere ("Which people ...?" asks a name), but "How many people ...?" counts them: a
         # sentence that does is about people ("How many people speak Korean?" is not answered by "2 percent")
         if bare in _NOT_FOCUS and bare != "people":
+            break
+        # a word WordNet knows but not as a noun, after one it does ("belong", "signed"): the phrase's verb
+        if phrase and (kinds := synonyms.parts_of_speech(bare)) and "n" not in kinds and "n" in (
+                synonyms.parts_of_speech(_POSSESSIVE.sub("", phrase[-1].lower())) or {"n"}):
             break
         phrase.append(word)
         if bare == "people":

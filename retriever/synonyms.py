@@ -108,6 +108,12 @@ def is_word(word: str) -> bool:
     return any(wordnet().lemmas(word.lower(), pos) for pos in _POS)
 
 
+def parts_of_speech(word: str) -> set[str]:
+    """The parts of speech WordNet lists ``word`` in, any inflection ("n", "v", "a", "r"; none for a name it does
+    not know or a closed-class word)."""
+    return {pos for pos in _POS if wordnet().lemmas(word.lower(), pos)}
+
+
 @functools.lru_cache(maxsize=4096)
 def synonyms(word: str, senses: int) -> tuple[str, ...]:
     """``word``'s synonyms in its first ``senses`` senses (``WordNet.synonyms``)."""

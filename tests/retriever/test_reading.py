@@ -349,6 +349,10 @@ def test_holds_an_addition():
     ("how many items are on the list", None),  # the kind's own word
     ("How many people speak Korean worldwide?", "people"),  # no focus elsewhere, but what is counted here
     ("How many Korean people live in the US?", "people"),
+    # the noun phrase ends at its verb, which WordNet knows as no noun: "belong" is not what is counted
+    ("how many nations belong to the three seas initiative", "nations"),
+    ("how many korean firms invested in the us", "firms"),
+    ("How many nuclear reactors has Korea built?", "reactors"),
 ])
 def test_counted_is_what_how_many_counts(question, noun):
     assert counted(question) == noun

@@ -331,6 +331,12 @@ def test_how_many_people_is_not_answered_by_a_figure_about_no_one(searcher):
     assert searcher.ask("How many people speak Korean worldwide?").abstained
 
 
+def test_how_many_counts_the_noun_before_its_verb(searcher):
+    # "belong" is the verb, "nations" what is counted: "the 12 nations" answers
+    answer = searcher.ask("how many nations belong to the three seas initiative", k=3)
+    assert not answer.abstained and "12 nations" in answer.answer.text
+
+
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
     # "title?" and a name are too little for the topic signals; an author's full name says it is about the papers
     answer = searcher.ask("Derrick Morgan's title?")
