@@ -226,6 +226,13 @@ _KEYWORD_DATE = re.compile(_KEYWORDS + r"(\s*(date|year)\b|.*\b(date|year)s?\s*\
 _KEYWORD_AMOUNT = re.compile(_KEYWORDS + r"(\s*(amount|price|cost|value|sum)\b|.*\b(amount|price|cost|value|sum|total)"
                              r"\s*\??\s*$)", _I)
 _KEYWORD_COUNT = re.compile(_KEYWORDS + r"(\s*(number|count) of\b|.*\b(number|count|how many)\s*\??\s*$)", _I)
+# ... and one for a person by the role's noun at its end or after "name of" ("kiep commentary author?", "Name, please,
+# of the Heritage brief's lead author.")
+_KEYWORD_PERSON = re.compile(_KEYWORDS + r"(.*\b(authors?|writers?|byline)\s*[?.!]*\s*$|\s*names?\b[^?]*\b(authors?|"
+                             r"writers?)\b)", _I)
+# Which of the authors ("the lead author", "co-author"): a byline names them all alike.  ("The first author" is left:
+# after a byline, a conversation reads it as the first name, ``conversation.resolve``.)
+_AUTHOR_RANK = re.compile(r"\b(lead|main|principal|primary|senior|co)[ -](?=authors?\b)", _I)
 # Question shapes in the order tried: the first that matches decides the kind ("amount": money or a plain number,
 # by the question's words).  "Which agency's share" asks for the agency, so organisations come before percentages.
 _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
@@ -242,6 +249,7 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (lambda q: _PERSON.search(q) and not _NOT_A_NAME.search(q), "person"), (_LIST.search, "list"),
     (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),
     (_KEYWORD_DATE.search, "date"), (_KEYWORD_AMOUNT.search, "amount"), (_KEYWORD_COUNT.search, "number"),
+    (_KEYWORD_PERSON.search, "person"),
 )
 # A decade ("the 2000s", "the mid-2010s") is no focus word: "2010s" is in no text that says "2015", and
 # ``query.number_match`` matches it by any year in it.  A year or a figure stays: a sentence that names it is about it.
@@ -418,6 +426,12 @@ def asking(question: str) -> str:
     """The clause of ``question`` that asks, without a clause before it that sets the scene ("For my essay on
     tariffs: what rate ...?" asks "what rate ...?")."""
     return _PREAMBLE.sub("", question)
+
+
+def any_author(question: str) -> str:
+    """The question with an author's rank left out ("Who is the lead author?" -> "Who is the author?"): a paper's
+    byline and biographies name its authors alike, and "lead" would only find "leading"."""
+    return _AUTHOR_RANK.sub("", question)
 
 
 def own_focus(question: str) -> str:

@@ -153,7 +153,8 @@ class Searcher:
         for code in self.speller.codes(written):
             if reading.spell_out(code.upper(), self.texts.values(), self.lexical) == code.upper():
                 written = re.sub(rf"(?<![\w’'-]){code}(?![\w’'-])", code.upper(), written)
-        return reading.spell_out(reading.truecase(written, self.cases), self.texts.values(), self.lexical)
+        return reading.spell_out(reading.truecase(reading.any_author(written), self.cases), self.texts.values(),
+                                 self.lexical)
 
     def parse(self, question: str, name_sources: bool = False) -> Query:
         """The question as the retrievers read it; with ``name_sources``, a named publisher becomes a preference."""

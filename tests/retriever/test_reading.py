@@ -10,7 +10,7 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, alternatives, announces, asking, capitals_in, cites, counted,
+from retriever.reading import (NOUNS, SHAPED, acronyms, alternatives, announces, any_author, asking, capitals_in, cites, counted,
                                counts, defines,
                                doer, expansion_asked,
                                focus_share, holds, kind_of, lower_case_words, measured, missing_focus, only_done_to,
@@ -213,6 +213,10 @@ def test_idf_values_these_figures_assume(lexical):
     ("If US tariffs climb to roughly what level could the edge over China be upended?", "number"),
     ("How high are US tariffs on Korean goods?", "number"),
     ("how many billions did korea promise to invest", "money"),  # a count of a unit of money is a sum
+    # keywords that end on a role, or name one: a person
+    ("kiep commentary author?", "person"),
+    ("Name, please, of the Heritage brief's lead author.", "person"),
+    ("authors and tariffs in the kiep paper", "other"),  # the role is not what it ends on
 ])
 def test_kind_of(question, kind):
     assert kind_of(question) == kind
@@ -981,3 +985,11 @@ def test_missing_focus_with_a_synonym_present(papers):
     w = wants("What level could US import duties reach?", papers)
     assert missing_focus(w, ["US tariff rates rose."], papers) == ["import", "duties", "reach"]
     assert missing_focus(w, ["US tariff rates rose."], papers, alternatives(w, papers, 3)) == ["import", "reach"]
+
+
+def test_any_author_leaves_out_a_rank_but_not_an_ordinal():
+    assert any_author("Who is the lead author of the Heritage brief?") == "Who is the author of the Heritage brief?"
+    assert any_author("its co-authors") == "its authors"
+    # "the first author" after a byline is its first name: the conversation resolves it
+    assert any_author("what does the first author do") == "what does the first author do"
+    assert any_author("Which industries does the US want to lead?") == "Which industries does the US want to lead?"

@@ -337,6 +337,12 @@ def test_how_many_counts_the_noun_before_its_verb(searcher):
     assert not answer.abstained and "12 nations" in answer.answer.text
 
 
+def test_the_lead_author_is_asked_by_the_byline(searcher):
+    # "lead" found "leading South Korean shipbuilder" before; a byline names its authors alike
+    answer = searcher.ask("Who is the lead author of the Heritage brief?", k=3)
+    assert not answer.abstained and "Anthony B. Kim" in answer.answer.text
+
+
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
     # "title?" and a name are too little for the topic signals; an author's full name says it is about the papers
     answer = searcher.ask("Derrick Morgan's title?")
