@@ -147,8 +147,10 @@ _LEVEL = re.compile(r"\bwhat (level|height|point)\b|\bhow high\b", _I)
 _HOW_MUCH_MORE = re.compile(r"\bhow (much|many times) (more|less|extra|higher|lower|larger|smaller|greater|bigger|"
                             r"cheaper|costlier|dearer|pricier|faster|slower)\b", _I)
 # ... and so is "How much would it cost ... compared with Taiwan?", which names the comparison later on
-_COMPARED_WITH = re.compile(r"(?!" + _OF_WHOLE + r")\b(compared (with|to)|relative to|in comparison (with|to)|than)\b",
-                            _I)
+_COMPARED_WITH = re.compile(r"(?!" + _OF_WHOLE + r")\b(compared (with|to)|relative to|in comparison (with|to)|than|"
+                            # "By how much did the US share exceed China's?": a margin, in any unit ("26.3 percent")
+                            r"exceed(s|ed|ing)?|surpass(es|ed|ing)?|outstrip(s|ped|ping)?|outpac(e|es|ed|ing)|"
+                            r"outnumber(s|ed|ing)?)\b", _I)
 _MONEY_WORDS = re.compile(r"\b(invest\w*|spen[dt]\w*|costs?|fund\w*|pa(y|id)\w*|worth|value|dollars?|won|budget\w*|"
                           r"price\w*|revenue\w*|sales|exports?|imports?|deficits?|surplus\w*|billions?|millions?|"
                           r"money|aid|subsid\w*|capital|gdp|trade)\b|투자|달러|원|금액|적자|흑자", _I)

@@ -213,6 +213,9 @@ def test_idf_values_these_figures_assume(lexical):
     ("If US tariffs climb to roughly what level could the edge over China be upended?", "number"),
     ("How high are US tariffs on Korean goods?", "number"),
     ("how many billions did korea promise to invest", "money"),  # a count of a unit of money is a sum
+    # a margin one figure exceeds another by is a figure of any unit ("26.3 percent higher"), not a sum
+    ("By how much did the US share of global imports exceed China's in 2024?", "number"),
+    ("how much did korean investment in the us surpass china in 2024", "number"),
     # keywords that end on a role, or name one: a person
     ("kiep commentary author?", "person"),
     ("Name, please, of the Heritage brief's lead author.", "person"),

@@ -343,6 +343,12 @@ def test_the_lead_author_is_asked_by_the_byline(searcher):
     assert not answer.abstained and "Anthony B. Kim" in answer.answer.text
 
 
+def test_by_how_much_one_figure_exceeds_another_is_answered_in_its_unit(searcher):
+    # a sum was looked for, and "50% more" is none: it abstained
+    answer = searcher.ask("By how much did Morris Chang reckon US chip production would exceed Taiwan's in cost?")
+    assert not answer.abstained and "50% more" in answer.answer.text
+
+
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
     # "title?" and a name are too little for the topic signals; an author's full name says it is about the papers
     answer = searcher.ask("Derrick Morgan's title?")
