@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
@@ -662,16 +662,19 @@ _QUESTION_WORDS = {"how", "what", "which", "who", "whom", "whose", "when", "wher
                    "were", "do", "does", "did", "can", "could", "will", "would", "should", "be", "more", "and", "or"}
 
 
-def proper_cases(texts: list[str], common: frozenset[str]) -> dict[str, str]:
-    """Each name the corpus writes (capitalised inside a sentence, or in capitals, and never in lower case), by its
-    lower-case form: "kiep" -> "KIEP", "korea" -> "Korea".  A word capitalised only at a sentence's start is none."""
+def capitalised(texts: list[str]) -> dict[str, str]:
+    """Each word the corpus writes capitalised inside a sentence, or in capitals, by its lower-case form: "kiep" ->
+    "KIEP", "korea" -> "Korea".  A word capitalised only at a sentence's start is none."""
     found: dict[str, str] = {}
     for text in texts:
         for m in re.finditer(r"(?<=[a-z0-9,;:’'”)] )[A-Z][A-Za-z0-9-]*|\b[A-Z][A-Z0-9]+\b", text):
-            word = m.group()
-            if word.lower() not in common and word.lower() not in _QUESTION_WORDS:
-                found.setdefault(word.lower(), word)
+            found.setdefault(m.group().lower(), m.group())
     return found
+
+
+def proper_cases(texts: list[str], common: frozenset[str]) -> dict[str, str]:
+    """The names the corpus writes (``capitalised``, and never in lower case: not "korea" of a web address)."""
+    return {low: word for low, word in capitalised(texts).items() if low not in common and low not in _QUESTION_WORDS}
 
 
 def truecase(question: str, cases: dict[str, str]) -> str:
@@ -681,6 +684,25 @@ def truecase(question: str, cases: dict[str, str]) -> str:
     if any(c.isupper() for c in question):
         return question
     return re.sub(r"[a-z0-9][a-z0-9-]*", lambda m: cases.get(m.group(), m.group()), question)
+
+
+# A word that opens the question or a clause of it ("Looking at the brief, ...", "Quick check: when ...?")
+_OPENER = re.compile(r"(?:^|(?<=[:;?!.—]) +|(?<=[:;?!.—]))\s*\b([A-Z][a-z]+)\b")
+
+
+def openers_in_lower_case(question: str, names: Collection[str], is_word: Callable[[str], bool]) -> str:
+    """The question with a word of English that is capitalised only because it opens the question or a clause
+    ("Looking at the Heritage brief, how many ...?", "Quick check: when ...?") in lower case, as the papers would
+    write it mid-sentence: a capitalised focus word is read as a name, which must sit beside the answer, and no
+    sentence has "Looking" beside its figure.  A word the papers capitalise (``names``, lower-cased: "korea",
+    "heritage") keeps its capital, and so do a word no dictionary knows ("Samsung") and a closed word ("What")."""
+    def lowered(m: re.Match[str]) -> str:
+        word = m.group(1)
+        low = word.lower()
+        if low in names or low in STOPWORDS_EN_PLUS or low in _QUESTION_WORDS or not is_word(low):
+            return m.group()
+        return m.group()[: m.start(1) - m.start()] + word.lower()
+    return _OPENER.sub(lowered, question)
 
 
 _UNKNOWN_ACRONYM = re.compile(r"(?<![\w-])[A-Z]{3,6}(?![\w-])")

@@ -32,7 +32,7 @@ from .index import Index
 from .lexical import Lexical
 from .query import Query
 from .rank import QueryVectors, Ranked
-from .reading import Wants, acronyms, lower_case_words, proper_cases
+from .reading import Wants, acronyms, capitalised, lower_case_words, proper_cases
 from .schema import Answer, Passage, Turn
 from .tuning import FOLLOW_UP_OWN_TERMS, FOLLOW_UP_OWN_WEIGHT, HANGUL_WEIGHTS, READING, Reading, Weights
 
@@ -107,6 +107,7 @@ class Searcher:
         self.author_names = sorted({a for d in index.documents.values() for a in d.authors if len(a.split()) > 1})
         self.common_words = lower_case_words(list(self.texts.values()))
         self.cases = proper_cases(list(self.texts.values()), self.common_words)
+        self.capitalised = frozenset(capitalised(list(self.texts.values())))
         # (a word whose stem the papers use is theirs: "recalibrated" for "recalibrate")
         self.speller = spelling.Speller(self.texts.values(), lambda word: synonyms.is_word(word) or all(
             t in self.lexical.idf for t in self.lexical.terms(word)))
@@ -153,8 +154,10 @@ class Searcher:
         for code in self.speller.codes(written):
             if reading.spell_out(code.upper(), self.texts.values(), self.lexical) == code.upper():
                 written = re.sub(rf"(?<![\w’'-]){code}(?![\w’'-])", code.upper(), written)
-        return reading.spell_out(reading.truecase(reading.any_author(written), self.cases), self.texts.values(),
-                                 self.lexical)
+        cased = reading.openers_in_lower_case(reading.truecase(reading.any_author(written), self.cases),
+                                              self.capitalised,
+                                              lambda word: synonyms.is_word(word) or word in self.common_words)
+        return reading.spell_out(cased, self.texts.values(), self.lexical)
 
     def parse(self, question: str, name_sources: bool = False) -> Query:
         """The question as the retrievers read it; with ``name_sources``, a named publisher becomes a preference."""

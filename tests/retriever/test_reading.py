@@ -10,15 +10,12 @@ import math
 import pytest
 
 from retriever.lexical import Lexical
-from retriever.reading import (NOUNS, SHAPED, acronyms, alternatives, announces, any_author, asking, capitals_in, cites, counted,
-                               counts, defines,
-                               doer, expansion_asked,
-                               focus_share, holds, kind_of, lower_case_words, measured, missing_focus, only_done_to,
-                               only_bounded,
-                               opens_personal, own_focus,
-                               parts, proper_cases, spell_out, spelled_out_at, stood_for, titles_a_list_item,
-                               truecase,
-                               wants, with_aliases, with_metonyms, without_words)
+from retriever.reading import (NOUNS, SHAPED, acronyms, alternatives, announces, any_author, asking, capitalised,
+                               capitals_in, cites, counted, counts, defines, doer, expansion_asked, focus_share,
+                               holds, kind_of, lower_case_words, measured, missing_focus, only_bounded, only_done_to,
+                               openers_in_lower_case, opens_personal, own_focus, parts, proper_cases, spell_out,
+                               spelled_out_at, stood_for, titles_a_list_item, truecase, wants, with_aliases,
+                               with_metonyms, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -996,3 +993,15 @@ def test_any_author_leaves_out_a_rank_but_not_an_ordinal():
     # "the first author" after a byline is its first name: the conversation resolves it
     assert any_author("what does the first author do") == "what does the first author do"
     assert any_author("Which industries does the US want to lead?") == "Which industries does the US want to lead?"
+
+
+def test_a_word_capitalised_only_by_where_it_opens_is_written_in_lower_case():
+    english = {"looking", "quick", "check", "mutual"}.__contains__
+    names = capitalised(["They signed the Mutual Defense Treaty; Korea and Heritage agree. Looking ahead, all is well."])
+    assert "mutual" in names and "korea" in names and "looking" not in names  # a sentence's first word is no name
+    assert openers_in_lower_case("Looking at Heritage, how many?", names, english) == "looking at Heritage, how many?"
+    assert openers_in_lower_case("Quick check: when was it?", names, english) == "quick check: when was it?"
+    # a name the papers capitalise, a word no dictionary knows, a closed word, a word inside a clause: as typed
+    assert openers_in_lower_case("Mutual Defense Treaty: when?", names, english) == "Mutual Defense Treaty: when?"
+    assert openers_in_lower_case("Korea's share? Samsung's?", names, english) == "Korea's share? Samsung's?"
+    assert openers_in_lower_case("What is it, Quick?", names, english) == "What is it, Quick?"

@@ -349,6 +349,12 @@ def test_by_how_much_one_figure_exceeds_another_is_answered_in_its_unit(searcher
     assert not answer.abstained and "50% more" in answer.answer.text
 
 
+def test_a_word_that_opens_a_question_is_no_name(searcher):
+    # "Looking" was read as a name the answer must sit beside, and no sentence has it: it abstained
+    answer = searcher.ask("Looking at the Heritage brief, how many RDP agreements are there?", k=3)
+    assert not answer.abstained and "28 RDP agreements" in answer.answer.text
+
+
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
     # "title?" and a name are too little for the topic signals; an author's full name says it is about the papers
     answer = searcher.ask("Derrick Morgan's title?")
