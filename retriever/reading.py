@@ -95,7 +95,13 @@ _ASKS = (r"(what|which|who|whom|whose|how|where|when|why|in what|is|are|was|were
 _PREAMBLE = re.compile(r"^(?!\s*" + _ASKS + r")[^?]*?(\s[—–-]+\s|[—–:;]\s*|\.\s+)(?=" + _ASKS + ")", _I)
 # Such a clause about the asker ("I'm writing a memo on tariffs", "for our strategy team") says what they are doing,
 # and its words are no part of what the answer is about, unless the clause that asks points back at it
-_ASKER = re.compile(r"\b(i|i['’]m|i['’]ve|i['’]d|my|me|mine|we|we['’]re|our)\b", _I)
+_ASKER = re.compile(r"\b(i|i['’]m|i['’]ve|i['’]d|my|me|mine|we|we['’]re|our)\b|"
+                    # ... who they are ("Shipyard buyer here -") or what they ask for ("Quick check:", "Need a name:")
+                    r"\bhere\s*[—–:;.,-]*\s*$|^\s*((quick|short|simple|fast|one|another|last|basic|small)\s+)?"
+                    r"(question|check|query)\b|^\s*need (a|an|the|one|some)\b", _I)
+# ... or before a comma, when it is about the asker ("Esteemed colleagues have asked me, and I now ask you, in what
+# year ...?"): a comma alone sets off too much else ("In 2024, how much ...?") to end a clause on its own
+_PREAMBLE_COMMA = re.compile(r"^(?!\s*" + _ASKS + r")[^?]*?,\s*(?=" + _ASKS + ")", _I)
 _POINTS_BACK = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|him|his|she|her|there|then)\b", _I)
 # "the TSMC founder cited in the KIEP commentary", "the summit mentioned in the brief": where the question found its
 # subject, not a question about sources (unless it asks which report or outlet: "Which study is cited in the brief?")
@@ -427,7 +433,10 @@ class Wants:
 def asking(question: str) -> str:
     """The clause of ``question`` that asks, without a clause before it that sets the scene ("For my essay on
     tariffs: what rate ...?" asks "what rate ...?")."""
-    return _PREAMBLE.sub("", question)
+    asked = _PREAMBLE.sub("", question)
+    if asked == question and (m := _PREAMBLE_COMMA.match(question)) and _ASKER.search(m.group()):
+        return question[m.end():]
+    return asked
 
 
 def any_author(question: str) -> str:

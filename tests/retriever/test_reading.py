@@ -514,6 +514,14 @@ def test_asking_is_the_clause_that_asks(question, asked):
     ("I'm curious about KORUS: when was it signed?", "I'm curious about KORUS: when was it signed?"),
     # a topic before a colon is what the answer is about
     ("3SI: how many member nations?", "3SI: how many member nations?"),
+    # who the asker is, or what they ask for, is about the asker too
+    ("Shipyard buyer here - which shipyard got Korean investment?", "which shipyard got Korean investment?"),
+    ("Quick check: in what year was the treaty signed?", "in what year was the treaty signed?"),
+    ("Need a name fast: who founded TSMC?", "who founded TSMC?"),
+    # ... and so is a clause before a comma that speaks of the asker; a comma alone ends no other clause
+    ("Colleagues have asked me, and I now ask you, in what year was the treaty signed?",
+     "in what year was the treaty signed?"),
+    ("In 2016, how much did Korea invest in China?", "In 2016, how much did Korea invest in China?"),
 ])
 def test_own_focus_leaves_out_a_clause_about_the_asker(question, own):
     assert own_focus(question) == own
