@@ -204,8 +204,9 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     if w.kind in reading.NAMES:
         spelled += tuple(word for word in w.focus if word.lower() != (w.noun or "").lower())
     # A rare name the question gives must be there too: Korea's share in 2022 is not Japan's.
-    # (... unless it names what the figure is set against: "the benchmark some European allies miss")
-    rare_names = [t for word in names if word not in w.measured_against for t in lexical.terms(word)
+    # (... unless it names what the figure is set against: "the benchmark some European allies miss"; and only the
+    # name of a word that joins one to a word in lower case: "Navy-related" names the Navy, not "related")
+    rare_names = [t for word in names if word not in w.measured_against for t in lexical.terms(reading.name_of(word))
                   if lexical.idf.get(t, lexical.max_idf) >= r.rare_idf]
     capitals = reading.capitals_in(w.focus)  # "Seoul" in a question is Korea in the papers
     # A focus word's synonyms tie a figure or name to it ("import duties" and "tariff rates"), and count as holding

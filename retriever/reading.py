@@ -397,6 +397,18 @@ _ORGANISATION_SHAPE = re.compile(r"\b[A-Z]{2,}\b|" + _ORGANISATION_WORDS)
 _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms ("US", "FTA"), which name no one
 
 
+# A tail that only says a word is about a name ("Navy-related", "Korea-based"); one that says more stays: a
+# "Korean-made" car is not any Korean car
+_NAME_TAIL = re.compile(r"(?<=[A-Za-z0-9])-(related|based|focused|linked|oriented|centered|centred|centric|style|"
+                        r"type|like|era|specific|affiliated|aligned|connected|associated)$")
+
+
+def name_of(word: str) -> str:
+    """The name in a word that a hyphen joins to a tail saying only that something is about it ("Navy-related" ->
+    "Navy", "Korea-based" -> "Korea"); any other word as it is ("US-Korea", "non-NATO", "Korean-made")."""
+    return _NAME_TAIL.sub("", word)
+
+
 @dataclass(frozen=True)
 class Wants:
     """What a question asks for: the kind of answer, what it is *of*, whether it compares documents."""

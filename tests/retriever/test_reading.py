@@ -12,10 +12,10 @@ import pytest
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, alternatives, announces, any_author, asking, capitalised,
                                capitals_in, cites, counted, counts, defines, doer, expansion_asked, focus_share,
-                               holds, kind_of, lower_case_words, measured, missing_focus, only_bounded, only_done_to,
-                               openers_in_lower_case, opens_personal, own_focus, parts, proper_cases, spell_out,
-                               spelled_out_at, stood_for, titles_a_list_item, truecase, wants, with_aliases,
-                               with_metonyms, without_words)
+                               holds, kind_of, lower_case_words, measured, missing_focus, name_of, only_bounded,
+                               only_done_to, openers_in_lower_case, opens_personal, own_focus, parts, proper_cases,
+                               spell_out, spelled_out_at, stood_for, titles_a_list_item, truecase, wants,
+                               with_aliases, with_metonyms, without_words)
 
 # idf = ln(1 + (n - df + .5) / (df + .5)) with n = 3: "korea" is in two texts, "invest" and "georgia" in one,
 # and a word no text holds ("texas") weighs ln(1 + 3.5 / .5) = ln 8.
@@ -1013,3 +1013,11 @@ def test_a_word_capitalised_only_by_where_it_opens_is_written_in_lower_case():
     assert openers_in_lower_case("Mutual Defense Treaty: when?", names, english) == "Mutual Defense Treaty: when?"
     assert openers_in_lower_case("Korea's share? Samsung's?", names, english) == "Korea's share? Samsung's?"
     assert openers_in_lower_case("What is it, Quick?", names, english) == "What is it, Quick?"
+
+
+@pytest.mark.parametrize(("word", "name"), [
+    ("Navy-related", "Navy"), ("Korea-based", "Korea"), ("China-focused", "China"),
+    ("Korean-made", "Korean-made"), ("US-Korea", "US-Korea"), ("non-NATO", "non-NATO"), ("3SI", "3SI"),
+])
+def test_name_of_leaves_out_a_tail_that_only_says_about(word, name):
+    assert name_of(word) == name

@@ -355,6 +355,12 @@ def test_a_word_that_opens_a_question_is_no_name(searcher):
     assert not answer.abstained and "28 RDP agreements" in answer.answer.text
 
 
+def test_a_name_joined_to_a_tail_is_the_name(searcher):
+    # "Navy-related" had "related" to sit beside the answer as a name; the Navy is what it names
+    answer = searcher.ask("Which Navy-related shipyard got Korean investment?", k=3)
+    assert not answer.abstained and "Philly Shipyard" in answer.answer.text
+
+
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
     # "title?" and a name are too little for the topic signals; an author's full name says it is about the papers
     answer = searcher.ask("Derrick Morgan's title?")
