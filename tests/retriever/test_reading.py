@@ -1005,7 +1005,8 @@ def test_any_author_leaves_out_a_rank_but_not_an_ordinal():
 
 def test_a_word_capitalised_only_by_where_it_opens_is_written_in_lower_case():
     english = {"looking", "quick", "check", "mutual"}.__contains__
-    names = capitalised(["They signed the Mutual Defense Treaty; Korea and Heritage agree. Looking ahead, all is well."])
+    names = capitalised(["They signed the Mutual Defense Treaty; Korea and Heritage agree. Looking ahead, all is "
+                         "well."])
     assert "mutual" in names and "korea" in names and "looking" not in names  # a sentence's first word is no name
     assert openers_in_lower_case("Looking at Heritage, how many?", names, english) == "looking at Heritage, how many?"
     assert openers_in_lower_case("Quick check: when was it?", names, english) == "quick check: when was it?"
