@@ -34,7 +34,7 @@ from .query import Query
 from .rank import QueryVectors, Ranked
 from .reading import Wants, acronyms, capitalised, lower_case_words, proper_cases
 from .schema import Answer, Passage, Turn
-from .tuning import FOLLOW_UP_OWN_TERMS, FOLLOW_UP_OWN_WEIGHT, HANGUL_WEIGHTS, READING, Reading, Weights
+from .tuning import FOLLOW_UP_OWN_TERMS, FOLLOW_UP_OWN_WEIGHT, HANGUL_WEIGHTS, READING, TYPO, Reading, Weights
 
 T = TypeVar("T")
 # Kinds whose answer is never an endnote a claim cites: a heading, summary or definition is the paper's own prose.
@@ -150,10 +150,13 @@ class Searcher:
         ("kiep" -> "KIEP"), an acronym they never use in their words ("FDI" -> "foreign direct investment")."""
         written = self.speller.correct(informal.written_out(spoken.in_digits(question)))
         # An acronym typed in lower case that the papers do not spell out is a name they never mention ("usd to krw
-        # rate today"), in capitals as names are read; one they do spell out is read in their words ("fdi").
-        for code in self.speller.codes(written):
-            if reading.spell_out(code.upper(), self.texts.values(), self.lexical) == code.upper():
-                written = re.sub(rf"(?<![\w’'-]){code}(?![\w’'-])", code.upper(), written)
+        # rate today"), in capitals as names are read; one they do spell out is read in their words ("fdi").  (A
+        # question of more such words than a question has is gibberish, and each costs a look through the papers.)
+        codes = set(self.speller.codes(written))
+        if len(codes) <= TYPO.codes:
+            for code in codes:
+                if reading.spell_out(code.upper(), self.texts.values(), self.lexical) == code.upper():
+                    written = re.sub(rf"(?<![\w’'-]){code}(?![\w’'-])", code.upper(), written)
         cased = reading.openers_in_lower_case(reading.truecase(reading.any_author(written), self.cases),
                                               self.capitalised,
                                               lambda word: synonyms.is_word(word) or word in self.common_words)

@@ -197,6 +197,7 @@ class Typo:
     # papers' have three to five (RDP, KORUS, 3SI).  Longer ones are more often slips too far from any word
     # ("accordng") or words WordNet 3.0 predates ("frontline"), which would read as names the papers never mention
     acronym: int = 5
+    codes: int = 4  # ... read so in a question with at most this many of them: more are gibberish, not acronyms
 
 
 TYPO = Typo()
