@@ -331,34 +331,21 @@ def test_how_many_people_is_not_answered_by_a_figure_about_no_one(searcher):
     assert searcher.ask("How many people speak Korean worldwide?").abstained
 
 
-def test_how_many_counts_the_noun_before_its_verb(searcher):
-    # "belong" is the verb, "nations" what is counted: "the 12 nations" answers
-    answer = searcher.ask("how many nations belong to the three seas initiative", k=3)
-    assert not answer.abstained and "12 nations" in answer.answer.text
-
-
-def test_the_lead_author_is_asked_by_the_byline(searcher):
-    # "lead" found "leading South Korean shipbuilder" before; a byline names its authors alike
-    answer = searcher.ask("Who is the lead author of the Heritage brief?", k=3)
-    assert not answer.abstained and "Anthony B. Kim" in answer.answer.text
-
-
-def test_by_how_much_one_figure_exceeds_another_is_answered_in_its_unit(searcher):
+@pytest.mark.parametrize(("question", "quoted"), [
+    # "belong" is the verb of the noun phrase, "nations" what is counted
+    ("how many nations belong to the three seas initiative", "12 nations"),
+    # "lead" found "a leading South Korean shipbuilder"; a byline names its authors alike
+    ("Who is the lead author of the Heritage brief?", "Anthony B. Kim"),
     # a sum was looked for, and "50% more" is none: it abstained
-    answer = searcher.ask("By how much did Morris Chang reckon US chip production would exceed Taiwan's in cost?")
-    assert not answer.abstained and "50% more" in answer.answer.text
-
-
-def test_a_word_that_opens_a_question_is_no_name(searcher):
-    # "Looking" was read as a name the answer must sit beside, and no sentence has it: it abstained
-    answer = searcher.ask("Looking at the Heritage brief, how many RDP agreements are there?", k=3)
-    assert not answer.abstained and "28 RDP agreements" in answer.answer.text
-
-
-def test_a_name_joined_to_a_tail_is_the_name(searcher):
+    ("By how much did Morris Chang reckon US chip production would exceed Taiwan's in cost?", "50% more"),
+    # "Looking" was a name the answer had to sit beside, and no sentence has it: it abstained
+    ("Looking at the Heritage brief, how many RDP agreements are there?", "28 RDP agreements"),
     # "Navy-related" had "related" to sit beside the answer as a name; the Navy is what it names
-    answer = searcher.ask("Which Navy-related shipyard got Korean investment?", k=3)
-    assert not answer.abstained and "Philly Shipyard" in answer.answer.text
+    ("Which Navy-related shipyard got Korean investment?", "Philly Shipyard"),
+])
+def test_a_question_is_read_as_it_is_meant(searcher, question, quoted):
+    answer = searcher.ask(question, k=3)
+    assert not answer.abstained and quoted in answer.answer.text
 
 
 def test_a_terse_question_about_an_author_is_on_topic(searcher):
