@@ -146,8 +146,10 @@ class Searcher:
 
     def as_written(self, question: str) -> str:
         """The question as the papers would write it: years and figures said in words in digits ("twenty twenty
-        four" is 2024), shorthand written out ("in 23" is 2023), slips corrected ("investmnet"), names in their case
-        ("kiep" -> "KIEP"), an acronym they never use in their words ("FDI" -> "foreign direct investment")."""
+        four" is 2024), shorthand written out ("in 23" is 2023), slips corrected ("investmnet"), an acronym typed in
+        lower case in capitals ("krw"), an author's rank left out ("the lead author"), names in their case ("kiep" ->
+        "KIEP") and a word that only opens a clause in lower case ("Looking at ..."), an acronym they never use in
+        their words ("FDI" -> "foreign direct investment")."""
         written = self.speller.correct(informal.written_out(spoken.in_digits(question)))
         # An acronym typed in lower case that the papers do not spell out is a name they never mention ("usd to krw
         # rate today"), in capitals as names are read; one they do spell out is read in their words ("fdi").  (A

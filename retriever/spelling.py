@@ -7,7 +7,8 @@ when neither the papers nor WordNet know it (an English word or a name WordNet l
 "atomic", "Taiwan"; a capitalised word inside a question is a name, which the papers need not write), and it is
 corrected only to a word of the papers within ``TYPO`` edits that starts with the same letter (slips rarely hit the
 first one) and is nearer than any other.  Over the sixteen question sets that is six questions, one summary more
-answered and nothing lost; a person typing on a phone makes more slips than the sets' writers did.
+answered and nothing lost; a person typing on a phone makes more slips than the sets' writers did.  A short word
+near no word of the papers is no slip but a code typed in lower case ("usd", "krw", "fdi": ``Speller.codes``).
 """
 
 from __future__ import annotations

@@ -23,9 +23,12 @@ _DECADES = {word[:-1] + "ies": 20 + 10 * i for i, word in enumerate(_TENS)}  # "
 _SCALES = ("million", "billion", "trillion")  # kept as words: "$14.8 billion"
 
 _UNIT = "|".join(_UNITS)
+_NONZERO = "|".join(_UNITS[1:10])  # what follows a ten: "thirty eight"
+_DIGIT = "|".join(_UNITS[:10])  # a decimal's digits: "point eight"
+_TEEN = "|".join(_UNITS[10:])
 _TEN = "|".join(_TENS)
 # a number below a hundred: "thirty eight", "thirty-eight", "eleven"
-_BELOW_100 = rf"(?:(?:{_TEN})(?:[\s-]+(?:{_UNIT[len('zero|'):]}))?|{_UNIT})"
+_BELOW_100 = rf"(?:(?:{_TEN})(?:[\s-]+(?:{_NONZERO}))?|{_UNIT})"
 # ... below a thousand: "two hundred (and) five"
 _BELOW_1000 = rf"(?:{_BELOW_100}\s+hundred(?:\s+(?:and\s+)?{_BELOW_100})?|{_BELOW_100})"
 # ... below a million: "two thousand (and) seventeen"
@@ -37,10 +40,9 @@ _E = r"(?![\w-])"
 _CENTURY = r"(?:eighteen|nineteen|twenty)"
 _YEAR = re.compile(
     rf"{_W}(?P<century>{_CENTURY})[\s-]+(?:(?P<oh>oh|o)[\s-]+(?P<single>{_UNIT})|(?P<decade>{'|'.join(_DECADES)})|"
-    rf"(?P<hundred>hundred)|(?P<rest>(?:{_TEN})(?:[\s-]+(?:{_UNIT[len('zero|'):]}))?|"
-    rf"ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)){_E}", re.IGNORECASE)
+    rf"(?P<hundred>hundred)|(?P<rest>(?:{_TEN})(?:[\s-]+(?:{_NONZERO}))?|{_TEEN})){_E}", re.IGNORECASE)
 # A figure: a cardinal, perhaps with a decimal part said digit by digit ("fourteen point eight", "two point five")
-_FIGURE = re.compile(rf"{_W}(?P<whole>{_CARDINAL})(?:\s+point(?P<decimals>(?:\s+(?:{_UNIT[:_UNIT.index('|ten')]}))+))?"
+_FIGURE = re.compile(rf"{_W}(?P<whole>{_CARDINAL})(?:\s+point(?P<decimals>(?:\s+(?:{_DIGIT}))+))?"
                      rf"{_E}(?P<after>\s+(?:percent|per\s*cent|percentage|{'|'.join(_SCALES)})\b)?", re.IGNORECASE)
 _PER_CENT = re.compile(r"\bper\s+cent\b", re.IGNORECASE)
 
