@@ -34,7 +34,10 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"\bwhat is (the|its) (issue |report )?(brief |paper )?number\b", _I)),
     ("authors", re.compile(r"\bwho (wrote|authored|penned)\b|\bwho(['’]s| is| are| were| was) (the )?"
                            r"(authors?|writers?)\b|\b(written|authored) by whom\b|"
-                           r"\bby whom (was|is) (it|the \w+|this \w+) written\b", _I)),
+                           r"\bby whom (was|is) (it|the \w+|this \w+) written\b|"
+                           # ... and typed as keywords: "kiep commentary author?", "Name of the brief's author."
+                           r"^(?!.*\b(what|which|who|whom|whose|when|where|why|how)\b).*\b(authors?|writers?|byline)"
+                           r"\s*[?.!]*\s*$|\bnames? of (the )?[\w’' ]*\b(authors?|writers?)\b", _I)),
     ("title", re.compile(r"\btitle of (the|this|that|its|their)\b|\bwhat is (the|this|that) \w+ (called|titled)\b|"
                          r"\b(what|which) title\b|\bwhat is (it|its title) called\b", _I)),
 )

@@ -24,6 +24,9 @@ def paper(**record) -> Document:
     ("Who published the brief?", ["publisher"]),
     ("Who wrote the brief?", ["authors"]),
     ("who are the authors of the heritage piece", ["authors"]),
+    # typed as keywords, or asking the name
+    ("kiep commentary author?", ["authors"]),
+    ("Name, please, of the Heritage brief's author.", ["authors"]),
     ("Which Heritage Special Report is cited, and who wrote it?", []),  # the authors of what a paper cites
     ("Who are the authors of the study cited for that?", []),
     ("Who is the publisher of the KIEP commentary?", ["publisher"]),

@@ -342,6 +342,8 @@ def test_how_many_people_is_not_answered_by_a_figure_about_no_one(searcher):
     ("Looking at the Heritage brief, how many RDP agreements are there?", "28 RDP agreements"),
     # "Navy-related" had "related" to sit beside the answer as a name; the Navy is what it names
     ("Which Navy-related shipyard got Korean investment?", "Philly Shipyard"),
+    # a paper's author typed as keywords is its byline's, whatever k: at k=3 a biography answered
+    ("kiep commentary author?", "By Hyok Jung Kim"),
 ])
 def test_a_question_is_read_as_it_is_meant(searcher, question, quoted):
     answer = searcher.ask(question, k=3)
