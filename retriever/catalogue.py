@@ -13,6 +13,7 @@ import re
 from datetime import date as Date
 
 from .documents import Document
+from .reading import KEYWORD_PERSON
 
 _I = re.IGNORECASE
 # The record's fields, and the wording that asks for each about a paper named in the question.
@@ -36,8 +37,7 @@ _ASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
                            r"(authors?|writers?)\b|\b(written|authored) by whom\b|"
                            r"\bby whom (was|is) (it|the \w+|this \w+) written\b|"
                            # ... and typed as keywords: "kiep commentary author?", "Name of the brief's author."
-                           r"^(?!.*\b(what|which|who|whom|whose|when|where|why|how)\b).*\b(authors?|writers?|byline)"
-                           r"\s*[?.!]*\s*$|\bnames? of (the )?[\w’' ]*\b(authors?|writers?)\b", _I)),
+                           + KEYWORD_PERSON.pattern, _I)),
     ("title", re.compile(r"\btitle of (the|this|that|its|their)\b|\bwhat is (the|this|that) \w+ (called|titled)\b|"
                          r"\b(what|which) title\b|\bwhat is (it|its title) called\b", _I)),
 )

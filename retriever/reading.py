@@ -235,8 +235,8 @@ _KEYWORD_AMOUNT = re.compile(_KEYWORDS + r"(\s*(amount|price|cost|value|sum)\b|.
                              r"\s*\??\s*$)", _I)
 _KEYWORD_COUNT = re.compile(_KEYWORDS + r"(\s*(number|count) of\b|.*\b(number|count|how many)\s*\??\s*$)", _I)
 # ... and one for a person by the role's noun at its end or after "name of" ("kiep commentary author?", "Name, please,
-# of the Heritage brief's lead author.")
-_KEYWORD_PERSON = re.compile(_KEYWORDS + r"(.*\b(authors?|writers?|byline)\s*[?.!]*\s*$|\s*names?\b[^?]*\b(authors?|"
+# of the Heritage brief's lead author."): a paper's author, for ``catalogue.asked`` too
+KEYWORD_PERSON = re.compile(_KEYWORDS + r"(.*\b(authors?|writers?|byline)\s*[?.!]*\s*$|\s*names?\b[^?]*\b(authors?|"
                              r"writers?)\b)", _I)
 # Which of the authors ("the lead author", "co-author"): a byline names them all alike.  ("The first author" is left:
 # after a byline, a conversation reads it as the first name, ``conversation.resolve``.)
@@ -257,7 +257,7 @@ _KINDS: tuple[tuple[Callable[[str], object], str], ...] = (
     (lambda q: _PERSON.search(q) and not _NOT_A_NAME.search(q), "person"), (_LIST.search, "list"),
     (_DEFINITION.search, "definition"), (_YESNO.search, "yesno"),
     (_KEYWORD_DATE.search, "date"), (_KEYWORD_AMOUNT.search, "amount"), (_KEYWORD_COUNT.search, "number"),
-    (_KEYWORD_PERSON.search, "person"),
+    (KEYWORD_PERSON.search, "person"),
 )
 # A decade ("the 2000s", "the mid-2010s") is no focus word: "2010s" is in no text that says "2015", and
 # ``query.number_match`` matches it by any year in it.  A year or a figure stays: a sentence that names it is about it.
@@ -514,6 +514,7 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
              if _POSSESSIVE.sub("", _CONTRACTED.sub("", w.lower())) not in _NOT_FOCUS and not _A_NUMBER.fullmatch(w)
              and lexical.terms(_POSSESSIVE.sub("", w))]
     kind = kind_of(question)
+    count = counted(question) if kind == "number" else None
     return Wants(
         kind=kind,
         focus=tuple(words),
@@ -526,9 +527,8 @@ def wants(question: str, lexical: Lexical, focus_text: str | None = None) -> Wan
         exact=kind in FIGURES and bool(_EXACT.search(question)),
         noun=next((m.group("noun") for pattern in (_ORGANISATION, _PLACE) if kind in NAMES
                    for m in [pattern.search(question)] if m and m.group("noun")), None),
-        counted=(counted(question) if kind == "number" else None) or (
-            measured(question) if kind in FIGURES else None),
-        how_many=kind == "number" and counted(question) is not None,
+        counted=count or (measured(question) if kind in FIGURES else None),
+        how_many=count is not None,
     )
 
 
@@ -693,9 +693,10 @@ def capitalised(texts: list[str]) -> dict[str, str]:
     return found
 
 
-def proper_cases(texts: list[str], common: frozenset[str]) -> dict[str, str]:
-    """The names the corpus writes (``capitalised``, and never in lower case: not "korea" of a web address)."""
-    return {low: word for low, word in capitalised(texts).items() if low not in common and low not in _QUESTION_WORDS}
+def proper_cases(capitals: Mapping[str, str], common: frozenset[str]) -> dict[str, str]:
+    """The names the corpus writes: its ``capitalised`` words it never writes in lower case (not "korea" of a web
+    address)."""
+    return {low: word for low, word in capitals.items() if low not in common and low not in _QUESTION_WORDS}
 
 
 def truecase(question: str, cases: dict[str, str]) -> str:

@@ -106,8 +106,9 @@ class Searcher:
         self.source_names = query.source_names(index.documents.values(), self.texts)
         self.author_names = sorted({a for d in index.documents.values() for a in d.authors if len(a.split()) > 1})
         self.common_words = lower_case_words(list(self.texts.values()))
-        self.cases = proper_cases(list(self.texts.values()), self.common_words)
-        self.capitalised = frozenset(capitalised(list(self.texts.values())))
+        capitals = capitalised(list(self.texts.values()))
+        self.cases = proper_cases(capitals, self.common_words)
+        self.capitalised = frozenset(capitals)
         # (a word whose stem the papers use is theirs: "recalibrated" for "recalibrate")
         self.speller = spelling.Speller(self.texts.values(), lambda word: synonyms.is_word(word) or all(
             t in self.lexical.idf for t in self.lexical.terms(word)))
@@ -160,8 +161,7 @@ class Searcher:
                 if reading.spell_out(code.upper(), self.texts.values(), self.lexical) == code.upper():
                     written = re.sub(rf"(?<![\w’'-]){code}(?![\w’'-])", code.upper(), written)
         cased = reading.openers_in_lower_case(reading.truecase(reading.any_author(written), self.cases),
-                                              self.capitalised,
-                                              lambda word: synonyms.is_word(word) or word in self.common_words)
+                                              self.capitalised, self.speller.knows)
         return reading.spell_out(cased, self.texts.values(), self.lexical)
 
     def parse(self, question: str, name_sources: bool = False) -> Query:

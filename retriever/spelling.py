@@ -62,7 +62,7 @@ class Speller:
         self._known = known
         self.corrected = functools.lru_cache(maxsize=4096)(self._corrected)
 
-    def _word(self, lower: str) -> bool:
+    def knows(self, lower: str) -> bool:
         """Is ``lower`` a word of English, as typed or without its apostrophe ("whats" is "what's")?"""
         shortened = _WITHOUT_APOSTROPHE.sub("", lower)
         return any(w in _CLOSED or w in self.words or self._known(w) for w in {lower, shortened} if w)
@@ -71,7 +71,7 @@ class Speller:
         """The papers' word ``word`` was meant to be, or None when it is a word in its own right or no single word
         of the papers is near enough."""
         lower = word.lower()
-        if len(lower) < TYPO.shortest or self._word(lower) or (
+        if len(lower) < TYPO.shortest or self.knows(lower) or (
                 word[0].isupper() and not at_start):  # a name, which the papers need not write
             return None
         limit = TYPO.edits if len(lower) < TYPO.long_word else TYPO.long_edits
@@ -90,7 +90,7 @@ class Speller:
         English nor of the papers, nor a slip for one: acronyms and codes typed as they are said ("usd to krw rate",
         "the next bts tour", "greenfield fdi").  Two letters are too few to tell ("tl;dr", "pc")."""
         return [m.group() for m in _WORD.finditer(question) if m.group().islower()
-                and 3 <= len(m.group()) <= TYPO.acronym and not self._word(m.group()) and not self.corrected(m.group())]
+                and 3 <= len(m.group()) <= TYPO.acronym and not self.knows(m.group()) and not self.corrected(m.group())]
 
     def correct(self, question: str) -> str:
         """The question with each slip replaced by the papers' word (``corrected``); otherwise as typed."""

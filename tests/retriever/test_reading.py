@@ -873,7 +873,7 @@ def test_capitals_in_a_question_and_the_countries_they_stand_for():
 
 def test_truecase_a_question_typed_in_lower_case():
     texts = ["The Korea Institute (KIEP) says Korea invests. How More Can Be Done.", "korea-seoul.html is a file."]
-    cases = proper_cases(texts, lower_case_words(texts))
+    cases = proper_cases(capitalised(texts), lower_case_words(texts))
     assert cases["kiep"] == "KIEP" and cases["institute"] == "Institute"
     assert "korea" not in cases  # written in lower case somewhere
     assert "how" not in cases and "more" not in cases  # a title's capitals name nothing
