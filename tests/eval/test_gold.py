@@ -96,7 +96,7 @@ def test_the_project_gold_set_loads():
                                   "heldout4.jsonl", "heldout5.jsonl", "heldout6.jsonl", "heldout7.jsonl",
                                   "heldout8.jsonl", "heldout9.jsonl", "heldout10.jsonl", "heldout11.jsonl",
                                   "heldout12.jsonl", "heldout13.jsonl", "heldout14.jsonl",
-                                  "heldout15.jsonl", "heldout16.jsonl"])
+                                  "heldout15.jsonl", "heldout16.jsonl", "heldout17.jsonl"])
 def test_every_answer_of_the_projects_question_sets_is_in_a_paper(name):
     # an answer typed with a slip would count as a miss however well the service answered
     papers = [normalise(doc.text) for doc in load_corpus(PROJECT_ROOT / "corpus").documents]
