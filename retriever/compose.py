@@ -275,6 +275,16 @@ def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_t
     return f"The documents discuss {about} but give no {noun} for {_quoted(wanted) if wanted else 'it'}."
 
 
+def unmentioned(names: list[str], papers: list[str], elsewhere: list[str]) -> str:
+    """Why a question about what ``papers`` (their titles) say of ``names`` is not answered: they never mention
+    them; and which other documents do (``elsewhere``), where the person may look instead."""
+    titles = _quoted(papers)
+    out = f"{titles} never {'mentions' if len(papers) == 1 else 'mention'} {_quoted(names)}"
+    if elsewhere:
+        out += f"; {_quoted(elsewhere)} {'does' if len(elsewhere) == 1 else 'do'}"
+    return out + ". The nearest passages below are about something else."
+
+
 # A phrase runs on across at most ``PHRASE_GAP`` words in a row that are not its own ("share of US investment",
 # "troops are stationed in Korea"), but not across a focus word it leaves out ("company bought Philly Shipyard" is no
 # phrase of what the passages discuss when they lack "bought"), nor across these ("funding did the CHIPS Act

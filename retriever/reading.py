@@ -403,6 +403,11 @@ _NAME_TAIL = re.compile(r"(?<=[A-Za-z0-9])-(related|based|focused|linked|oriente
                         r"type|like|era|specific|affiliated|aligned|connected|associated)$")
 
 
+def without_possessive(word: str) -> str:
+    """The word a possessive is of ("Japan's" -> "Japan")."""
+    return _POSSESSIVE.sub("", word)
+
+
 def name_of(word: str) -> str:
     """The name in a word that a hyphen joins to a tail saying only that something is about it ("Navy-related" ->
     "Navy", "Korea-based" -> "Korea"); any other word as it is ("US-Korea", "non-NATO", "Korean-made")."""

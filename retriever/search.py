@@ -440,9 +440,17 @@ class Searcher:
         stray = (gated and w.kind in STRAYS and not r.named and not unanswered
                  and self._stray(question, w, sentences, own_meaning=r.leaned))
         off_topic = off_topic or stray
-        abstained = off_topic or unanswered or r.unstated is not None
+        # ... and one that asks what a paper says of a name it never mentions ("What does the KIEP commentary say
+        # about NATO?") is not answered by that paper's nearest sentences, which are about something else
+        absent = (self._unmentioned(question, w, r.named, sentences)
+                  if gated and w.kind in STRAYS and r.named and not (unanswered or off_topic) else [])
+        abstained = off_topic or unanswered or bool(absent) or r.unstated is not None
         composed, why = None, None
-        if abstained:
+        if absent:
+            why = compose.unmentioned(absent, [self.index.documents[d].title for d in sorted(r.named)],
+                                      [doc.title for doc_id, doc in sorted(self.index.documents.items())
+                                       if doc_id not in r.named and all(self._mentions(doc_id, n) for n in absent)])
+        elif abstained:
             missing = query.missing_numbers(q, (p.text for p in cited[:3]))
             # (a question read with a conversation it does not lean on by its words names only its own papers)
             far = off_topic and not missing and not (r.named if r.leaned else q.sources)
@@ -496,6 +504,36 @@ class Searcher:
         rows = [self.sentence_rows[(s.doc_id, s.start)] for s in near if (s.doc_id, s.start) in self.sentence_rows]
         return not rows or not bool(
             (self.index.sentence_vectors[rows] @ self._encode(rest).english >= self.reading.stray_meaning).any())
+
+    def _unmentioned(self, question: str, w: reading.Wants, named: Collection[str],
+                     sentences: list[list[Sentence]]) -> list[str]:
+        """The question's names, as it writes them ("Inflation Reduction Act"), that none of the ``named`` papers
+        mentions, when they are what it asks about: at least half its focus, and no top sentence holds much of the
+        rest of it.  A word WordNet knows as an adjective ("Asian", "South") describes rather than names.
+
+        A question with more words of its own beside such a name is more likely to call something the paper does
+        discuss by another name ("the Philadelphia shipyard" for "Philly Shipyard")."""
+        entities = [word for word in w.names
+                    if not {"a", "r"} & synonyms.parts_of_speech(reading.without_possessive(word))]
+        absent = [name for name in compose.phrases(question, entities, w.focus)
+                  if not any(self._mentions(doc_id, name) for doc_id in named)]
+        gone = {t for name in absent for t in self.lexical.terms(name)}
+        rest = dataclasses.replace(w, focus_terms=tuple(t for t in w.focus_terms if t not in gone))
+        if not absent or len(rest.focus_terms) > len(gone):
+            return []
+        top = [s for passage in sentences[: self.reading.gate_passages] for s in passage]
+        if rest.focus_terms and any(reading.focus_share(rest, s.text, self.lexical) >= self.reading.stray_focus
+                                    for s in top):
+            return []
+        return [reading.without_possessive(name) for name in absent]
+
+    def _mentions(self, doc_id: str, name: str) -> bool:
+        """Does the document use every word of ``name`` (or a word of its family: "Korean" for "Korea"), counting
+        the other form of an acronym it defines ("3SI") and the country a capital stands for ("Beijing": China)?"""
+        words = tuple(reading.without_possessive(word) for word in reading.WORD.findall(name))
+        text = reading.with_metonyms(reading.with_aliases(self.texts[doc_id], self.aliases[doc_id]),
+                                     reading.capitals_in(words))
+        return all(self.lexical.overlap(terms, text) == 1.0 for word in words if (terms := self.lexical.terms(word)))
 
     def _off_topic(self, r: Retrieval, confidence: float | None = None) -> bool:
         """Is the question about nothing the papers discuss, by the confidence score (worked out from ``r`` unless

@@ -14,7 +14,7 @@ import pytest
 
 from retriever.answer import Sentence
 from retriever.compose import (choose, key_sentences, lead, names_section, phrases, reason, text_of, under_heading,
-                               with_notes, with_titles)
+                               unmentioned, with_notes, with_titles)
 from retriever.documents import Document, Section
 from retriever.index import Index
 from retriever.lexical import Lexical
@@ -450,6 +450,17 @@ def test_phrases_keep_a_word_the_question_does_not_write():
 
 def test_phrases_end_at_punctuation():
     assert phrases("In 2016, Korea invested", ("2016", "Korea"), ("2016", "Korea")) == ["2016", "Korea"]
+
+
+def test_unmentioned_names_the_paper_what_it_never_mentions_and_where_to_look_instead():
+    assert unmentioned(["NATO"], ["Tasks Ahead"], ["An Agenda"]) == (
+        "“Tasks Ahead” never mentions “NATO”; “An Agenda” does. The nearest passages below are about something "
+        "else.")
+    assert unmentioned(["Hanwha", "Texas"], ["Tasks Ahead", "An Agenda"], []) == (
+        "“Tasks Ahead” and “An Agenda” never mention “Hanwha” and “Texas”. The nearest passages below are "
+        "about something else.")
+    assert unmentioned(["Mars"], ["Tasks Ahead"], ["An Agenda", "Third"]).startswith(
+        "“Tasks Ahead” never mentions “Mars”; “An Agenda” and “Third” do.")
 
 
 # ---------------------------------------------------------------------------------- headings and endnotes quoted

@@ -267,6 +267,31 @@ def test_a_question_naming_one_paper_is_answered_from_that_paper(searcher):
     assert {s.doc_id for s in answer.answer.sentences} == {kiep}
 
 
+@pytest.mark.parametrize(("question", "name", "elsewhere"), [
+    ("What does the KIEP commentary say about NATO?", "NATO", True),  # the Heritage brief does mention it
+    ("Does the Heritage brief mention Samsung?", "Samsung", False),
+    ("What does the KIEP paper say about the Inflation Reduction Act?", "Inflation Reduction Act", False),
+])
+def test_what_a_paper_says_of_a_name_it_never_mentions_is_not_answered(searcher, question, name, elsewhere):
+    # its nearest sentences are about something else (the THAAD dispute, a byline): the reason says it never names it
+    answer = searcher.ask(question, k=5)
+    assert answer.abstained and answer.answer is None and answer.passages
+    assert f"never mentions “{name}”" in answer.reason
+    assert ("does." in answer.reason) == elsewhere
+
+
+@pytest.mark.parametrize("question", [
+    "What does the Heritage brief say about Japan?",  # it does mention it
+    "What does the Heritage brief say about the 3SI?",  # by the acronym it defines
+    "What does the KIEP paper say about Beijing?",  # the capital stands for China, which it names
+    # a name the paper does not use, beside words it does: the question may call its subject by another name
+    "What does the Heritage brief say about the Philadelphia shipyard?",
+])
+def test_what_a_paper_says_of_a_name_it_mentions_in_some_form_is_answered(searcher, question):
+    answer = searcher.ask(question, k=5)
+    assert not answer.abstained and answer.answer is not None
+
+
 def test_recommendations_are_the_points_a_paper_enumerates_each_from_its_passage(searcher):
     # the KIEP commentary lists no bulleted recommendations outside its Key Takeaways: it writes "First, ...",
     # "Second, ...", "Third, ..." in prose, in chunks the retrievers do not all bring for the word "recommend"
