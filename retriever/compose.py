@@ -315,7 +315,10 @@ def phrases(question: str, words: Sequence[str], focus: Sequence[str], needed: C
                 last = j
             j += 1
         if not needed or any(m.group() in needed for m in found[i:last + 1]):
-            out.append(question[found[i].start():found[last].end()])
+            end = found[last].end()
+            # an abbreviation keeps its last full stop, which ends no sentence here: "U.S.", not "U.S"
+            end += "." in found[last].group() and question[end:end + 1] == "."
+            out.append(question[found[i].start():end])
         i = last + 1
     # a word the question does not write stands alone: a follow-up's focus read from the name it points at ("the
     # second of them" -> "Derrick Morgan")
@@ -324,7 +327,10 @@ def phrases(question: str, words: Sequence[str], focus: Sequence[str], needed: C
 
 
 def _joined(question: str, before: re.Match[str], after: re.Match[str]) -> bool:
-    return not question[before.end():after.start()].strip()
+    gap = question[before.end():after.start()]
+    if "." in before.group() and gap.startswith("."):  # "U.S. troops": an abbreviation's full stop ends nothing
+        gap = gap[1:]
+    return not gap.strip()
 
 
 def _quoted(parts: list[str]) -> str:

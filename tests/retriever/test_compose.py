@@ -452,6 +452,13 @@ def test_phrases_end_at_punctuation():
     assert phrases("In 2016, Korea invested", ("2016", "Korea"), ("2016", "Korea")) == ["2016", "Korea"]
 
 
+def test_phrases_keep_an_abbreviations_last_full_stop():
+    focus = ("U.S", "troops", "Korea")
+    assert phrases("How many U.S. troops are in Korea?", focus, focus) == ["U.S. troops are in Korea"]
+    assert phrases("Is it the U.S.?", ("U.S",), ("U.S",)) == ["U.S."]
+    assert phrases("It is Korea.", ("Korea",), ("Korea",)) == ["Korea"]  # a sentence's own full stop is not kept
+
+
 def test_unmentioned_names_the_paper_what_it_never_mentions_and_where_to_look_instead():
     assert unmentioned(["NATO"], ["Tasks Ahead"], ["An Agenda"]) == (
         "“Tasks Ahead” never mentions “NATO”; “An Agenda” does. The nearest passages below are about something "
