@@ -276,10 +276,10 @@ def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_t
 
 
 def unmentioned(names: list[str], papers: list[str], elsewhere: list[str]) -> str:
-    """Why a question about what ``papers`` (their titles) say of ``names`` is not answered: they never mention
-    them; and which other documents do (``elsewhere``), where the person may look instead."""
-    titles = _quoted(papers)
-    out = f"{titles} never {'mentions' if len(papers) == 1 else 'mention'} {_quoted(names)}"
+    """Why a question about what ``papers`` (their titles; none: the documents) say of ``names`` is not answered:
+    they never mention them; and which other documents do (``elsewhere``), where the person may look instead."""
+    out = (f"{_quoted(papers)} never {'mentions' if len(papers) == 1 else 'mention'}" if papers
+           else "The documents never mention") + f" {_quoted(names)}"
     if elsewhere:
         out += f"; {_quoted(elsewhere)} {'does' if len(elsewhere) == 1 else 'do'}"
     return out + ". The nearest passages below are about something else."

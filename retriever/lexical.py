@@ -31,6 +31,10 @@ TERMS_CACHE = 4096
 # "retaliation" and "retaliatory", "competing" and "competition" apart; a sentence that says "Korea's" holds the
 # question's "Korean".  Four or six letters gave one gold answer fewer (answer@1 0.852 against 0.858).
 KIN = 5
+# A name of several words is written in a text when its terms come in order, each at most this many terms after the
+# one before: "CHIPS and Science Act" writes "CHIPS Act", while "North America and Europe Team, his research focuses on
+# Korea" does not write "North Korea".
+NAME_GAP = 2
 _QUESTION_WORDS = {"what", "which", "who", "whom", "how", "why", "when", "where", "does", "did"}
 
 
@@ -88,6 +92,22 @@ class Lexical:
         """The text's terms, and the same with every prefix of ``KIN`` letters or more of each (``overlap``)."""
         terms = frozenset(self._cached_terms(text))
         return terms, terms | {t[:n] for t in terms for n in range(KIN, len(t))}
+
+    def writes(self, name: str, text: str) -> bool:
+        """Does ``text`` write ``name``: its terms in order, each within ``NAME_GAP`` terms of the one before, a
+        word of the same family counting (``KIN``)?  A name without terms (a stopword) is written anywhere."""
+        wanted = self.terms(name)
+        own = self._cached_terms(text)
+
+        def kin(a: str, b: str) -> bool:
+            return a == b or min(len(a), len(b)) >= KIN and (a.startswith(b) or b.startswith(a))
+
+        def from_(i: int, at: int) -> bool:  # the name's terms from ``i`` on, the first at most at ``at`` + NAME_GAP
+            if i == len(wanted):
+                return True
+            return any(kin(wanted[i], own[j]) and from_(i + 1, j + 1)
+                       for j in range(at, min(len(own), at + NAME_GAP + 1)))
+        return any(kin(wanted[0], t) and from_(1, j + 1) for j, t in enumerate(own)) if wanted else True
 
     def unknown(self, word: str) -> bool:
         """Is this a word (not a stopword) that no indexed chunk holds, by its stem or a word of the same root?

@@ -291,7 +291,8 @@ _NOT_FOCUS = {
     "will", "so", "far", "than", "from", "those", "these", "this", "that", "it", "its", "up", "try", "tried", "also",
     "start", "beginning", "end", "first", "according", "mentions", "appear", "appears", "kind", "type", "sort",
     "whose", "whom", "way", "ways", "thing", "things", "one", "ones", "else", "since", "been", "being", "about",
-    "some", "any", "exact", "precise",
+    "some", "any", "either", "neither", "anything", "something", "everything", "nothing", "anyone", "someone",
+    "exact", "precise",
     "roughly", "approximately", "nearly", "almost", "exactly", "precisely",
     "rather", "per", "view", "regard", "regards", "consider", "considers", "call", "calls", "called", "use", "uses",
     "used", "describe", "describes", "portray", "portrays", "see", "sees", "think", "thinks", "believe", "believes",
@@ -401,6 +402,27 @@ _NAMED_ORGANISATION = re.compile(_ORGANISATION_WORDS)  # without bare acronyms (
 # "Korean-made" car is not any Korean car
 _NAME_TAIL = re.compile(r"(?<=[A-Za-z0-9])-(related|based|focused|linked|oriented|centered|centred|centric|style|"
                         r"type|like|era|specific|affiliated|aligned|connected|associated)$")
+
+
+_NAME_JOINS = re.compile(r"\s+(?:(?:of|for|the|de|van)\s+)?", _I)
+
+
+def name_runs(question: str, names: Collection[str]) -> list[str]:
+    """The question's names as it writes them: runs of its name words (``names``) next to each other or joined by one
+    small word ("Inflation Reduction Act", "Department of Defense").  "KORUS against other American" is two, and so
+    is "CHIPS and Science Act": "and" joins two names as often as it stands inside one."""
+    runs: list[str] = []
+    start = end = 0
+    for m in WORD.finditer(question):
+        if m.group() not in names:
+            continue
+        if runs and _NAME_JOINS.fullmatch(question[end:m.start()]):
+            runs[-1] = question[start:m.end()]
+        else:
+            start = m.start()
+            runs.append(m.group())
+        end = m.end()
+    return runs
 
 
 def without_possessive(word: str) -> str:
@@ -842,12 +864,24 @@ METONYMS: dict[str, tuple[str, ...]] = {
     "Paris": ("France",), "Ottawa": ("Canada",), "Canberra": ("Australia",), "New Delhi": ("India",),
     "Pentagon": ("Department of Defense", "DoD"), "Capitol": ("Congress", "congressional"),
     # and the adjectives of the countries whose names they do not begin with ("Korean" holds "Korea" already)
+    "South Korea": ("Korea", "ROK", "Republic of Korea"), "South Korean": ("Korean",),
     "American": ("United States", "U.S.", "US", "America"), "Chinese": ("China",), "Japanese": ("Japan",),
     "British": ("Britain", "United Kingdom", "UK"), "French": ("France",),
 }
 _METONYM_KEYS = {key.lower(): key for key in METONYMS}
 _METONYM_PATTERNS = {capital: re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
                      for capital, names in METONYMS.items()}
+
+
+def other_names(name: str) -> list[str]:
+    """``name``, and the same with each name of a country (or a capital) it holds written as the country is
+    otherwise named ("South Korean leader": "Korean leader"; "Seoul government": "Korea government")."""
+    forms = [name]
+    for key, others in METONYMS.items():
+        found = re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", name, _I)
+        if found:
+            forms += [name[:found.start()] + other + name[found.end():] for other in others]
+    return forms
 
 
 def with_metonyms(text: str, capitals: tuple[str, ...]) -> str:

@@ -440,16 +440,18 @@ class Searcher:
         stray = (gated and w.kind in STRAYS and not r.named and not unanswered
                  and self._stray(question, w, sentences, own_meaning=r.leaned))
         off_topic = off_topic or stray
-        # ... and one that asks what a paper says of a name it never mentions ("What does the KIEP commentary say
-        # about NATO?") is not answered by that paper's nearest sentences, which are about something else
-        absent = (self._unmentioned(question, w, r.named, sentences)
-                  if gated and w.kind in STRAYS and r.named and not (unanswered or off_topic) else [])
+        # ... and one that asks what a paper (or any) says of a name it never mentions ("What does the KIEP
+        # commentary say about NATO?", "Does either paper mention North Korea?") is not answered by the nearest
+        # sentences, which are about something else
+        looked_in = sorted(r.named) or doc_ids or self.doc_ids
+        absent = (self._unmentioned(question, w, looked_in, sentences)
+                  if gated and w.kind in STRAYS and not (unanswered or off_topic) else [])
         abstained = off_topic or unanswered or bool(absent) or r.unstated is not None
         composed, why = None, None
         if absent:
             why = compose.unmentioned(absent, [self.index.documents[d].title for d in sorted(r.named)],
                                       [doc.title for doc_id, doc in sorted(self.index.documents.items())
-                                       if doc_id not in r.named and all(self._mentions(doc_id, n) for n in absent)])
+                                       if doc_id not in looked_in and all(self._mentions(doc_id, n) for n in absent)])
         elif abstained:
             missing = query.missing_numbers(q, (p.text for p in cited[:3]))
             # (a question read with a conversation it does not lean on by its words names only its own papers)
@@ -509,14 +511,12 @@ class Searcher:
                      sentences: list[list[Sentence]]) -> list[str]:
         """The question's names, as it writes them ("Inflation Reduction Act"), that none of the ``named`` papers
         mentions, when they are what it asks about: at least half its focus, and no top sentence holds much of the
-        rest of it.  A word WordNet knows as an adjective ("Asian", "South") describes rather than names.
+        rest of it.
 
         A question with more words of its own beside such a name is more likely to call something the paper does
         discuss by another name ("the Philadelphia shipyard" for "Philly Shipyard")."""
-        entities = [word for word in w.names
-                    if not {"a", "r"} & synonyms.parts_of_speech(reading.without_possessive(word))]
-        absent = [name for name in compose.phrases(question, entities, w.focus)
-                  if not any(self._mentions(doc_id, name) for doc_id in named)]
+        absent = [name for name in reading.name_runs(question, w.names) if self._names(name)
+                  and not any(self._mentions(doc_id, name) for doc_id in named)]
         gone = {t for name in absent for t in self.lexical.terms(name)}
         rest = dataclasses.replace(w, focus_terms=tuple(t for t in w.focus_terms if t not in gone))
         if not absent or len(rest.focus_terms) > len(gone):
@@ -527,13 +527,21 @@ class Searcher:
             return []
         return [reading.without_possessive(name) for name in absent]
 
+    @staticmethod
+    def _names(phrase: str) -> bool:
+        """Is ``phrase`` a name, not one word that describes ("Asian partners", "European allies": WordNet knows it
+        as an adjective)?  "North Korea" is a name, and "North" in it no description."""
+        words = reading.WORD.findall(phrase)
+        return len(words) > 1 or not {"a", "r"} & synonyms.parts_of_speech(reading.without_possessive(words[0]))
+
     def _mentions(self, doc_id: str, name: str) -> bool:
-        """Does the document use every word of ``name`` (or a word of its family: "Korean" for "Korea"), counting
-        the other form of an acronym it defines ("3SI") and the country a capital stands for ("Beijing": China)?"""
+        """Does the document write ``name`` (``Lexical.writes``: "CHIPS Act" in "CHIPS and Science Act", a word of
+        its family), or the other form of an acronym it defines ("3SI"), or the country a capital stands for
+        ("Beijing": China)?"""
         words = tuple(reading.without_possessive(word) for word in reading.WORD.findall(name))
         text = reading.with_metonyms(reading.with_aliases(self.texts[doc_id], self.aliases[doc_id]),
                                      reading.capitals_in(words))
-        return all(self.lexical.overlap(terms, text) == 1.0 for word in words if (terms := self.lexical.terms(word)))
+        return any(self.lexical.writes(form, text) for form in reading.other_names(" ".join(words)))
 
     def _off_topic(self, r: Retrieval, confidence: float | None = None) -> bool:
         """Is the question about nothing the papers discuss, by the confidence score (worked out from ``r`` unless

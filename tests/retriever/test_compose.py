@@ -468,6 +468,8 @@ def test_unmentioned_names_the_paper_what_it_never_mentions_and_where_to_look_in
         "about something else.")
     assert unmentioned(["Mars"], ["Tasks Ahead"], ["An Agenda", "Third"]).startswith(
         "“Tasks Ahead” never mentions “Mars”; “An Agenda” and “Third” do.")
+    # no paper named: none of the documents mentions it
+    assert unmentioned(["Mars"], [], []).startswith("The documents never mention “Mars”.")
 
 
 # ---------------------------------------------------------------------------------- headings and endnotes quoted

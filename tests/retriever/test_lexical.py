@@ -94,6 +94,17 @@ def test_overlap_counts_a_word_of_the_same_family():
     assert lexical.overlap(lexical.terms("investment"), "an inventory") == 0.0  # a shared start is no family
 
 
+def test_a_name_is_written_by_its_terms_in_order_a_few_terms_apart_at_most():
+    lexical = Lexical(["Korea invested in Georgia."])
+    text = "The CHIPS and Science Act helped. The North America and Europe Team studies Korea's trade."
+    assert lexical.writes("CHIPS Act", text)  # "science" between: one term apart
+    assert lexical.writes("Korean trade", text)  # a word of the same family; "'s" is no term
+    assert not lexical.writes("Act CHIPS", text)  # out of order
+    assert not lexical.writes("North Korea", text)  # five terms apart (america, europ, team, studi)
+    assert not lexical.writes("Inflation Reduction Act", text)
+    assert lexical.writes("the", text)  # no terms: nothing to look for
+
+
 def test_terms_are_remembered_but_each_caller_gets_its_own_list():
     lexical = Lexical(["Korea invested in Georgia."])
     first = lexical.terms("Korea's investment in Georgia")

@@ -12,7 +12,8 @@ import pytest
 from retriever.lexical import Lexical
 from retriever.reading import (NOUNS, SHAPED, acronyms, alternatives, announces, any_author, asking, capitalised,
                                capitals_in, cites, counted, counts, defines, doer, expansion_asked, focus_share,
-                               holds, kind_of, lower_case_words, measured, missing_focus, name_of, only_bounded,
+                               holds, kind_of, lower_case_words, measured, missing_focus, name_of, name_runs,
+                               only_bounded, other_names,
                                only_done_to, openers_in_lower_case, opens_personal, own_focus, parts, proper_cases,
                                spell_out, spelled_out_at, stood_for, titles_a_list_item, truecase, wants,
                                with_aliases, with_metonyms, without_words)
@@ -869,6 +870,23 @@ def test_capitals_in_a_question_and_the_countries_they_stand_for():
     assert capitals_in(("firms", "American", "projects", "pentagon", "Korean")) == ("American", "Pentagon")
     assert with_metonyms("Firms put $20 billion into U.S. projects.", ("American",)).endswith(" American")
     assert with_metonyms("The Department of Defense has 28.", ("Pentagon",)).endswith(" Pentagon")
+
+
+def test_other_names_write_a_countrys_name_as_it_is_otherwise_named():
+    assert other_names("South Korean leader") == ["South Korean leader", "Korean leader"]
+    assert other_names("Seoul") == ["Seoul", "Korea", "ROK"]
+    assert other_names("North Korea") == ["North Korea"]  # no other name for it
+    assert other_names("Seoulite") == ["Seoulite"]  # whole words only
+
+
+def test_name_runs_are_the_questions_names_next_to_each_other_or_joined_by_a_small_word():
+    question = "What does the KIEP paper say about the Inflation Reduction Act and the Department of Defense?"
+    names = {"KIEP", "Inflation", "Reduction", "Act", "Department", "Defense"}
+    assert name_runs(question, names) == ["KIEP", "Inflation Reduction Act", "Department of Defense"]
+    # "and" joins two names as often as it stands in one; two words between are no join
+    assert name_runs("CHIPS and Science Act", {"CHIPS", "Science", "Act"}) == ["CHIPS", "Science Act"]
+    assert name_runs("KORUS against other American deals", {"KORUS", "American"}) == ["KORUS", "American"]
+    assert name_runs("What is it?", set()) == []
 
 
 def test_truecase_a_question_typed_in_lower_case():

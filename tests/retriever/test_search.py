@@ -271,6 +271,8 @@ def test_a_question_naming_one_paper_is_answered_from_that_paper(searcher):
     ("What does the KIEP commentary say about NATO?", "NATO", True),  # the Heritage brief does mention it
     ("Does the Heritage brief mention Samsung?", "Samsung", False),
     ("What does the KIEP paper say about the Inflation Reduction Act?", "Inflation Reduction Act", False),
+    # its words are there ("North America and Europe Team", "Korea"), the name is not
+    ("What does the KIEP paper say about North Korea?", "North Korea", False),
 ])
 def test_what_a_paper_says_of_a_name_it_never_mentions_is_not_answered(searcher, question, name, elsewhere):
     # its nearest sentences are about something else (the THAAD dispute, a byline): the reason says it never names it
@@ -280,10 +282,17 @@ def test_what_a_paper_says_of_a_name_it_never_mentions_is_not_answered(searcher,
     assert ("does." in answer.reason) == elsewhere
 
 
+def test_a_name_no_paper_mentions_is_not_answered_when_no_paper_is_named(searcher):
+    answer = searcher.ask("What do the papers say about the European Union?", k=5)
+    assert answer.abstained and answer.reason.startswith("The documents never mention “European Union”")
+
+
 @pytest.mark.parametrize("question", [
     "What does the Heritage brief say about Japan?",  # it does mention it
     "What does the Heritage brief say about the 3SI?",  # by the acronym it defines
     "What does the KIEP paper say about Beijing?",  # the capital stands for China, which it names
+    "What does the KIEP paper say about South Korean investment?",  # "Korean", as it calls the country
+    "What does the KIEP commentary say about the CHIPS Act?",  # it writes "CHIPS and Science Act"
     # a name the paper does not use, beside words it does: the question may call its subject by another name
     "What does the Heritage brief say about the Philadelphia shipyard?",
 ])
