@@ -97,6 +97,9 @@ class Lexical:
         """Does ``text`` write ``name``: its terms in order, each within ``NAME_GAP`` terms of the one before, a
         word of the same family counting (``KIN``)?  A name without terms (a stopword) is written anywhere."""
         wanted = self.terms(name)
+        present, extended = self._kin(text)
+        if not all(t in extended or any(t[:n] in present for n in range(KIN, len(t))) for t in wanted):
+            return False  # a term it lacks: no need to look for the order (most names asked about are not there)
         own = self._cached_terms(text)
 
         def kin(a: str, b: str) -> bool:
@@ -107,7 +110,10 @@ class Lexical:
                 return True
             return any(kin(wanted[i], own[j]) and from_(i + 1, j + 1)
                        for j in range(at, min(len(own), at + NAME_GAP + 1)))
-        return any(kin(wanted[0], t) and from_(1, j + 1) for j, t in enumerate(own)) if wanted else True
+        if len(wanted) < 2:
+            return True
+        head = wanted[0][:KIN]  # a term of the first one's family starts as it does
+        return any(kin(wanted[0], own[j]) and from_(1, j + 1) for j in [j for j, t in enumerate(own) if t[:KIN] == head])
 
     def unknown(self, word: str) -> bool:
         """Is this a word (not a stopword) that no indexed chunk holds, by its stem or a word of the same root?

@@ -32,7 +32,7 @@ from .index import Index
 from .lexical import Lexical
 from .query import Query
 from .rank import QueryVectors, Ranked
-from .reading import Wants, acronyms, capitalised, lower_case_words, proper_cases
+from .reading import Wants, acronyms, capitalised, lower_case_words, proper_cases, with_aliases
 from .schema import Answer, Passage, Turn
 from .tuning import FOLLOW_UP_OWN_TERMS, FOLLOW_UP_OWN_WEIGHT, HANGUL_WEIGHTS, READING, TYPO, Reading, Weights
 
@@ -103,6 +103,8 @@ class Searcher:
         self.doc_ids = sorted(index.documents)
         self.texts = {d.doc_id: d.text for d in index.documents.values()}
         self.aliases = {doc_id: acronyms(text) for doc_id, text in self.texts.items()}
+        # each text with the other form of every acronym it defines: the names it writes (``_mentions``)
+        self.written = {doc_id: with_aliases(text, self.aliases[doc_id]) for doc_id, text in self.texts.items()}
         self.source_names = query.source_names(index.documents.values(), self.texts)
         self.author_names = sorted({a for d in index.documents.values() for a in d.authors if len(a.split()) > 1})
         self.common_words = lower_case_words(list(self.texts.values()))
@@ -536,12 +538,10 @@ class Searcher:
 
     def _mentions(self, doc_id: str, name: str) -> bool:
         """Does the document write ``name`` (``Lexical.writes``: "CHIPS Act" in "CHIPS and Science Act", a word of
-        its family), or the other form of an acronym it defines ("3SI"), or the country a capital stands for
-        ("Beijing": China)?"""
-        words = tuple(reading.without_possessive(word) for word in reading.WORD.findall(name))
-        text = reading.with_metonyms(reading.with_aliases(self.texts[doc_id], self.aliases[doc_id]),
-                                     reading.capitals_in(words))
-        return any(self.lexical.writes(form, text) for form in reading.other_names(" ".join(words)))
+        its family), or the other form of an acronym it defines ("3SI"), or the country's other names
+        (``reading.other_names``: "Beijing" is China, "South Korean" is Korean)?"""
+        words = " ".join(reading.without_possessive(word) for word in reading.WORD.findall(name))
+        return any(self.lexical.writes(form, self.written[doc_id]) for form in reading.other_names(words))
 
     def _off_topic(self, r: Retrieval, confidence: float | None = None) -> bool:
         """Is the question about nothing the papers discuss, by the confidence score (worked out from ``r`` unless
