@@ -113,7 +113,8 @@ class Lexical:
         if len(wanted) < 2:
             return True
         head = wanted[0][:KIN]  # a term of the first one's family starts as it does
-        return any(kin(wanted[0], own[j]) and from_(1, j + 1) for j in [j for j, t in enumerate(own) if t[:KIN] == head])
+        starts = [j for j, t in enumerate(own) if t[:KIN] == head]
+        return any(kin(wanted[0], own[j]) and from_(1, j + 1) for j in starts)
 
     def unknown(self, word: str) -> bool:
         """Is this a word (not a stopword) that no indexed chunk holds, by its stem or a word of the same root?
