@@ -432,8 +432,8 @@ class Searcher:
         # for a question that sets the papers side by side ("Which organisations are the authors of the two papers
         # affiliated with?"), which is about them by its own words.  A compound question is unanswered only when none
         # of its parts is answered.
-        gated = (method == PIPELINE and self.reading.gate > 0 and not q.hangul and (r.leaned or not r.follow_up)
-                 and not r.gist and not w.compare)
+        checked = method == PIPELINE and self.reading.gate > 0 and not q.hangul and not r.gist and not w.compare
+        gated = checked and (r.leaned or not r.follow_up)
         unanswered = gated and all(self._unanswered(part, r, sentences) for part in (
             [reading.wants(p, self.lexical, self.parse(p, name_sources=True).text) for p in reading.parts(question)]
             if w.compound else [w]))
@@ -443,15 +443,17 @@ class Searcher:
                  and self._stray(question, w, sentences, own_meaning=r.leaned))
         off_topic = off_topic or stray
         # ... and one that asks what a paper (or any) says of a name it never mentions ("What does the KIEP
-        # commentary say about NATO?", "Does either paper mention North Korea?") is not answered by the nearest
-        # sentences, which are about something else
-        looked_in = sorted(r.named) or doc_ids or self.doc_ids
+        # commentary say about NATO?", "What do the papers say about the European Union?") is not answered by the
+        # nearest sentences, which are about something else; nor is a follow-up that asks it of the paper its
+        # conversation is about ("Does it mention NATO?"), whose own words say what it asks here
+        papers = (sorted(r.named) or sorted(q.sources)) if r.follow_up else sorted(r.named)
+        looked_in = papers or doc_ids or self.doc_ids
         absent = (self._unmentioned(question, w, looked_in, sentences)
-                  if gated and w.kind in STRAYS and not (unanswered or off_topic) else [])
+                  if checked and w.kind in STRAYS and not (unanswered or off_topic) else [])
         abstained = off_topic or unanswered or bool(absent) or r.unstated is not None
         composed, why = None, None
         if absent:
-            why = compose.unmentioned(absent, [self.index.documents[d].title for d in sorted(r.named)],
+            why = compose.unmentioned(absent, [self.index.documents[d].title for d in papers],
                                       [doc.title for doc_id, doc in sorted(self.index.documents.items())
                                        if doc_id not in looked_in and all(self._mentions(doc_id, n) for n in absent)])
         elif abstained:

@@ -282,6 +282,21 @@ def test_what_a_paper_says_of_a_name_it_never_mentions_is_not_answered(searcher,
     assert ("does." in answer.reason) == elsewhere
 
 
+def test_a_follow_up_about_a_name_its_conversations_paper_never_mentions_is_not_answered(searcher, index):
+    history = [Turn(role="user", content="What does the KIEP commentary argue about tariffs?"),
+               Turn(role="assistant", content="In effect, the tariff regime resembles pressing both the accelerator "
+                                              "and the brake at the same time: rather than moving the economy "
+                                              "forward, it risks damaging the broader system. [1]")]
+    answer = searcher.ask("Does it mention NATO?", k=5, history=history)
+    assert answer.abstained and answer.reason.startswith(f"“{index.documents[KIEP].title}” never mentions “NATO”")
+    # ... while one about a name it does mention is answered from it
+    history = [Turn(role="user", content="What does the Heritage brief say about energy?"),
+               Turn(role="assistant", content="This will be particularly important with regard to commercial nuclear "
+                                              "energy. [1]")]
+    answer = searcher.ask("Does it say anything about Japan?", k=5, history=history)
+    assert not answer.abstained and "Japan" in answer.answer.text
+
+
 def test_a_name_no_paper_mentions_is_not_answered_when_no_paper_is_named(searcher):
     answer = searcher.ask("What do the papers say about the European Union?", k=5)
     assert answer.abstained and answer.reason.startswith("The documents never mention “European Union”")
