@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -203,6 +204,10 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
     # answered by "Philly Shipyard" (but "Which American shipyard is being revived?" is: the asked noun is the name's)
     if w.kind in reading.NAMES:
         spelled += tuple(word for word in w.focus if word.lower() != (w.noun or "").lower())
+    # ... nor, for a date, a year it gives: "When will the G7 summit in 2025 take place?" is not answered by "the next
+    # G7 summit in 2025"
+    if w.kind == "date":
+        spelled += tuple(number for number in q.numbers if re.fullmatch(reading.YEARS, number))
     # A rare name the question gives must be there too: Korea's share in 2022 is not Japan's.
     # (... unless it names what the figure is set against: "the benchmark some European allies miss"; and only the
     # name of a word that joins one to a word in lower case: "Navy-related" names the Navy, not "related")

@@ -465,6 +465,14 @@ def test_a_question_near_the_papers_only_by_naming_korea_and_the_us_is_off_topic
     assert not searcher.ask("Is South Korea a reliable ally of the United States?", k=5).abstained
 
 
+def test_a_year_the_question_gives_is_no_date_that_answers_it(searcher):
+    # "the next G7 summit in 2025" says which summit, not when in 2025 it takes place
+    assert searcher.ask("When will the G7 summit in 2025 take place?").abstained
+    # ... while a date beside the year it gives still answers: the month of the speech
+    speech = searcher.ask("In what month of 2017 did Trump address South Korea's National Assembly?")
+    assert not speech.abstained and "November" in speech.answer.text
+
+
 def test_a_figure_of_what_another_did_is_no_answer(searcher):
     # the papers give Korea's investment in the US, never the US's in Korea
     assert searcher.ask("How much did the US invest in Korea in 2024?").abstained
