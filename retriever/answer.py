@@ -265,7 +265,8 @@ def read_passage(index: Index, lexical: Lexical, q: Query, w: Wants, vectors: Qu
                 and all(lexical.overlap([t], window) for t in rare_names)
                 and (not w.counted or (reading.counts(w.counted, window, lexical) if w.how_many
                                        else lexical.overlap(lexical.terms(w.counted), window) > 0))
-                and not (w.doer and reading.only_done_to(w.doer, window)))
+                # (whose doing a figure is, the sentence itself says: the one before may name the name otherwise)
+                and not (w.doer and reading.only_done_to(w.doer, text)))
         # A reason (an image, an effect) is what such a question asks for: a sentence that restates its subject
         # without one ("This commentary began with 2016 when ... diverged.") does not answer "What triggered the split
         # in 2016?"

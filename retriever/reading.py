@@ -676,11 +676,12 @@ def doer(question: str) -> str | None:
 
 
 def only_done_to(name: str, text: str) -> bool:
-    """Is ``name`` in ``text`` only as the object of a preposition ("... the level directed to China"), so that the
-    figure beside it is someone else's doing?  "With X doing ..." and "X's" are X's own."""
-    pattern = re.escape(name)
-    anywhere = len(re.findall(rf"(?<![\w-]){pattern}(?![\w-])", text))
-    after = len(re.findall(rf"\b{_OBJECT_OF}{pattern}(?![\w'’-])", text))  # "than China's share" is China's
+    """Is ``name`` (by any of its names: the US is the "United States" and "U.S.") in ``text`` only as the object of a
+    preposition ("... the level directed to China", "investor in the United States"), so that the figure beside it is
+    someone else's doing?  "With X doing ..." and "X's" are X's own."""
+    pattern = "|".join(re.escape(form) for form in other_names(name))
+    anywhere = len(re.findall(rf"(?<![\w-])(?:{pattern})(?![\w-])", text))
+    after = len(re.findall(rf"\b{_OBJECT_OF}(?:{pattern})(?![\w'’-])", text))  # "than China's share" is China's
     return anywhere > 0 and after == anywhere
 
 

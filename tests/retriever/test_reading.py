@@ -923,6 +923,9 @@ def test_doer(question, name):
     ("China", "Investment grew, with China committing $3 billion to projects.", False),  # "with X doing": X does it
     ("Korea", "Investment in Korea grew.", True),
     ("Korea", "Tariffs rose.", False),  # not there at all: nothing says it is someone else's doing
+    # by its other names: the US is the "United States" and "U.S." of a text
+    ("US", "Korea became the largest investor in the United States, with $20 billion to U.S. projects.", True),
+    ("US", "The United States invested $1 billion.", False),
 ])
 def test_only_done_to(name, text, only):
     assert only_done_to(name, text) is only

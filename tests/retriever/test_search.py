@@ -476,6 +476,9 @@ def test_a_year_the_question_gives_is_no_date_that_answers_it(searcher):
 def test_a_figure_of_what_another_did_is_no_answer(searcher):
     # the papers give Korea's investment in the US, never the US's in Korea
     assert searcher.ask("How much did the US invest in Korea in 2024?").abstained
+    # "the largest investor in the United States ... to U.S. projects in 2023": the US receives, whatever the sentence
+    # before it says of the U.S.
+    assert searcher.ask("How much did the US invest in Korea in 2023?").abstained
     forward = searcher.ask("How much did Korea invest in the US in 2024?")
     assert not forward.abstained and "14.8 billion" in forward.answer.text
 
