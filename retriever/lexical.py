@@ -100,6 +100,8 @@ class Lexical:
         present, extended = self._kin(text)
         if not all(t in extended or any(t[:n] in present for n in range(KIN, len(t))) for t in wanted):
             return False  # a term it lacks: no need to look for the order (most names asked about are not there)
+        if len(wanted) < 2:
+            return True
         own = self._cached_terms(text)
 
         def kin(a: str, b: str) -> bool:
@@ -110,8 +112,6 @@ class Lexical:
                 return True
             return any(kin(wanted[i], own[j]) and from_(i + 1, j + 1)
                        for j in range(at, min(len(own), at + NAME_GAP + 1)))
-        if len(wanted) < 2:
-            return True
         head = wanted[0][:KIN]  # a term of the first one's family starts as it does
         starts = [j for j, t in enumerate(own) if t[:KIN] == head]
         return any(kin(wanted[0], own[j]) and from_(1, j + 1) for j in starts)

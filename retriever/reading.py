@@ -858,6 +858,7 @@ def spelled_out_at(text: str, acronym: str, name: str | None = None) -> int | No
 # "US" of a text): general knowledge, like a stopword list, and never about a particular question.
 METONYMS: dict[str, tuple[str, ...]] = {
     "America": ("United States", "U.S.", "US"), "United States": ("America", "U.S.", "US"),
+    "South Korea": ("Korea", "ROK", "Republic of Korea"), "South Korean": ("Korean",),
     "US": ("United States", "U.S.", "America"), "U.S.": ("United States", "US", "America"),
     "Washington": ("United States", "U.S.", "US", "America"), "Seoul": ("Korea", "ROK"), "Beijing": ("China",),
     "Tokyo": ("Japan",), "Moscow": ("Russia",), "Taipei": ("Taiwan",), "Pyongyang": ("North Korea", "DPRK"),
@@ -865,7 +866,6 @@ METONYMS: dict[str, tuple[str, ...]] = {
     "Paris": ("France",), "Ottawa": ("Canada",), "Canberra": ("Australia",), "New Delhi": ("India",),
     "Pentagon": ("Department of Defense", "DoD"), "Capitol": ("Congress", "congressional"),
     # and the adjectives of the countries whose names they do not begin with ("Korean" holds "Korea" already)
-    "South Korea": ("Korea", "ROK", "Republic of Korea"), "South Korean": ("Korean",),
     "American": ("United States", "U.S.", "US", "America"), "Chinese": ("China",), "Japanese": ("Japan",),
     "British": ("Britain", "United Kingdom", "UK"), "French": ("France",),
 }
