@@ -432,8 +432,8 @@ class Searcher:
         # for a question that sets the papers side by side ("Which organisations are the authors of the two papers
         # affiliated with?"), which is about them by its own words.  A compound question is unanswered only when none
         # of its parts is answered.
-        checked = method == PIPELINE and self.reading.gate > 0 and not q.hangul and not r.gist and not w.compare
-        gated = checked and (r.leaned or not r.follow_up)
+        checked = method == PIPELINE and self.reading.gate > 0 and not q.hangul and not r.gist
+        gated = checked and not w.compare and (r.leaned or not r.follow_up)
         unanswered = gated and all(self._unanswered(part, r, sentences) for part in (
             [reading.wants(p, self.lexical, self.parse(p, name_sources=True).text) for p in reading.parts(question)]
             if w.compound else [w]))
@@ -445,7 +445,8 @@ class Searcher:
         # ... and one that asks what a paper (or any) says of a name it never mentions ("What does the KIEP
         # commentary say about NATO?", "What do the papers say about the European Union?") is not answered by the
         # nearest sentences, which are about something else; nor is a follow-up that asks it of the paper its
-        # conversation is about ("Does it mention NATO?"), whose own words say what it asks here
+        # conversation is about ("Does it mention NATO?"), whose own words say what it asks here, nor one that sets
+        # the papers side by side on it ("Does either paper mention North Korea?")
         papers = (sorted(r.named) or sorted(q.sources)) if r.follow_up else sorted(r.named)
         looked_in = papers or doc_ids or self.doc_ids
         absent = (self._unmentioned(question, w, looked_in, sentences)
