@@ -15,7 +15,7 @@ from .answer import Sentence, best_span
 from .index import Index
 from .lexical import Lexical
 from .query import Query
-from .reading import BULLET, NOUNS, WORD, Wants, missing_focus
+from .reading import BULLET, NOUNS, WORD, Wants, missing_focus, without_possessive
 from .schema import AnswerSentence, ComposedAnswer
 from .tuning import READING, Reading
 
@@ -256,7 +256,8 @@ def reason(q: Query, w: Wants, passage_texts: list[str], lexical: Lexical, off_t
         subject = _either(phrases(question, absent or w.focus, w.focus)) if absent or w.focus else "this question"
         return f"These documents do not discuss {subject}; the nearest passages below are only loosely related."
     discussed = phrases(question, present, w.focus)
-    about = _phrase(discussed) if present else "related topics"
+    # (a phrase cut off after a possessive names its owner: "Korea's" of "Korea's inflation peak" discusses Korea)
+    about = _phrase([without_possessive(p) for p in discussed]) if present else "related topics"
     # What the answer would be of: the question's phrases that hold a word (or number) the passages lack, with the
     # focus words beside it ("US-Korea trade deficit in 2023"), or its whole focus when the passages hold every word
     # and only the answer is missing; none when that says again what the passages discuss ("... for it").

@@ -381,6 +381,12 @@ def test_reason_near_topic_with_every_word_present_says_it_once(lexical):
         "The documents discuss Korea invest in Georgia but give no date or year for it.")
 
 
+def test_reason_names_the_owner_of_a_possessive_the_passages_discuss(lexical):
+    # "Korea's" is all the passages hold of "Korea's trade deficit": they discuss Korea
+    assert why("What was Korea's deficit?", [A], lexical) == (
+        "The documents discuss Korea but give no amount for “Korea's deficit”.")
+
+
 def test_reason_for_a_request_for_instructions(lexical):
     assert why("How do I say thank you in Korean?", ["Korean firms invested in Georgia."], lexical, off_topic=True) == (
         "These documents give no instructions or advice for this; the nearest passages below are only loosely "
