@@ -98,7 +98,7 @@ class Lexical:
         word of the same family counting (``KIN``)?  A name without terms (a stopword) is written anywhere."""
         wanted = self.terms(name)
         present, extended = self._kin(text)
-        if not all(t in extended or any(t[:n] in present for n in range(KIN, len(t))) for t in wanted):
+        if not all(_held(t, present, extended) for t in wanted):
             return False  # a term it lacks: no need to look for the order (most names asked about are not there)
         if len(wanted) < 2:
             return True
@@ -147,8 +147,7 @@ class Lexical:
         weights = [self.idf.get(t, self.max_idf) for t in query_terms]
         others = alternatives or {}
         return sum(w for t, w in zip(query_terms, weights)
-                   if t in extended or any(t[:n] in present for n in range(KIN, len(t)))
-                   or not others.get(t, frozenset()).isdisjoint(present)) / sum(weights)
+                   if _held(t, present, extended) or not others.get(t, frozenset()).isdisjoint(present)) / sum(weights)
 
     def novelty(self, query_terms: list[str], text: str) -> float:
         """IDF-weighted share of ``text``'s terms that the question does not use (0..1; 0 for a text of none).
@@ -162,3 +161,9 @@ class Lexical:
         asked = set(query_terms)
         weights = {t: self.idf.get(t, self.max_idf) for t in own}
         return sum(w for t, w in weights.items() if t not in asked) / sum(weights.values())
+
+
+def _held(term: str, present: frozenset[str], extended: frozenset[str]) -> bool:
+    """Does a text with these terms (``present``; ``extended`` with their prefixes, ``Lexical._kin``) hold ``term``,
+    or a word of its family (``KIN``)?"""
+    return term in extended or any(term[:n] in present for n in range(KIN, len(term)))

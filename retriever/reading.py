@@ -679,10 +679,18 @@ def only_done_to(name: str, text: str) -> bool:
     """Is ``name`` (by any of its names: the US is the "United States" and "U.S.") in ``text`` only as the object of a
     preposition ("... the level directed to China", "investor in the United States"), so that the figure beside it is
     someone else's doing?  "With X doing ..." and "X's" are X's own."""
+    anywhere, after = _done_to(name)
+    count = len(anywhere.findall(text))
+    return count > 0 and len(after.findall(text)) == count
+
+
+@functools.lru_cache(maxsize=256)
+def _done_to(name: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """``name`` by any of its names anywhere, and as a preposition's object (``only_done_to``): built once a name, not
+    for each sentence a question reads."""
     pattern = "|".join(re.escape(form) for form in other_names(name))
-    anywhere = len(re.findall(rf"(?<![\w-])(?:{pattern})(?![\w-])", text))
-    after = len(re.findall(rf"\b{_OBJECT_OF}(?:{pattern})(?![\w'’-])", text))  # "than China's share" is China's
-    return anywhere > 0 and after == anywhere
+    return (re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])"),
+            re.compile(rf"\b{_OBJECT_OF}(?:{pattern})(?![\w'’-])"))  # "than China's share" is China's
 
 
 def cites(text: str) -> bool:
